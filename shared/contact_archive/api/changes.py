@@ -1,0 +1,96 @@
+"""Archive and restore over HTTP: the same steps, two directions."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from contact_archive.api.params import ContactIdPath, IdempotencyKeyHeader, IfMatchHeader
+from contact_archive.api.request import actor_of, json_response, parse_if_match, tenant_of
+from contact_archive.api.schemas import ChangeRequest, ContactOut, contact_body, documented
+from contact_archive.config import get_settings
+from contact_archive.dependencies import get_store
+from contact_archive.idempotency import request_hash, run_once
+from contact_archive.models import ChangeAction
+from contact_archive.observability import count
+from contact_archive.use_cases import ChangeCommand, archive_contact, restore_contact
+
+USE_CASES = {ChangeAction.ARCHIVE: archive_contact, ChangeAction.RESTORE: restore_contact}
+METRICS = {ChangeAction.ARCHIVE: "ContactArchived", ChangeAction.RESTORE: "ContactRestored"}
+SUMMARIES = {
+    ChangeAction.ARCHIVE: (
+        "Archive a contact in the ledger and mark its vendor links archiving",
+        "Archiving an archived contact succeeds and changes nothing.",
+    ),
+    ChangeAction.RESTORE: (
+        "Restore an archived contact and mark its vendor links restoring",
+        "Restoring an active contact succeeds and changes nothing.",
+    ),
+}
+
+
+def change_router(action: ChangeAction) -> APIGatewayRouter:
+    """The router of one direction: `POST /contacts/{contact_id}/archive` or `.../restore`."""
+    router = APIGatewayRouter()
+    summary, description = SUMMARIES[action]
+
+    @router.post(
+        f"/contacts/<contact_id>/{action.value}",
+        summary=summary,
+        description=description,
+        operation_id=f"{action.value}_contact",
+        responses=documented(ContactOut, 400, 404, 409),
+        tags=["contacts"],
+    )
+    def change(
+        contact_id: ContactIdPath,
+        body: Annotated[ChangeRequest | None, Body()] = None,
+        idempotency_key: IdempotencyKeyHeader = None,
+        if_match: IfMatchHeader = None,
+    ) -> Response[dict[str, Any]]:
+        return change_over_http(router, action, contact_id, body, idempotency_key, if_match)
+
+    return router
+
+
+def change_over_http(
+    router: APIGatewayRouter,
+    action: ChangeAction,
+    contact_id: str,
+    body: ChangeRequest | None,
+    idempotency_key: str | None,
+    if_match: str | None,
+) -> Response[dict[str, Any]]:
+    tenant_id = tenant_of(router)
+    request = body or ChangeRequest()
+    command = ChangeCommand(
+        tenant_id=tenant_id,
+        contact_id=contact_id,
+        actor=actor_of(router),
+        reason=request.reason,
+        vendors=request.vendors,
+        expected_version=parse_if_match(if_match),
+    )
+    store = get_store()
+
+    def operation() -> tuple[int, dict[str, object]]:
+        outcome = USE_CASES[action](store, command)
+        count(METRICS[action] if outcome.changed else "ChangeWasNoop")
+        return 200, contact_body(outcome.contact)
+
+    fingerprint = request_hash(action.value, contact_id, request.model_dump(mode="json"), if_match)
+    (status, payload), replayed = run_once(
+        store,
+        tenant_id,
+        idempotency_key,
+        fingerprint,
+        operation,
+        ttl_seconds=get_settings().idempotency_ttl_hours * 3600,
+    )
+    version = payload.get("version")
+    return json_response(
+        status, payload, version=version if isinstance(version, int) else None, replayed=replayed
+    )

@@ -1,0 +1,87 @@
+"""The one place where errors become HTTP responses: `{"error": {code, message, details}}`."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
+
+from contact_archive import errors
+from contact_archive.observability import logger
+
+STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
+    errors.ContactNotFound: HTTPStatus.NOT_FOUND,
+    errors.VersionConflict: HTTPStatus.CONFLICT,
+    errors.VendorIdTaken: HTTPStatus.CONFLICT,
+    errors.LinkLocked: HTTPStatus.CONFLICT,
+    errors.IdempotencyInProgress: HTTPStatus.CONFLICT,
+    errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.UnknownLink: HTTPStatus.UNPROCESSABLE_ENTITY,
+    errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
+    errors.InvalidHeader: HTTPStatus.BAD_REQUEST,
+    errors.MissingTenant: HTTPStatus.UNAUTHORIZED,
+}
+
+
+def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response[dict[str, Any]]:
+    return Response(
+        status_code=status.value,
+        content_type=content_types.APPLICATION_JSON,
+        body={"error": {"code": code, "message": message, "details": details}},
+    )
+
+
+def _field(location: tuple[Any, ...]) -> str:
+    # ("body", "links", 0, "vendor") -> "body.links[0].vendor"
+    name = ""
+    for part in location:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    @app.exception_handler(errors.DomainError)
+    def domain_error(error: errors.DomainError) -> Response[dict[str, Any]]:
+        status = STATUS_BY_ERROR.get(type(error), HTTPStatus.BAD_REQUEST)
+        return error_response(status, error.code, error.message, error.details)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
+        problems = error.errors()
+        if any(problem.get("type") == "json_invalid" for problem in problems):
+            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+        # Never echo the input back: it may hold personal data.
+        fields = [
+            {"field": _field(tuple(problem["loc"])), "type": problem["type"], "message": problem["msg"]}
+            for problem in problems
+        ]
+        names = ", ".join(field["field"] for field in fields)
+        return error_response(
+            HTTPStatus.UNPROCESSABLE_ENTITY, "validation_error", f"invalid: {names}", fields
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(error: RequestUnsupportedContentType) -> Response[dict[str, Any]]:
+        return error_response(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send application/json"
+        )
+
+    @app.not_found
+    def route_not_found(error: NotFoundError) -> Response[dict[str, Any]]:
+        return error_response(HTTPStatus.NOT_FOUND, "route_not_found", "no such route")
+
+    @app.exception_handler(Exception)
+    def unexpected(error: Exception) -> Response[dict[str, Any]]:
+        logger.exception("unhandled error")
+        return error_response(
+            HTTPStatus.INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "an unexpected error occurred; it has been logged",
+            {"request_id": app.current_event.request_context.request_id},
+        )

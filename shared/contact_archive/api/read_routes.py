@@ -1,0 +1,82 @@
+"""ListFunction's routes: list, get and history. Reads only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from contact_archive.api.params import ContactIdPath
+from contact_archive.api.request import json_response, tenant_of
+from contact_archive.api.schemas import (
+    EMAIL_PATTERN,
+    ContactOut,
+    ContactPageOut,
+    HistoryOut,
+    contact_body,
+    documented,
+    history_body,
+)
+from contact_archive.dependencies import get_cursor_codec, get_store
+from contact_archive.models import ContactStatus, Vendor
+from contact_archive.use_cases import ListQuery, contact_history, get_contact, list_contacts
+
+router = APIGatewayRouter()
+
+
+@router.get(
+    "/contacts",
+    summary="List contacts by status, one page at a time",
+    description=(
+        "Active, archived (most recently archived first) or all contacts, optionally only those "
+        "linked to a vendor or with an email. Follow `next_cursor` until it is null; with a "
+        "vendor filter a page may hold fewer than `limit` contacts before the end."
+    ),
+    responses=documented(ContactPageOut, 400),
+    tags=["contacts"],
+)
+def list_page(
+    status: Annotated[Literal["active", "archived", "all"], Query()] = "active",
+    vendor: Annotated[Vendor | None, Query()] = None,
+    email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response[dict[str, Any]]:
+    page = list_contacts(
+        get_store(),
+        get_cursor_codec(),
+        ListQuery(
+            tenant_id=tenant_of(router),
+            status=None if status == "all" else ContactStatus(status),
+            vendor=vendor,
+            email=email,
+            limit=limit,
+            cursor=cursor,
+        ),
+    )
+    body = {"items": [contact_body(contact) for contact in page.items], "next_cursor": page.next_cursor}
+    return json_response(200, body)
+
+
+@router.get(
+    "/contacts/<contact_id>",
+    summary="Get one contact with its vendor links",
+    responses=documented(ContactOut, 404),
+    tags=["contacts"],
+)
+def get_one(contact_id: ContactIdPath) -> Response[dict[str, Any]]:
+    contact = get_contact(get_store(), tenant_of(router), contact_id)
+    return json_response(200, contact_body(contact), version=contact.version)
+
+
+@router.get(
+    "/contacts/<contact_id>/history",
+    summary="Every change of a contact, oldest first",
+    responses=documented(HistoryOut, 404),
+    tags=["contacts"],
+)
+def history(contact_id: ContactIdPath) -> Response[dict[str, Any]]:
+    events = contact_history(get_store(), tenant_of(router), contact_id)
+    return json_response(200, history_body(events))

@@ -1,0 +1,161 @@
+"""Request and response bodies of the HTTP API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from contact_archive.models import (
+    Contact,
+    ContactStatus,
+    HistoryAction,
+    HistoryEvent,
+    LinkState,
+    Vendor,
+)
+
+CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
+
+class RequestBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ChangeRequest(RequestBody):
+    reason: str | None = Field(default=None, max_length=500)
+    vendors: list[Vendor] | None = Field(
+        default=None, min_length=1, max_length=len(Vendor),
+        description="Only these links; every link of the contact when omitted.",
+    )
+
+
+class LinkBody(RequestBody):
+    vendor: Vendor
+    vendor_id: str = Field(min_length=1, max_length=256)
+    scope: str | None = Field(
+        default=None, min_length=1, max_length=256, description="Sequence: the customer id."
+    )
+
+
+class RegisterRequest(RequestBody):
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=256)
+    links: list[LinkBody] = Field(default_factory=list, max_length=len(Vendor))
+
+
+class LinkOut(BaseModel):
+    vendor: Vendor
+    vendor_id: str
+    scope: str | None
+    state: LinkState
+    has_snapshot: bool
+    last_error: str | None
+    attempts: int
+    synced_at: str | None
+
+
+class ContactOut(BaseModel):
+    id: str
+    external_id: str | None
+    email: str | None
+    first_name: str | None
+    last_name: str | None
+    status: ContactStatus
+    status_reason: str | None
+    archived_at: str | None
+    archived_by: str | None
+    restored_at: str | None
+    restored_by: str | None
+    version: int
+    created_at: str
+    updated_at: str
+    links: list[LinkOut]
+
+
+class ContactPageOut(BaseModel):
+    items: list[ContactOut]
+    next_cursor: str | None
+
+
+class HistoryEventOut(BaseModel):
+    version: int
+    at: str
+    action: HistoryAction
+    actor: str
+    source: str
+    reason: str | None
+    details: dict[str, Any] | None
+
+
+class HistoryOut(BaseModel):
+    items: list[HistoryEventOut]
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+def contact_body(contact: Contact) -> dict[str, Any]:
+    return {
+        "id": contact.contact_id,
+        "external_id": contact.external_id,
+        "email": contact.email,
+        "first_name": contact.first_name,
+        "last_name": contact.last_name,
+        "status": contact.status.value,
+        "status_reason": contact.status_reason,
+        "archived_at": contact.archived_at,
+        "archived_by": contact.archived_by,
+        "restored_at": contact.restored_at,
+        "restored_by": contact.restored_by,
+        "version": contact.version,
+        "created_at": contact.created_at,
+        "updated_at": contact.updated_at,
+        "links": [
+            {
+                "vendor": link.vendor.value,
+                "vendor_id": link.vendor_id,
+                "scope": link.scope,
+                "state": contact.link_state(vendor).value,
+                "has_snapshot": link.snapshot is not None,
+                "last_error": link.last_error,
+                "attempts": link.attempts,
+                "synced_at": link.synced_at,
+            }
+            for vendor, link in sorted(contact.links.items())
+        ],
+    }
+
+
+def history_body(events: list[HistoryEvent]) -> dict[str, Any]:
+    return {"items": [event.model_dump(mode="json") for event in events]}
+
+
+def documented(ok: type[BaseModel], *errors: int, ok_status: int = 200) -> dict[int, Any]:
+    """The `responses` of a route for the OpenAPI document."""
+    descriptions = {
+        400: "Malformed JSON, header or cursor",
+        401: "No tenant in the authorizer context",
+        404: "Unknown contact",
+        409: "Version conflict, vendor id taken, or a key still in progress",
+        422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
+    }
+    responses: dict[int, Any] = {
+        ok_status: {"description": "OK", "content": {"application/json": {"model": ok}}}
+    }
+    for status in (401, 422, *errors):
+        responses[status] = {
+            "description": descriptions[status],
+            "content": {"application/json": {"model": ErrorBody}},
+        }
+    return responses

@@ -1,0 +1,32 @@
+"""Environment configuration: a validated model, read once per container."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, ValidationError
+
+
+class Settings(BaseModel):
+    table_name: str = Field(min_length=3)
+    cursor_signing_key: str | None = Field(default=None, min_length=16)
+    cursor_secret_arn: str | None = None
+    cursor_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    idempotency_ttl_hours: int = Field(default=24, gt=0)
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    env = {key.lower(): value for key, value in os.environ.items() if value != ""}
+    fields = Settings.model_fields.keys()
+    try:
+        return Settings(**{key: env[key] for key in fields if key in env})
+    except ValidationError as error:
+        # Name the variables, never their values: some are secrets.
+        names = sorted({str(item["loc"][0]).upper() for item in error.errors()})
+        raise ConfigurationError(f"invalid or missing environment variables: {names}") from None

@@ -1,0 +1,38 @@
+"""What the use cases need from the outside world, built once per container."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import boto3
+
+from contact_archive.config import ConfigurationError, get_settings
+from contact_archive.cursor import CursorCodec
+from contact_archive.store import LedgerStore
+
+# Secrets Manager is asked again at most this often; a rotated key takes effect within it.
+CURSOR_KEY_MAX_AGE_SECONDS = 300
+
+
+@lru_cache(maxsize=1)
+def get_store() -> LedgerStore:
+    return LedgerStore(boto3.client("dynamodb"), get_settings().table_name)
+
+
+def get_cursor_codec() -> CursorCodec:
+    settings = get_settings()
+    if settings.cursor_signing_key:
+        key = settings.cursor_signing_key
+    elif settings.cursor_secret_arn:
+        # Imported here: only ListFunction pays for the parameters utility.
+        from aws_lambda_powertools.utilities import parameters
+
+        key = str(parameters.get_secret(settings.cursor_secret_arn, max_age=CURSOR_KEY_MAX_AGE_SECONDS))
+    else:
+        raise ConfigurationError("set CURSOR_SIGNING_KEY or CURSOR_SECRET_ARN")
+    return _codec(key, settings.cursor_ttl_seconds)
+
+
+@lru_cache(maxsize=4)
+def _codec(key: str, ttl_seconds: int) -> CursorCodec:
+    return CursorCodec(key.encode(), ttl_seconds)

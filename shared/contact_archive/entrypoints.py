@@ -1,0 +1,43 @@
+"""One entry point per function: what its handler calls, and nothing a function does not use.
+
+Each builder imports only its own routers, so that a function's cold start pays for its own code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contact_archive.api.resolver import build_resolver
+from contact_archive.models import ChangeAction
+
+Entrypoint = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+
+
+def change_entrypoint(action: ChangeAction) -> Entrypoint:
+    """Archive or restore: API Gateway requests and EventBridge commands."""
+    from contact_archive.api.changes import change_router
+    from contact_archive.commands import handle_command, is_command
+
+    app = build_resolver(change_router(action))
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if is_command(event):
+            return handle_command(event, action)
+        return app.resolve(event, context)
+
+    return handle
+
+
+def list_entrypoint() -> Entrypoint:
+    from contact_archive.api.read_routes import router
+
+    return build_resolver(router).resolve
+
+
+def register_entrypoint() -> Entrypoint:
+    from contact_archive.api.register_routes import router
+
+    return build_resolver(router).resolve

@@ -1,0 +1,573 @@
+"""The ledger store: the only module that talks to DynamoDB.
+
+One table (see docs/architecture.md). A contact is one item holding its status, version, vendor
+links, pending change and its append-only history list, so that an archive or a restore is one
+conditional `UpdateItem` that returns the new contact, and a history event can never be missing
+for a change nor exist without one. Vendor ids and idempotency keys are items of their own.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from contact_archive.errors import (
+    ContactNotFound,
+    InvalidCursor,
+    UnknownLink,
+    VendorIdTaken,
+    VersionConflict,
+)
+from contact_archive.models import (
+    Actor,
+    ChangeAction,
+    Contact,
+    ContactStatus,
+    HistoryAction,
+    HistoryEvent,
+    Vendor,
+    iso,
+)
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+STATUS_INDEX = "by_status"
+TENANT_INDEX = "by_tenant"
+EMAIL_INDEX = "by_email"
+
+# Everything of a contact item but its history: what GetItem reads and the indexes project.
+CONTACT_FIELDS = (
+    "tenant_id",
+    "contact_id",
+    "external_id",
+    "email",
+    "first_name",
+    "last_name",
+    "status",
+    "status_reason",
+    "status_changed_at",
+    "archived_at",
+    "archived_by",
+    "restored_at",
+    "restored_by",
+    "version",
+    "created_at",
+    "updated_at",
+    "links",
+    "pending",
+)
+_CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
+_CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _to_attribute(value: Any) -> dict[str, Any]:
+    return _serializer.serialize(_to_dynamo(value))
+
+
+def _to_dynamo(value: Any) -> Any:
+    """DynamoDB takes no floats and no empty-string keys: numbers travel as Decimal."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _to_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo(item) for item in value]
+    return value
+
+
+def _from_dynamo(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {key: _from_dynamo(item) for key, item in value.items()}
+    if isinstance(value, list | set):
+        return [_from_dynamo(item) for item in value]
+    return value
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
+
+
+def contact_pk(tenant_id: str, contact_id: str) -> str:
+    return f"TENANT#{tenant_id}#CONTACT#{contact_id}"
+
+
+def vendor_ref_pk(tenant_id: str, vendor: Vendor, vendor_id: str) -> str:
+    return f"TENANT#{tenant_id}#VENDOR#{vendor.value}#{vendor_id}"
+
+
+def idempotency_pk(tenant_id: str, key_hash: str) -> str:
+    return f"TENANT#{tenant_id}#IDEMPOTENCY#{key_hash}"
+
+
+def _contact_key(tenant_id: str, contact_id: str) -> dict[str, Any]:
+    return {"pk": {"S": contact_pk(tenant_id, contact_id)}, "sk": {"S": "CONTACT"}}
+
+
+def _index_keys(contact: Contact) -> dict[str, Any]:
+    """The attributes that place a contact in the status, tenant and email indexes."""
+    keys: dict[str, Any] = {
+        "status_pk": f"TENANT#{contact.tenant_id}#STATUS#{contact.status.value}",
+        "status_sk": f"{contact.status_changed_at}#{contact.contact_id}",
+        "tenant_pk": f"TENANT#{contact.tenant_id}",
+        "tenant_sk": contact.contact_id,
+        "email_pk": None,
+        "email_sk": None,
+    }
+    if contact.email:
+        keys["email_pk"] = f"TENANT#{contact.tenant_id}#EMAIL#{contact.email.lower()}"
+        keys["email_sk"] = contact.contact_id
+    return keys
+
+
+def _contact_attributes(contact: Contact) -> dict[str, Any]:
+    attributes = contact.model_dump(mode="json")
+    attributes.update(_index_keys(contact))
+    return attributes
+
+
+def contact_from_item(item: dict[str, Any]) -> Contact:
+    return Contact.model_validate(_plain(item))
+
+
+def _history_from_item(item: dict[str, Any]) -> list[HistoryEvent]:
+    raw = _plain(item).get("history", [])
+    # The list only ever grows by one event per version, so position gives the version.
+    return [HistoryEvent.model_validate({**event, "version": index + 1}) for index, event in enumerate(raw)]
+
+
+def history_entry(
+    at: str, action: HistoryAction, actor: Actor, reason: str | None, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    return {
+        "at": at,
+        "action": action.value,
+        "actor": actor.name,
+        "source": actor.source,
+        "reason": reason,
+        "details": details,
+    }
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    contact: Contact
+    changed: bool
+
+
+@dataclass(frozen=True)
+class IdempotencyRecord:
+    request_hash: str
+    state: str  # "in_progress" or "completed"
+    status_code: int | None
+    response: dict[str, Any] | None
+
+
+class ConcurrentUpdate(Exception):
+    """The contact changed between read and write; the caller decides whether to retry."""
+
+
+class LedgerStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # -- contacts ---------------------------------------------------------------------------
+
+    def get_contact(self, tenant_id: str, contact_id: str) -> Contact | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_contact_key(tenant_id, contact_id),
+            ProjectionExpression=_CONTACT_PROJECTION,
+            ExpressionAttributeNames=_CONTACT_PROJECTION_NAMES,
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return contact_from_item(item) if item else None
+
+    def get_history(self, tenant_id: str, contact_id: str) -> list[HistoryEvent] | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=_contact_key(tenant_id, contact_id),
+            ProjectionExpression="#history",
+            ExpressionAttributeNames={"#history": "history"},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _history_from_item(item) if item else None
+
+    def change_status(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        action: ChangeAction,
+        *,
+        actor: Actor,
+        reason: str | None,
+        vendors: list[Vendor] | None,
+        expected_version: int | None,
+        now: datetime,
+    ) -> StatusChange:
+        """Archive or restore in one conditional write; a contact already there is a no-op."""
+        archiving = action is ChangeAction.ARCHIVE
+        source = ContactStatus.ACTIVE if archiving else ContactStatus.ARCHIVED
+        target = ContactStatus.ARCHIVED if archiving else ContactStatus.ACTIVE
+        at = iso(now)
+        pending = {
+            "change_id": uuid.uuid4().hex,
+            "action": action.value,
+            "vendors": [vendor.value for vendor in vendors] if vendors else None,
+            "requested_at": at,
+        }
+        event = history_entry(
+            at,
+            HistoryAction.ARCHIVED if archiving else HistoryAction.RESTORED,
+            actor,
+            reason,
+            {"vendors": pending["vendors"]} if vendors else None,
+        )
+        stamp = "archived" if archiving else "restored"
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":from": source.value,
+            ":to": target.value,
+            ":reason": reason,
+            ":now": at,
+            ":one": 1,
+            ":pending": pending,
+            ":status_pk": f"TENANT#{tenant_id}#STATUS#{target.value}",
+            ":status_sk": f"{at}#{contact_id}",
+            ":actor": actor.name,
+            ":event": [event],
+        }
+        updates = [
+            "#status = :to",
+            "status_reason = :reason",
+            "status_changed_at = :now",
+            f"{stamp}_at = :now",
+            f"{stamp}_by = :actor",
+            "updated_at = :now",
+            "version = version + :one",
+            "pending = :pending",
+            "status_pk = :status_pk",
+            "status_sk = :status_sk",
+            "history = list_append(history, :event)",
+        ]
+        conditions = ["attribute_exists(pk)", "#status = :from"]
+        if expected_version is not None:
+            conditions.append("version = :expected")
+            values[":expected"] = expected_version
+        for position, vendor in enumerate(vendors or []):
+            names["#links"] = "links"
+            names[f"#v{position}"] = vendor.value
+            conditions.append(f"attribute_exists(#links.#v{position})")
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_contact_key(tenant_id, contact_id),
+                UpdateExpression="SET " + ", ".join(updates),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={key: _to_attribute(value) for key, value in values.items()},
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            # The old item comes back with the failure: no second request to find out why.
+            return self._explain_refused_change(error, contact_id, target, vendors, expected_version)
+        return StatusChange(contact_from_item(response["Attributes"]), changed=True)
+
+    @staticmethod
+    def _explain_refused_change(
+        error: ClientError,
+        contact_id: str,
+        target: ContactStatus,
+        vendors: list[Vendor] | None,
+        expected_version: int | None,
+    ) -> StatusChange:
+        old = error.response.get("Item")
+        if not old:
+            raise ContactNotFound(contact_id) from None
+        contact = contact_from_item(old)
+        if expected_version is not None and contact.version != expected_version:
+            raise VersionConflict(expected_version, contact.version) from None
+        missing = [vendor.value for vendor in vendors or [] if vendor not in contact.links]
+        if missing:
+            raise UnknownLink(missing) from None
+        if contact.status is target:
+            return StatusChange(contact, changed=False)
+        raise error  # a condition we did not write; never expected
+
+    def save_contact(
+        self,
+        contact: Contact,
+        *,
+        previous_version: int | None,
+        event: dict[str, Any],
+        refs_added: list[tuple[Vendor, str]],
+        refs_removed: list[tuple[Vendor, str]],
+    ) -> None:
+        """Write a registered or updated contact with its vendor-id refs, all or nothing.
+
+        `previous_version` None means the contact must not exist yet. Raises `VendorIdTaken`
+        when a vendor id belongs to another contact and `ConcurrentUpdate` when the contact
+        changed since it was read.
+        """
+        attributes = _contact_attributes(contact)
+        key = _contact_key(contact.tenant_id, contact.contact_id)
+        contact_write: dict[str, Any]
+        if previous_version is None:
+            item = {**attributes, "pk": key["pk"]["S"], "sk": "CONTACT", "type": "contact"}
+            item["history"] = [event]
+            item = {name: value for name, value in item.items() if value is not None}
+            contact_write = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": {name: _to_attribute(value) for name, value in item.items()},
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        else:
+            names: dict[str, str] = {}
+            values: dict[str, Any] = {":previous": previous_version, ":event": [event]}
+            sets, removes = [], []
+            for position, (name, value) in enumerate(attributes.items()):
+                names[f"#a{position}"] = name
+                if value is None:
+                    removes.append(f"#a{position}")
+                else:
+                    sets.append(f"#a{position} = :a{position}")
+                    values[f":a{position}"] = value
+            sets.append("history = list_append(history, :event)")
+            expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            contact_write = {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": key,
+                    "UpdateExpression": expression,
+                    "ConditionExpression": "version = :previous",
+                    "ExpressionAttributeNames": names,
+                    "ExpressionAttributeValues": {k: _to_attribute(v) for k, v in values.items()},
+                }
+            }
+        writes = [contact_write]
+        for vendor, vendor_id in refs_added:
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": {
+                            "pk": {"S": vendor_ref_pk(contact.tenant_id, vendor, vendor_id)},
+                            "sk": {"S": "VENDOR_REF"},
+                            "type": {"S": "vendor_ref"},
+                            "tenant_id": {"S": contact.tenant_id},
+                            "contact_id": {"S": contact.contact_id},
+                            "vendor": {"S": vendor.value},
+                            "vendor_id": {"S": vendor_id},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk) OR contact_id = :me",
+                        "ExpressionAttributeValues": {":me": {"S": contact.contact_id}},
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+        for vendor, vendor_id in refs_removed:
+            writes.append(
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": {
+                            "pk": {"S": vendor_ref_pk(contact.tenant_id, vendor, vendor_id)},
+                            "sk": {"S": "VENDOR_REF"},
+                        },
+                        "ConditionExpression": "attribute_not_exists(pk) OR contact_id = :me",
+                        "ExpressionAttributeValues": {":me": {"S": contact.contact_id}},
+                    }
+                }
+            )
+        self._write_all(writes, refs_added, contact.contact_id)
+
+    def _write_all(
+        self, writes: list[dict[str, Any]], refs_added: list[tuple[Vendor, str]], contact_id: str
+    ) -> None:
+        if len(writes) == 1:
+            (kind, request), = writes[0].items()
+            call = self._client.put_item if kind == "Put" else self._client.update_item
+            try:
+                call(**request)
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    raise ConcurrentUpdate(contact_id) from None
+                raise
+            return
+        try:
+            self._client.transact_write_items(TransactItems=writes)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            for position, reason in enumerate(reasons):
+                if reason.get("Code") != "ConditionalCheckFailed":
+                    continue
+                if position == 0:
+                    raise ConcurrentUpdate(contact_id) from None
+                if position <= len(refs_added):
+                    vendor, vendor_id = refs_added[position - 1]
+                    other = _plain(reason.get("Item", {})).get("contact_id")
+                    raise VendorIdTaken(vendor.value, vendor_id, other) from None
+                raise ConcurrentUpdate(contact_id) from None
+            raise
+
+    def list_contacts(
+        self,
+        tenant_id: str,
+        *,
+        status: ContactStatus | None,
+        vendor: Vendor | None,
+        email: str | None,
+        limit: int,
+        start_key: dict[str, Any] | None,
+    ) -> tuple[list[Contact], dict[str, Any] | None]:
+        """One Query per page, on the index that answers the question.
+
+        `status` None means every status. The email index holds a handful of contacts per
+        address, so filtering it by status throws little away. The vendor filter is a
+        FilterExpression: a page may then hold fewer than `limit` contacts (still one request).
+        """
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {}
+        filters: list[str] = []
+        query: dict[str, Any] = {"TableName": self._table, "Limit": limit}
+        if email:
+            query["IndexName"] = EMAIL_INDEX
+            query["KeyConditionExpression"] = "email_pk = :key"
+            values[":key"] = f"TENANT#{tenant_id}#EMAIL#{email.lower()}"
+            if status is not None:
+                names["#status"] = "status"
+                values[":status"] = status.value
+                filters.append("#status = :status")
+        elif status is None:
+            query["IndexName"] = TENANT_INDEX
+            query["KeyConditionExpression"] = "tenant_pk = :key"
+            values[":key"] = f"TENANT#{tenant_id}"
+        else:
+            query["IndexName"] = STATUS_INDEX
+            query["KeyConditionExpression"] = "status_pk = :key"
+            query["ScanIndexForward"] = False  # most recently changed first
+            values[":key"] = f"TENANT#{tenant_id}#STATUS#{status.value}"
+        if vendor is not None:
+            names["#links"] = "links"
+            names["#vendor"] = vendor.value
+            filters.append("attribute_exists(#links.#vendor)")
+        if filters:
+            query["FilterExpression"] = " AND ".join(filters)
+        if names:
+            query["ExpressionAttributeNames"] = names
+        query["ExpressionAttributeValues"] = {k: _to_attribute(v) for k, v in values.items()}
+        if start_key:
+            query["ExclusiveStartKey"] = start_key
+        try:
+            response = self._client.query(**query)
+        except ClientError as error:
+            if start_key and error.response["Error"]["Code"] == "ValidationException":
+                raise InvalidCursor("it does not fit this query") from None
+            raise
+        contacts = [contact_from_item(item) for item in response.get("Items", [])]
+        return contacts, response.get("LastEvaluatedKey")
+
+    def find_contact_id_by_vendor_id(
+        self, tenant_id: str, vendor: Vendor, vendor_id: str
+    ) -> str | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": {"S": vendor_ref_pk(tenant_id, vendor, vendor_id)}, "sk": {"S": "VENDOR_REF"}},
+            ProjectionExpression="contact_id",
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return item["contact_id"]["S"] if item else None
+
+    def find_contacts_by_email(self, tenant_id: str, email: str) -> list[Contact]:
+        contacts, _ = self.list_contacts(
+            tenant_id, status=None, vendor=None, email=email, limit=100, start_key=None
+        )
+        return contacts
+
+    # -- idempotency ------------------------------------------------------------------------
+
+    def claim_idempotency_key(
+        self, tenant_id: str, key_hash: str, request_hash: str, *, now: int, expires_at: int,
+        lock_seconds: int,
+    ) -> IdempotencyRecord | None:
+        """Claim a key for this request; returns the existing record if someone holds it."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": idempotency_pk(tenant_id, key_hash)},
+                    "sk": {"S": "IDEMPOTENCY"},
+                    "type": {"S": "idempotency"},
+                    "request_hash": {"S": request_hash},
+                    "state": {"S": "in_progress"},
+                    "locked_until": {"N": str(now + lock_seconds)},
+                    "expires_at": {"N": str(expires_at)},
+                },
+                # Expired records linger until TTL removes them; an abandoned claim unlocks.
+                ConditionExpression=(
+                    "attribute_not_exists(pk) OR expires_at < :now"
+                    " OR (#state = :in_progress AND locked_until < :now)"
+                ),
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":now": {"N": str(now)},
+                    ":in_progress": {"S": "in_progress"},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            old = _plain(error.response.get("Item", {}))
+            return IdempotencyRecord(
+                request_hash=old.get("request_hash", ""),
+                state=old.get("state", "in_progress"),
+                status_code=old.get("status_code"),
+                response=json.loads(old["response"]) if "response" in old else None,
+            )
+        return None
+
+    def complete_idempotency_key(
+        self, tenant_id: str, key_hash: str, status_code: int, response: dict[str, Any]
+    ) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": idempotency_pk(tenant_id, key_hash)}, "sk": {"S": "IDEMPOTENCY"}},
+            UpdateExpression="SET #state = :completed, status_code = :code, #response = :response",
+            ExpressionAttributeNames={"#state": "state", "#response": "response"},
+            ExpressionAttributeValues={
+                ":completed": {"S": "completed"},
+                ":code": {"N": str(status_code)},
+                ":response": {"S": json.dumps(response, separators=(",", ":"))},
+            },
+        )
+
+    def release_idempotency_key(self, tenant_id: str, key_hash: str) -> None:
+        self._client.delete_item(
+            TableName=self._table,
+            Key={"pk": {"S": idempotency_pk(tenant_id, key_hash)}, "sk": {"S": "IDEMPOTENCY"}},
+        )
