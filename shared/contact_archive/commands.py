@@ -41,10 +41,6 @@ class ContactCommandEvent(EventBridgeModel):
     detail: ContactCommandDetail
 
 
-def is_command(event: dict[str, Any]) -> bool:
-    return "detail-type" in event and "httpMethod" not in event
-
-
 def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any]:
     try:
         command_event = parse(event=event, model=ContactCommandEvent)

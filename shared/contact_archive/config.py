@@ -25,7 +25,7 @@ def get_settings() -> Settings:
     env = {key.lower(): value for key, value in os.environ.items() if value != ""}
     fields = Settings.model_fields.keys()
     try:
-        return Settings(**{key: env[key] for key in fields if key in env})
+        return Settings.model_validate({key: env[key] for key in fields if key in env})
     except ValidationError as error:
         # Name the variables, never their values: some are secrets.
         names = sorted({str(item["loc"][0]).upper() for item in error.errors()})

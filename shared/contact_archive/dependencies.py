@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
-import boto3
+from botocore.session import get_session
 
 from contact_archive.config import ConfigurationError, get_settings
 from contact_archive.cursor import CursorCodec
 from contact_archive.store import LedgerStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 # Secrets Manager is asked again at most this often; a rotated key takes effect within it.
 CURSOR_KEY_MAX_AGE_SECONDS = 300
@@ -16,7 +20,9 @@ CURSOR_KEY_MAX_AGE_SECONDS = 300
 
 @lru_cache(maxsize=1)
 def get_store() -> LedgerStore:
-    return LedgerStore(boto3.client("dynamodb"), get_settings().table_name)
+    # botocore directly: boto3 would add its import time (s3transfer and all) to every cold start.
+    client = cast("DynamoDBClient", get_session().create_client("dynamodb"))
+    return LedgerStore(client, get_settings().table_name)
 
 
 def get_cursor_codec() -> CursorCodec:

@@ -19,12 +19,14 @@ Entrypoint = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 def change_entrypoint(action: ChangeAction) -> Entrypoint:
     """Archive or restore: API Gateway requests and EventBridge commands."""
     from contact_archive.api.changes import change_router
-    from contact_archive.commands import handle_command, is_command
 
     app = build_resolver(change_router(action))
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if is_command(event):
+        if "detail-type" in event and "httpMethod" not in event:
+            # Imported on the first command: API-only containers never load the parser.
+            from contact_archive.commands import handle_command
+
             return handle_command(event, action)
         return app.resolve(event, context)
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
+from contact_archive.attribute_values import from_item, to_attribute, to_item
 from contact_archive.errors import (
     ContactNotFound,
     InvalidCursor,
@@ -68,39 +67,6 @@ CONTACT_FIELDS = (
 _CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
 _CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _to_attribute(value: Any) -> dict[str, Any]:
-    return _serializer.serialize(_to_dynamo(value))
-
-
-def _to_dynamo(value: Any) -> Any:
-    """DynamoDB takes no floats and no empty-string keys: numbers travel as Decimal."""
-    if isinstance(value, float):
-        return Decimal(str(value))
-    if isinstance(value, dict):
-        return {key: _to_dynamo(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo(item) for item in value]
-    return value
-
-
-def _from_dynamo(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, dict):
-        return {key: _from_dynamo(item) for key, item in value.items()}
-    if isinstance(value, list | set):
-        return [_from_dynamo(item) for item in value]
-    return value
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {key: _from_dynamo(_deserializer.deserialize(value)) for key, value in item.items()}
-
-
 def contact_pk(tenant_id: str, contact_id: str) -> str:
     return f"TENANT#{tenant_id}#CONTACT#{contact_id}"
 
@@ -140,11 +106,11 @@ def _contact_attributes(contact: Contact) -> dict[str, Any]:
 
 
 def contact_from_item(item: dict[str, Any]) -> Contact:
-    return Contact.model_validate(_plain(item))
+    return Contact.model_validate(from_item(item))
 
 
 def _history_from_item(item: dict[str, Any]) -> list[HistoryEvent]:
-    raw = _plain(item).get("history", [])
+    raw = from_item(item).get("history", [])
     # The list only ever grows by one event per version, so position gives the version.
     return [HistoryEvent.model_validate({**event, "version": index + 1}) for index, event in enumerate(raw)]
 
@@ -281,7 +247,7 @@ class LedgerStore:
                 UpdateExpression="SET " + ", ".join(updates),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={key: _to_attribute(value) for key, value in values.items()},
+                ExpressionAttributeValues={key: to_attribute(value) for key, value in values.items()},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -300,7 +266,7 @@ class LedgerStore:
         vendors: list[Vendor] | None,
         expected_version: int | None,
     ) -> StatusChange:
-        old = error.response.get("Item")
+        old = cast("dict[str, Any] | None", error.response.get("Item"))
         if not old:
             raise ContactNotFound(contact_id) from None
         contact = contact_from_item(old)
@@ -338,7 +304,7 @@ class LedgerStore:
             contact_write = {
                 "Put": {
                     "TableName": self._table,
-                    "Item": {name: _to_attribute(value) for name, value in item.items()},
+                    "Item": to_item(item),
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
@@ -362,7 +328,7 @@ class LedgerStore:
                     "UpdateExpression": expression,
                     "ConditionExpression": "version = :previous",
                     "ExpressionAttributeNames": names,
-                    "ExpressionAttributeValues": {k: _to_attribute(v) for k, v in values.items()},
+                    "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
                 }
             }
         writes = [contact_write]
@@ -428,7 +394,7 @@ class LedgerStore:
                     raise ConcurrentUpdate(contact_id) from None
                 if position <= len(refs_added):
                     vendor, vendor_id = refs_added[position - 1]
-                    other = _plain(reason.get("Item", {})).get("contact_id")
+                    other = from_item(cast("dict[str, Any]", reason.get("Item", {}))).get("contact_id")
                     raise VendorIdTaken(vendor.value, vendor_id, other) from None
                 raise ConcurrentUpdate(contact_id) from None
             raise
@@ -478,7 +444,7 @@ class LedgerStore:
             query["FilterExpression"] = " AND ".join(filters)
         if names:
             query["ExpressionAttributeNames"] = names
-        query["ExpressionAttributeValues"] = {k: _to_attribute(v) for k, v in values.items()}
+        query["ExpressionAttributeValues"] = {k: to_attribute(v) for k, v in values.items()}
         if start_key:
             query["ExclusiveStartKey"] = start_key
         try:
@@ -542,7 +508,7 @@ class LedgerStore:
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            old = _plain(error.response.get("Item", {}))
+            old = from_item(cast("dict[str, Any]", error.response.get("Item", {})))
             return IdempotencyRecord(
                 request_hash=old.get("request_hash", ""),
                 state=old.get("state", "in_progress"),

@@ -175,7 +175,10 @@ def _register_once(
         contact = Contact(
             tenant_id=command.tenant_id,
             contact_id=command.contact_id,
-            **profile,
+            email=command.email,
+            first_name=command.first_name,
+            last_name=command.last_name,
+            external_id=command.external_id,
             status=ContactStatus.ACTIVE,
             status_changed_at=at,
             version=1,

@@ -48,7 +48,6 @@ def put_contact(
             expected_version=parse_if_match(if_match),
         ),
     )
-    if outcome.created:
-        count("ContactRegistered")
+    count("ContactRegistered" if outcome.created else "ContactUpdated" if outcome.changed else "RegisterWasNoop")
     status = 201 if outcome.created else 200
     return json_response(status, contact_body(outcome.contact), version=outcome.contact.version)

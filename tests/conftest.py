@@ -1,0 +1,43 @@
+"""Fixtures for every tier: the environment a function sees, and fresh caches per test."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from contact_archive import dependencies
+from contact_archive.config import get_settings
+
+TEST_ENV = {
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "TABLE_NAME": "contact-archive-test",
+    "CURSOR_SIGNING_KEY": "test-cursor-signing-key-0123456789",
+    "POWERTOOLS_SERVICE_NAME": "contact-archive",
+    "POWERTOOLS_METRICS_NAMESPACE": "ContactArchiveTest",
+    "POWERTOOLS_LOG_LEVEL": "WARNING",
+}
+
+# Set before any test module imports the layer: Powertools reads its variables at import time.
+os.environ.update(TEST_ENV)
+
+
+@pytest.fixture(autouse=True)
+def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name, value in TEST_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    monkeypatch.delenv("CURSOR_SECRET_ARN", raising=False)
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    get_settings.cache_clear()
+    dependencies.get_store.cache_clear()
+    dependencies._codec.cache_clear()
