@@ -19,7 +19,7 @@ from contact_archive.errors import (
 )
 from contact_archive.idempotency import request_hash, run_once
 from contact_archive.models import Actor, ContactStatus, LinkState, Vendor
-from contact_archive.store import LedgerStore
+from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore
 from contact_archive.use_cases import (
     ChangeCommand,
     LinkInput,
@@ -292,3 +292,26 @@ class StoreCases:
         for _ in range(2):  # the second attempt is not blocked by the first
             with pytest.raises(ContactNotFound):
                 run_once(store, TENANT, "key-2", request_hash("x"), missing, ttl_seconds=60)
+
+    def test_long_histories_move_to_pages_and_read_back_whole(
+        self, store: LedgerStore, counter: RequestCounter
+    ) -> None:
+        # Given a contact archived and restored many times
+        register(store, "c-1")
+        for _ in range(30):
+            archive_contact(store, change("c-1"))
+            restore_contact(store, change("c-1"))
+        # Then its item holds only recent events
+        item = store._client.get_item(  # noqa: SLF001 - checking the stored shape itself
+            TableName=store._table,  # noqa: SLF001
+            Key={"pk": {"S": f"TENANT#{TENANT}#CONTACT#c-1"}, "sk": {"S": "CONTACT"}},
+        )["Item"]
+        assert len(item["history"]["L"]) <= HISTORY_INLINE_MAX
+        assert int(item["history_spilled"]["N"]) > 0
+        # and the history reads back whole, in order, in two requests
+        counter.reset()
+        events = contact_history(store, TENANT, "c-1")
+        assert counter.total == 2
+        assert [event.version for event in events] == list(range(1, 62))
+        assert [event.action for event in events[1:3]] == ["archived", "restored"]
+        assert get_contact(store, TENANT, "c-1").version == 61

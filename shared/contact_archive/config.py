@@ -14,6 +14,7 @@ class Settings(BaseModel):
     cursor_secret_arn: str | None = None
     cursor_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
+    history_retention_days: int = Field(default=730, gt=0)
 
 
 class ConfigurationError(RuntimeError):

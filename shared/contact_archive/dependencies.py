@@ -22,7 +22,10 @@ CURSOR_KEY_MAX_AGE_SECONDS = 300
 def get_store() -> LedgerStore:
     # botocore directly: boto3 would add its import time (s3transfer and all) to every cold start.
     client = cast("DynamoDBClient", get_session().create_client("dynamodb"))
-    return LedgerStore(client, get_settings().table_name)
+    settings = get_settings()
+    return LedgerStore(
+        client, settings.table_name, history_retention_days=settings.history_retention_days
+    )
 
 
 def get_cursor_codec() -> CursorCodec:

@@ -1,14 +1,16 @@
 """The ledger store: the only module that talks to DynamoDB.
 
 One table (see docs/architecture.md). A contact is one item holding its status, version, vendor
-links, pending change and its append-only history list, so that an archive or a restore is one
+links, pending change and its most recent history events, so that an archive or a restore is one
 conditional `UpdateItem` that returns the new contact, and a history event can never be missing
-for a change nor exist without one. Vendor ids and idempotency keys are items of their own.
+for a change nor exist without one. Older events move to history pages (items with a TTL) so the
+contact item stays small. Vendor ids and idempotency keys are items of their own.
 """
 
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
@@ -109,10 +111,22 @@ def contact_from_item(item: dict[str, Any]) -> Contact:
     return Contact.model_validate(from_item(item))
 
 
-def _history_from_item(item: dict[str, Any]) -> list[HistoryEvent]:
-    raw = from_item(item).get("history", [])
-    # The list only ever grows by one event per version, so position gives the version.
-    return [HistoryEvent.model_validate({**event, "version": index + 1}) for index, event in enumerate(raw)]
+# History events stay on the contact item until more than this many are there; then all but the
+# newest HISTORY_KEEP_INLINE move to a history page. Events are JSON strings: cheap to parse.
+HISTORY_INLINE_MAX = 30
+HISTORY_KEEP_INLINE = 10
+
+
+def _history_events(encoded: list[str], first_version: int) -> list[HistoryEvent]:
+    # Each version appends exactly one event, so position gives the version.
+    return [
+        HistoryEvent.model_validate({**json.loads(event), "version": first_version + offset})
+        for offset, event in enumerate(encoded)
+    ]
+
+
+def _encode_event(event: dict[str, Any]) -> str:
+    return json.dumps(event, separators=(",", ":"), sort_keys=True)
 
 
 def history_entry(
@@ -147,9 +161,12 @@ class ConcurrentUpdate(Exception):
 
 
 class LedgerStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, history_retention_days: int = 730
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._history_retention_days = history_retention_days
 
     # -- contacts ---------------------------------------------------------------------------
 
@@ -165,15 +182,95 @@ class LedgerStore:
         return contact_from_item(item) if item else None
 
     def get_history(self, tenant_id: str, contact_id: str) -> list[HistoryEvent] | None:
+        """Every event, oldest first: one read, plus one query once older events were paged out."""
         response = self._client.get_item(
             TableName=self._table,
             Key=_contact_key(tenant_id, contact_id),
-            ProjectionExpression="#history",
+            ProjectionExpression="#history, history_spilled",
             ExpressionAttributeNames={"#history": "history"},
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _history_from_item(item) if item else None
+        if not item:
+            return None
+        contact = from_item(item)
+        spilled = int(contact.get("history_spilled", 0))
+        events: list[HistoryEvent] = []
+        if spilled:
+            for page in self._history_pages(tenant_id, contact_id):
+                events += _history_events(page["events"], page["first_version"])
+            events = [event for event in events if event.version <= spilled]
+        return events + _history_events(contact["history"], spilled + 1)
+
+    def _history_pages(self, tenant_id: str, contact_id: str) -> list[dict[str, Any]]:
+        pages: list[dict[str, Any]] = []
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :page)",
+            "ExpressionAttributeValues": {
+                ":pk": {"S": contact_pk(tenant_id, contact_id)},
+                ":page": {"S": "HISTORY#"},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._client.query(**query)
+            pages += [from_item(item) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return pages
+            query["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _page_out_history(self, item: dict[str, Any]) -> None:
+        """Move all but the newest events of a contact item to a history page, if it has many.
+
+        Conditional on the version the caller just wrote: if the contact changed meanwhile, the
+        write that changed it pages out instead. Never fails the caller's change.
+        """
+        if len(item.get("history", {}).get("L", [])) <= HISTORY_INLINE_MAX:
+            return
+        contact = from_item(item)
+        inline: list[str] = contact["history"]
+        spilled = int(contact.get("history_spilled", 0))
+        moving = len(inline) - HISTORY_KEEP_INLINE
+        key = _contact_key(contact["tenant_id"], contact["contact_id"])
+        expires_at = int(time.time()) + self._history_retention_days * 86400
+        page = {
+            "pk": key["pk"]["S"],
+            "sk": f"HISTORY#{spilled + 1:012d}",
+            "type": "history_page",
+            "first_version": spilled + 1,
+            "events": inline[:moving],
+            "expires_at": expires_at,
+        }
+        removals = ", ".join(f"#history[{index}]" for index in range(moving))
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(page),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": key,
+                            "UpdateExpression": f"SET history_spilled = :spilled REMOVE {removals}",
+                            "ConditionExpression": "version = :version",
+                            "ExpressionAttributeNames": {"#history": "history"},
+                            "ExpressionAttributeValues": {
+                                ":spilled": {"N": str(spilled + moving)},
+                                ":version": {"N": str(contact["version"])},
+                            },
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
 
     def change_status(
         self,
@@ -217,7 +314,7 @@ class LedgerStore:
             ":status_pk": f"TENANT#{tenant_id}#STATUS#{target.value}",
             ":status_sk": f"{at}#{contact_id}",
             ":actor": actor.name,
-            ":event": [event],
+            ":event": [_encode_event(event)],
         }
         updates = [
             "#status = :to",
@@ -256,6 +353,7 @@ class LedgerStore:
                 raise
             # The old item comes back with the failure: no second request to find out why.
             return self._explain_refused_change(error, contact_id, target, vendors, expected_version)
+        self._page_out_history(response["Attributes"])
         return StatusChange(contact_from_item(response["Attributes"]), changed=True)
 
     @staticmethod
@@ -299,7 +397,7 @@ class LedgerStore:
         contact_write: dict[str, Any]
         if previous_version is None:
             item = {**attributes, "pk": key["pk"]["S"], "sk": "CONTACT", "type": "contact"}
-            item["history"] = [event]
+            item["history"] = [_encode_event(event)]
             item = {name: value for name, value in item.items() if value is not None}
             contact_write = {
                 "Put": {
@@ -310,7 +408,7 @@ class LedgerStore:
             }
         else:
             names: dict[str, str] = {}
-            values: dict[str, Any] = {":previous": previous_version, ":event": [event]}
+            values: dict[str, Any] = {":previous": previous_version, ":event": [_encode_event(event)]}
             sets, removes = [], []
             for position, (name, value) in enumerate(attributes.items()):
                 names[f"#a{position}"] = name
@@ -367,6 +465,13 @@ class LedgerStore:
                 }
             )
         self._write_all(writes, refs_added, contact.contact_id)
+        if previous_version is not None and contact.version % HISTORY_KEEP_INLINE == 0:
+            # Registers return no item to look at; every tenth version, check the history size.
+            current = self._client.get_item(
+                TableName=self._table, Key=key, ConsistentRead=True
+            ).get("Item")
+            if current:
+                self._page_out_history(current)
 
     def _write_all(
         self, writes: list[dict[str, Any]], refs_added: list[tuple[Vendor, str]], contact_id: str
