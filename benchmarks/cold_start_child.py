@@ -13,7 +13,6 @@ STARTED = time.perf_counter()
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import resource  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -37,7 +36,9 @@ def bare(contact_id: str) -> int:
 def handler(function_dir: str, event_file: str) -> int:
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root / "shared"))
-    spec = importlib.util.spec_from_file_location("app", root / "functions" / function_dir / "app.py")
+    spec = importlib.util.spec_from_file_location(
+        "app", root / "functions" / function_dir / "app.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -54,7 +55,9 @@ def handler(function_dir: str, event_file: str) -> int:
 
 
 if __name__ == "__main__":
-    status = bare(sys.argv[2]) if sys.argv[1] == "--bare" else handler(sys.argv[1], sys.argv[2])
+    code = bare(sys.argv[2]) if sys.argv[1] == "--bare" else handler(sys.argv[1], sys.argv[2])
     elapsed = time.perf_counter() - STARTED
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": elapsed, "peak_mib": peak_mib, "status": status}))
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
+    status = Path("/proc/self/status").read_text().splitlines()
+    peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+    print(json.dumps({"seconds": elapsed, "peak_mib": peak_mib, "status": code}))

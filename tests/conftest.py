@@ -40,4 +40,4 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def _clear_caches() -> None:
     get_settings.cache_clear()
     dependencies.get_store.cache_clear()
-    dependencies._codec.cache_clear()
+    dependencies.codec_for.cache_clear()

@@ -46,8 +46,14 @@ ALL_LINKS = [
 CODEC = CursorCodec(b"k" * 32, ttl_seconds=3600)
 
 
-def register(store: LedgerStore, contact_id: str, links: list[LinkInput] | None = None, *,
-             tenant: str = TENANT, email: str | None = None) -> None:
+def register(
+    store: LedgerStore,
+    contact_id: str,
+    links: list[LinkInput] | None = None,
+    *,
+    tenant: str = TENANT,
+    email: str | None = None,
+) -> None:
     register_contact(
         store,
         RegisterCommand(
@@ -62,8 +68,9 @@ def register(store: LedgerStore, contact_id: str, links: list[LinkInput] | None 
 
 
 def change(contact_id: str, **kwargs: object) -> ChangeCommand:
-    return ChangeCommand(tenant_id=str(kwargs.pop("tenant", TENANT)), contact_id=contact_id,
-                         actor=ALICE, **kwargs)  # type: ignore[arg-type]
+    return ChangeCommand(
+        tenant_id=str(kwargs.pop("tenant", TENANT)), contact_id=contact_id, actor=ALICE, **kwargs
+    )  # type: ignore[arg-type]
 
 
 class StoreCases:
@@ -74,9 +81,9 @@ class StoreCases:
         contact = get_contact(store, TENANT, "c-1")
         assert contact.status is ContactStatus.ACTIVE
         assert contact.version == 1
-        assert {vendor: contact.link_state(vendor) for vendor in contact.links} == {
-            vendor: LinkState.ACTIVE for vendor in Vendor
-        }
+        assert {vendor: contact.link_state(vendor) for vendor in contact.links} == dict.fromkeys(
+            Vendor, LinkState.ACTIVE
+        )
         assert contact.links[Vendor.SEQUENCE].scope == "customer-1"
         assert [event.action for event in contact_history(store, TENANT, "c-1")] == ["registered"]
 
@@ -125,7 +132,9 @@ class StoreCases:
         restored = restore_contact(store, change("c-1", reason="back"))
         assert counter.calls == {"UpdateItem": 1}
         assert restored.contact.status is ContactStatus.ACTIVE
-        assert {restored.contact.link_state(v) for v in restored.contact.links} == {LinkState.RESTORING}
+        assert {restored.contact.link_state(v) for v in restored.contact.links} == {
+            LinkState.RESTORING
+        }
         again = restore_contact(store, change("c-1"))
         assert not again.changed and again.contact.version == 3
 
@@ -192,7 +201,11 @@ class StoreCases:
         register(store, "c-2", [LinkInput(Vendor.INTERCOM, "ic-1")])  # the old id is free again
         events = contact_history(store, TENANT, "c-1")
         assert events[-1].action == "updated"
-        assert events[-1].details == {"fields": [], "linked": ["intercom"], "unlinked": ["intercom"]}
+        assert events[-1].details == {
+            "fields": [],
+            "linked": ["intercom"],
+            "unlinked": ["intercom"],
+        }
 
     def test_registering_the_same_contact_twice_changes_nothing(self, store: LedgerStore) -> None:
         register(store, "c-1")
@@ -234,7 +247,9 @@ class StoreCases:
     def test_list_filters_by_vendor_and_email(self, store: LedgerStore) -> None:
         register(store, "c-1", [LinkInput(Vendor.INTERCOM, "ic-1")], email="one@example.com")
         register(store, "c-2", [LinkInput(Vendor.ROUTERA, "rt-2")], email="two@example.com")
-        by_vendor = list_contacts(store, CODEC, ListQuery(TENANT, status=None, vendor=Vendor.ROUTERA))
+        by_vendor = list_contacts(
+            store, CODEC, ListQuery(TENANT, status=None, vendor=Vendor.ROUTERA)
+        )
         assert [c.contact_id for c in by_vendor.items] == ["c-2"]
         by_email = list_contacts(
             store, CODEC, ListQuery(TENANT, status=ContactStatus.ACTIVE, email="ONE@example.com")
@@ -257,10 +272,14 @@ class StoreCases:
         page = list_contacts(store, CODEC, ListQuery(TENANT, status=None, limit=1))
         assert page.next_cursor
         with pytest.raises(InvalidCursor):
-            list_contacts(store, CODEC, ListQuery(OTHER_TENANT, status=None, cursor=page.next_cursor))
+            list_contacts(
+                store, CODEC, ListQuery(OTHER_TENANT, status=None, cursor=page.next_cursor)
+            )
         with pytest.raises(InvalidCursor):
             list_contacts(
-                store, CODEC, ListQuery(TENANT, status=ContactStatus.ACTIVE, cursor=page.next_cursor)
+                store,
+                CODEC,
+                ListQuery(TENANT, status=ContactStatus.ACTIVE, cursor=page.next_cursor),
             )
 
     def test_idempotent_replay_is_one_request_and_repeats_no_change(

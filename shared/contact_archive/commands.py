@@ -46,7 +46,9 @@ def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any
         command_event = parse(event=event, model=ContactCommandEvent)
     except ValidationError as error:
         # Locations and types only: the input may hold personal data.
-        problems = [{"field": ".".join(map(str, e["loc"])), "type": e["type"]} for e in error.errors()]
+        problems = [
+            {"field": ".".join(map(str, e["loc"])), "type": e["type"]} for e in error.errors()
+        ]
         return _dropped("invalid_event", event, problems)
     if command_event.detail_type != DETAIL_TYPES[action]:
         return _dropped("wrong_function", event, {"detail_type": command_event.detail_type})
@@ -54,7 +56,9 @@ def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any
     command = ChangeCommand(
         tenant_id=detail.tenant_id,
         contact_id=detail.contact_id,
-        actor=Actor(name=detail.actor or command_event.source, source=f"event:{command_event.source}"),
+        actor=Actor(
+            name=detail.actor or command_event.source, source=f"event:{command_event.source}"
+        ),
         reason=detail.reason,
         vendors=detail.vendors,
     )
@@ -87,7 +91,11 @@ def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any
             "replayed": replayed,
         },
     )
-    return {"status": "applied", "changed": result["changed"] and not replayed, "replayed": replayed}
+    return {
+        "status": "applied",
+        "changed": result["changed"] and not replayed,
+        "replayed": replayed,
+    }
 
 
 def _dropped(reason: str, event: dict[str, Any], details: Any) -> dict[str, Any]:

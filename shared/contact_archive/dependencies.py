@@ -36,12 +36,14 @@ def get_cursor_codec() -> CursorCodec:
         # Imported here: only ListFunction pays for the parameters utility.
         from aws_lambda_powertools.utilities import parameters
 
-        key = str(parameters.get_secret(settings.cursor_secret_arn, max_age=CURSOR_KEY_MAX_AGE_SECONDS))
+        key = str(
+            parameters.get_secret(settings.cursor_secret_arn, max_age=CURSOR_KEY_MAX_AGE_SECONDS)
+        )
     else:
         raise ConfigurationError("set CURSOR_SIGNING_KEY or CURSOR_SECRET_ARN")
-    return _codec(key, settings.cursor_ttl_seconds)
+    return codec_for(key, settings.cursor_ttl_seconds)
 
 
 @lru_cache(maxsize=4)
-def _codec(key: str, ttl_seconds: int) -> CursorCodec:
+def codec_for(key: str, ttl_seconds: int) -> CursorCodec:
     return CursorCodec(key.encode(), ttl_seconds)

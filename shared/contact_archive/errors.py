@@ -45,9 +45,7 @@ class UnknownLink(DomainError):
     code = "unknown_link"
 
     def __init__(self, vendors: list[str]) -> None:
-        super().__init__(
-            f"the contact has no link to {', '.join(vendors)}", {"vendors": vendors}
-        )
+        super().__init__(f"the contact has no link to {', '.join(vendors)}", {"vendors": vendors})
 
 
 class LinkLocked(DomainError):
@@ -73,7 +71,9 @@ class IdempotencyInProgress(DomainError):
     code = "idempotency_in_progress"
 
     def __init__(self) -> None:
-        super().__init__("a request with this Idempotency-Key is still being processed; retry later")
+        super().__init__(
+            "a request with this Idempotency-Key is still being processed; retry later"
+        )
 
 
 class InvalidCursor(DomainError):

@@ -47,11 +47,14 @@ def utc_now() -> datetime:
 
 def iso(moment: datetime) -> str:
     """ISO 8601 UTC with milliseconds and a `Z`: fixed width, so strings sort as times do."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return (
+        moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    )
 
 
 class DomainModel(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # defer_build: a model's validator is built on first use, not at import (cold starts).
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
 
 class PendingChange(DomainModel):
@@ -86,7 +89,9 @@ class VendorLink(DomainModel):
             and self.settled_change_id != pending.change_id
         ):
             return (
-                LinkState.ARCHIVING if pending.action is ChangeAction.ARCHIVE else LinkState.RESTORING
+                LinkState.ARCHIVING
+                if pending.action is ChangeAction.ARCHIVE
+                else LinkState.RESTORING
             )
         return self.settled_state
 

@@ -69,6 +69,7 @@ CONTACT_FIELDS = (
 _CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
 _CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}
 
+
 def contact_pk(tenant_id: str, contact_id: str) -> str:
     return f"TENANT#{tenant_id}#CONTACT#{contact_id}"
 
@@ -344,7 +345,9 @@ class LedgerStore:
                 UpdateExpression="SET " + ", ".join(updates),
                 ConditionExpression=" AND ".join(conditions),
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={key: to_attribute(value) for key, value in values.items()},
+                ExpressionAttributeValues={
+                    key: to_attribute(value) for key, value in values.items()
+                },
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -352,7 +355,9 @@ class LedgerStore:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
             # The old item comes back with the failure: no second request to find out why.
-            return self._explain_refused_change(error, contact_id, target, vendors, expected_version)
+            return self._explain_refused_change(
+                error, contact_id, target, vendors, expected_version
+            )
         self._page_out_history(response["Attributes"])
         return StatusChange(contact_from_item(response["Attributes"]), changed=True)
 
@@ -408,7 +413,10 @@ class LedgerStore:
             }
         else:
             names: dict[str, str] = {}
-            values: dict[str, Any] = {":previous": previous_version, ":event": [_encode_event(event)]}
+            values: dict[str, Any] = {
+                ":previous": previous_version,
+                ":event": [_encode_event(event)],
+            }
             sets, removes = [], []
             for position, (name, value) in enumerate(attributes.items()):
                 names[f"#a{position}"] = name
@@ -418,7 +426,9 @@ class LedgerStore:
                     sets.append(f"#a{position} = :a{position}")
                     values[f":a{position}"] = value
             sets.append("history = list_append(history, :event)")
-            expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            expression = (
+                "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+            )
             contact_write = {
                 "Update": {
                     "TableName": self._table,
@@ -477,7 +487,7 @@ class LedgerStore:
         self, writes: list[dict[str, Any]], refs_added: list[tuple[Vendor, str]], contact_id: str
     ) -> None:
         if len(writes) == 1:
-            (kind, request), = writes[0].items()
+            ((kind, request),) = writes[0].items()
             call = self._client.put_item if kind == "Put" else self._client.update_item
             try:
                 call(**request)
@@ -499,7 +509,9 @@ class LedgerStore:
                     raise ConcurrentUpdate(contact_id) from None
                 if position <= len(refs_added):
                     vendor, vendor_id = refs_added[position - 1]
-                    other = from_item(cast("dict[str, Any]", reason.get("Item", {}))).get("contact_id")
+                    other = from_item(cast("dict[str, Any]", reason.get("Item", {}))).get(
+                        "contact_id"
+                    )
                     raise VendorIdTaken(vendor.value, vendor_id, other) from None
                 raise ConcurrentUpdate(contact_id) from None
             raise
@@ -566,7 +578,10 @@ class LedgerStore:
     ) -> str | None:
         response = self._client.get_item(
             TableName=self._table,
-            Key={"pk": {"S": vendor_ref_pk(tenant_id, vendor, vendor_id)}, "sk": {"S": "VENDOR_REF"}},
+            Key={
+                "pk": {"S": vendor_ref_pk(tenant_id, vendor, vendor_id)},
+                "sk": {"S": "VENDOR_REF"},
+            },
             ProjectionExpression="contact_id",
             ConsistentRead=True,
         )
@@ -582,7 +597,13 @@ class LedgerStore:
     # -- idempotency ------------------------------------------------------------------------
 
     def claim_idempotency_key(
-        self, tenant_id: str, key_hash: str, request_hash: str, *, now: int, expires_at: int,
+        self,
+        tenant_id: str,
+        key_hash: str,
+        request_hash: str,
+        *,
+        now: int,
+        expires_at: int,
         lock_seconds: int,
     ) -> IdempotencyRecord | None:
         """Claim a key for this request; returns the existing record if someone holds it."""

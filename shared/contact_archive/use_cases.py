@@ -46,11 +46,15 @@ class ChangeOutcome:
     changed: bool  # False when the contact already was in the target status
 
 
-def archive_contact(store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now) -> ChangeOutcome:
+def archive_contact(
+    store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now
+) -> ChangeOutcome:
     return _change(store, command, ChangeAction.ARCHIVE, clock)
 
 
-def restore_contact(store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now) -> ChangeOutcome:
+def restore_contact(
+    store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now
+) -> ChangeOutcome:
     return _change(store, command, ChangeAction.RESTORE, clock)
 
 
@@ -169,7 +173,9 @@ def _register_once(
         contact = current.model_copy(
             update={**profile, "links": links, "version": current.version + 1, "updated_at": at}
         )
-        changed_fields = sorted(name for name, value in profile.items() if getattr(current, name) != value)
+        changed_fields = sorted(
+            name for name, value in profile.items() if getattr(current, name) != value
+        )
         action = HistoryAction.UPDATED
     else:
         contact = Contact(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from typing import Any
 
 import boto3
@@ -33,7 +34,9 @@ def test_32_threads_archiving_and_restoring_one_contact_lose_nothing(
     client = boto3.client(
         "dynamodb",
         endpoint_url=dynamodb_local_endpoint,
-        config=Config(max_pool_connections=THREADS, retries={"max_attempts": 10, "mode": "standard"}),
+        config=Config(
+            max_pool_connections=THREADS, retries={"max_attempts": 10, "mode": "standard"}
+        ),
     )
     shared = LedgerStore(client, table_name)
     successes: list[tuple[int, ContactStatus]] = []  # (new version, new status) per real change
@@ -68,8 +71,9 @@ def test_32_threads_archiving_and_restoring_one_contact_lose_nothing(
     assert len(history) == 1 + len(successes)
     changes = history[1:]
     assert [event.action for event in changes] == [
-        "archived" if status is ContactStatus.ARCHIVED else "restored" for _, status in sorted(successes)
+        "archived" if status is ContactStatus.ARCHIVED else "restored"
+        for _, status in sorted(successes)
     ]
     # archive and restore alternate: a no-op never slipped in as a change
-    assert all(a.action != b.action for a, b in zip(changes, changes[1:], strict=False))
+    assert all(a.action != b.action for a, b in pairwise(changes))
     assert len(successes) >= 2

@@ -34,7 +34,11 @@ def local_api() -> Iterator[str]:
         env = {**os.environ, "PORT": str(port), "DYNAMODB_ENDPOINT": database.endpoint_url}
         server = subprocess.Popen(
             [sys.executable, "-m", "devtools.local_api"],
-            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
         base_url = f"http://127.0.0.1:{port}"
         try:

@@ -20,7 +20,9 @@ from tests.support import RequestCounter
 def ledger_table() -> Iterator[Any]:
     with mock_aws():
         client = boto3.client("dynamodb")
-        client.create_table(**table_definition(load_template(), table_name=os.environ["TABLE_NAME"]))
+        client.create_table(
+            **table_definition(load_template(), table_name=os.environ["TABLE_NAME"])
+        )
         yield client
 
 

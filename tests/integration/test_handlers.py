@@ -26,7 +26,9 @@ class Functions:
     """The four handlers, imported as Lambda would import them."""
 
     def __init__(self) -> None:
-        self.modules = {name: load_handler(name) for name in ("archive", "restore", "list", "register")}
+        self.modules = {
+            name: load_handler(name) for name in ("archive", "restore", "list", "register")
+        }
 
     def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = self.modules[function].lambda_handler(event, FakeLambdaContext())
@@ -155,10 +157,18 @@ def test_archive_command_archives_once_even_when_redelivered(
     functions: Functions, registered: dict[str, Any]
 ) -> None:
     command = load_event("archive_contact_command")
-    assert functions("archive", command) == {"status": "applied", "changed": True, "replayed": False}
+    assert functions("archive", command) == {
+        "status": "applied",
+        "changed": True,
+        "replayed": False,
+    }
     # a restore in between, then EventBridge delivers the same archive event again
     functions("restore", load_event("restore_contact"))
-    assert functions("archive", command) == {"status": "applied", "changed": False, "replayed": True}
+    assert functions("archive", command) == {
+        "status": "applied",
+        "changed": False,
+        "replayed": True,
+    }
     contact = body_of(functions("list", load_event("get_contact")))
     assert contact["status"] == "active"
     history = body_of(functions("list", load_event("contact_history")))["items"]

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from http import HTTPStatus
 
+import pytest
+
 from contact_archive import errors
 from contact_archive.api.errors import STATUS_BY_ERROR, error_response
 from contact_archive.api.request import parse_if_match
-
-import pytest
 
 
 def all_domain_errors() -> set[type[errors.DomainError]]:
@@ -34,7 +34,9 @@ def test_error_body_shape() -> None:
     assert response.status_code == 409
 
 
-@pytest.mark.parametrize(("header", "version"), [('"3"', 3), ("3", 3), ('W/"12"', 12), (None, None)])
+@pytest.mark.parametrize(
+    ("header", "version"), [('"3"', 3), ("3", 3), ('W/"12"', 12), (None, None)]
+)
 def test_if_match_forms(header: str | None, version: int | None) -> None:
     assert parse_if_match(header) == version
 

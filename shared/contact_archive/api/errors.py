@@ -29,7 +29,9 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
 }
 
 
-def error_response(status: HTTPStatus, code: str, message: str, details: Any = None) -> Response[dict[str, Any]]:
+def error_response(
+    status: HTTPStatus, code: str, message: str, details: Any = None
+) -> Response[dict[str, Any]]:
     return Response(
         status_code=status.value,
         content_type=content_types.APPLICATION_JSON,
@@ -55,10 +57,16 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     def invalid_request(error: RequestValidationError) -> Response[dict[str, Any]]:
         problems = error.errors()
         if any(problem.get("type") == "json_invalid" for problem in problems):
-            return error_response(HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON")
+            return error_response(
+                HTTPStatus.BAD_REQUEST, "malformed_json", "the body is not valid JSON"
+            )
         # Never echo the input back: it may hold personal data.
         fields = [
-            {"field": _field(tuple(problem["loc"])), "type": problem["type"], "message": problem["msg"]}
+            {
+                "field": _field(tuple(problem["loc"])),
+                "type": problem["type"],
+                "message": problem["msg"],
+            }
             for problem in problems
         ]
         names = ", ".join(field["field"] for field in fields)

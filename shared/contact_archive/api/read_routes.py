@@ -56,7 +56,10 @@ def list_page(
             cursor=cursor,
         ),
     )
-    body = {"items": [contact_body(contact) for contact in page.items], "next_cursor": page.next_cursor}
+    body = {
+        "items": [contact_body(contact) for contact in page.items],
+        "next_cursor": page.next_cursor,
+    }
     return json_response(200, body)
 
 

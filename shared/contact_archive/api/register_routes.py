@@ -48,6 +48,12 @@ def put_contact(
             expected_version=parse_if_match(if_match),
         ),
     )
-    count("ContactRegistered" if outcome.created else "ContactUpdated" if outcome.changed else "RegisterWasNoop")
+    count(
+        "ContactRegistered"
+        if outcome.created
+        else "ContactUpdated"
+        if outcome.changed
+        else "RegisterWasNoop"
+    )
     status = 201 if outcome.created else 200
     return json_response(status, contact_body(outcome.contact), version=outcome.contact.version)

@@ -20,13 +20,21 @@ EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
 class RequestBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
+
+
+class ResponseBody(BaseModel):
+    """Documents a response in the OpenAPI document; never built at run time."""
+
+    model_config = ConfigDict(defer_build=True)
 
 
 class ChangeRequest(RequestBody):
     reason: str | None = Field(default=None, max_length=500)
     vendors: list[Vendor] | None = Field(
-        default=None, min_length=1, max_length=len(Vendor),
+        default=None,
+        min_length=1,
+        max_length=len(Vendor),
         description="Only these links; every link of the contact when omitted.",
     )
 
@@ -47,7 +55,7 @@ class RegisterRequest(RequestBody):
     links: list[LinkBody] = Field(default_factory=list, max_length=len(Vendor))
 
 
-class LinkOut(BaseModel):
+class LinkOut(ResponseBody):
     vendor: Vendor
     vendor_id: str
     scope: str | None
@@ -58,7 +66,7 @@ class LinkOut(BaseModel):
     synced_at: str | None
 
 
-class ContactOut(BaseModel):
+class ContactOut(ResponseBody):
     id: str
     external_id: str | None
     email: str | None
@@ -76,12 +84,12 @@ class ContactOut(BaseModel):
     links: list[LinkOut]
 
 
-class ContactPageOut(BaseModel):
+class ContactPageOut(ResponseBody):
     items: list[ContactOut]
     next_cursor: str | None
 
 
-class HistoryEventOut(BaseModel):
+class HistoryEventOut(ResponseBody):
     version: int
     at: str
     action: HistoryAction
@@ -91,17 +99,17 @@ class HistoryEventOut(BaseModel):
     details: dict[str, Any] | None
 
 
-class HistoryOut(BaseModel):
+class HistoryOut(ResponseBody):
     items: list[HistoryEventOut]
 
 
-class ErrorDetail(BaseModel):
+class ErrorDetail(ResponseBody):
     code: str
     message: str
     details: Any = None
 
 
-class ErrorBody(BaseModel):
+class ErrorBody(ResponseBody):
     error: ErrorDetail
 
 

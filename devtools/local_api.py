@@ -1,0 +1,328 @@
+"""The API on http://127.0.0.1:3000 without Docker or an AWS account (`make run`).
+
+Serves every `Type: Api` route of `template.yaml` through the same handlers Lambda runs, in this
+process, on DynamoDB Local (started and provisioned from the template's own table definition).
+Each HTTP request becomes the API Gateway REST (v1 proxy) event that API Gateway would send, and
+the handler's proxy response becomes the HTTP response.
+
+Local only: the tenant is `dev-tenant`, or the value of the request header `X-Tenant-Id`.
+
+Environment: PORT (default 3000), HOST (default 127.0.0.1), DYNAMODB_ENDPOINT (use that DynamoDB
+instead of starting DynamoDB Local), DYNAMODB_PORT (default 8000), TABLE_NAME (default
+contact-archive-local).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from devtools.dynamodb_local import provision_table
+from devtools.runtime import LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
+from devtools.template import Route, api_routes, load_template
+
+DEV_TENANT = "dev-tenant"
+DEV_PRINCIPAL = "local-developer"
+TENANT_HEADER = "x-tenant-id"
+STAGE = "local"
+DEFAULT_PORT = 3000
+
+
+@dataclass(frozen=True)
+class CompiledRoute:
+    route: Route
+    pattern: re.Pattern[str]
+    specificity: tuple[int, int]
+
+
+def compile_routes(routes: list[Route]) -> list[CompiledRoute]:
+    """Regexes for API Gateway path templates; literal segments win over `{param}` ones."""
+    compiled = []
+    for route in routes:
+        parts = []
+        literals = 0
+        for segment in route.path.strip("/").split("/"):
+            if not segment:
+                continue
+            greedy = re.fullmatch(r"\{(\w+)\+\}", segment)
+            param = re.fullmatch(r"\{(\w+)\}", segment)
+            if greedy:
+                parts.append(f"(?P<{greedy.group(1)}>.+)")
+            elif param:
+                parts.append(f"(?P<{param.group(1)}>[^/]+)")
+            else:
+                literals += 1
+                parts.append(re.escape(segment))
+        pattern = re.compile("^/" + "/".join(parts) + "$")
+        compiled.append(CompiledRoute(route, pattern, (literals, len(parts))))
+    return sorted(compiled, key=lambda item: item.specificity, reverse=True)
+
+
+def match(
+    compiled: list[CompiledRoute], method: str, path: str
+) -> tuple[Route | None, dict[str, str], list[str]]:
+    """(route, path parameters, methods allowed on that path)."""
+    path = "/" + path.strip("/")
+    allowed: list[str] = []
+    for item in compiled:
+        found = item.pattern.match(path)
+        if not found:
+            continue
+        if item.route.method in (method, "ANY"):
+            # REST APIs pass the path and its parameters percent-encoded, as the client sent them
+            # (query string parameters arrive decoded).
+            return item.route, dict(found.groupdict()), allowed
+        allowed.append(item.route.method)
+    return None, {}, allowed
+
+
+def error_body(code: str, message: str) -> bytes:
+    return json.dumps({"error": {"code": code, "message": message, "details": None}}).encode()
+
+
+def build_event(
+    route: Route,
+    path_parameters: dict[str, str],
+    method: str,
+    raw_path: str,
+    query: str,
+    header_items: list[tuple[str, str]],
+    body: bytes,
+    source_ip: str,
+    tenant: str,
+) -> dict[str, Any]:
+    """The API Gateway REST API (v1) proxy integration event for one request."""
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in header_items:
+        headers[name] = value  # API Gateway keeps the last value in `headers`
+        multi_headers.setdefault(name, []).append(value)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    params: dict[str, str] = {}
+    multi_params: dict[str, list[str]] = {}
+    for name, value in pairs:
+        params[name] = value
+        multi_params.setdefault(name, []).append(value)
+    text: str | None = None
+    is_base64 = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text = base64.b64encode(body).decode("ascii")
+            is_base64 = True
+    now = datetime.now(UTC)
+    request_id = str(uuid.uuid4())
+    user_agent = next((v for k, v in header_items if k.lower() == "user-agent"), None)
+    host = next((v for k, v in header_items if k.lower() == "host"), "127.0.0.1")
+    return {
+        "resource": route.path,
+        "path": raw_path,
+        "httpMethod": method,
+        "headers": headers or None,
+        "multiValueHeaders": multi_headers or None,
+        "queryStringParameters": params or None,
+        "multiValueQueryStringParameters": multi_params or None,
+        "pathParameters": path_parameters or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "local",
+            "resourcePath": route.path,
+            "httpMethod": method,
+            "extendedRequestId": request_id,
+            "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+            "path": f"/{STAGE}{raw_path}",
+            "accountId": "000000000000",
+            "protocol": "HTTP/1.1",
+            "stage": STAGE,
+            "domainPrefix": "local",
+            "requestTimeEpoch": int(now.timestamp() * 1000),
+            "requestId": request_id,
+            "identity": {
+                "cognitoIdentityPoolId": None,
+                "accountId": None,
+                "cognitoIdentityId": None,
+                "caller": None,
+                "sourceIp": source_ip,
+                "principalOrgId": None,
+                "accessKey": None,
+                "cognitoAuthenticationType": None,
+                "cognitoAuthenticationProvider": None,
+                "userArn": None,
+                "userAgent": user_agent,
+                "user": None,
+            },
+            "domainName": host,
+            "apiId": "local",
+            "authorizer": {
+                "tenant_id": tenant,
+                "principalId": DEV_PRINCIPAL,
+                "integrationLatency": 0,
+            },
+        },
+        "body": text,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def response_parts(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:
+    """Status, headers and body of a Lambda proxy response, as API Gateway reads it."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        raise ValueError(f"malformed Lambda proxy response: {result!r:.200}")
+    headers: list[tuple[str, str]] = []
+    multi = result.get("multiValueHeaders") or {}
+    for name, values in multi.items():
+        headers.extend((name, str(value)) for value in values)
+    for name, value in (result.get("headers") or {}).items():
+        if name not in multi:
+            headers.append((name, str(value)))
+    raw = result.get("body")
+    body = b""
+    if raw is not None:
+        body = base64.b64decode(raw) if result.get("isBase64Encoded") else str(raw).encode()
+    return result["statusCode"], headers, body
+
+
+class LocalApi:
+    """Routes HTTP requests to the template's handlers."""
+
+    def __init__(self, template: dict[str, Any], runner: FunctionRunner) -> None:
+        self.routes = compile_routes(api_routes(template))
+        self.runner = runner
+
+    def handle(
+        self,
+        method: str,
+        target: str,
+        header_items: list[tuple[str, str]],
+        body: bytes,
+        source_ip: str,
+    ) -> tuple[int, list[tuple[str, str]], bytes, str]:
+        """(status, headers, body, what served it)."""
+        split = urlsplit(target)
+        raw_path = split.path or "/"
+        route, params, allowed = match(self.routes, method, raw_path)
+        json_type = [("Content-Type", "application/json")]
+        if route is None:
+            if allowed:
+                message = f"method {method} is not allowed on {raw_path}"
+                headers = [*json_type, ("Allow", ", ".join(sorted(set(allowed))))]
+                return 405, headers, error_body("method_not_allowed", message), "-"
+            message = f"no route matches {method} {raw_path}"
+            return 404, json_type, error_body("not_found", message), "-"
+        tenant = next(
+            (v for k, v in header_items if k.lower() == TENANT_HEADER and v.strip()), DEV_TENANT
+        )
+        event = build_event(
+            route, params, method, raw_path, split.query, header_items, body, source_ip, tenant
+        )
+        try:
+            result = self.runner.invoke(route.function, event)
+            status, headers, payload = response_parts(result)
+        except Exception:  # noqa: BLE001 - API Gateway answers 502 whatever the handler did
+            traceback.print_exc()
+            failure = json.dumps({"message": "Internal server error"}).encode()
+            return 502, json_type, failure, route.function
+        return status, headers, payload, route.function
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server_version = "contact-archive-local"
+    protocol_version = "HTTP/1.1"
+    api: LocalApi
+
+    def _serve(self) -> None:
+        started = time.perf_counter()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        status, headers, payload, served_by = self.api.handle(
+            self.command, self.path, list(self.headers.items()), body, self.client_address[0]
+        )
+        self.send_response(status)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+        elapsed = (time.perf_counter() - started) * 1000
+        sys.stderr.write(
+            f"{self.command} {self.path} -> {status} ({served_by}, {elapsed:.0f} ms)\n"
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        pass  # _serve logs one line per request
+
+
+def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
+    handler = type("RequestHandler", (_RequestHandler,), {"api": api})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    return server
+
+
+def main() -> int:
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", DEFAULT_PORT))
+    table_name = os.environ.get("TABLE_NAME") or LOCAL_TABLE_NAME
+    template = load_template()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    # Ctrl-C stops it even when started with SIGINT ignored (e.g. in the background).
+    signal.signal(signal.SIGINT, stop)
+    try:
+        with local_dynamodb() as endpoint:
+            created = provision_table(endpoint, table_name, template)
+            print(f"Table {table_name} {'created' if created else 'ready'} on {endpoint}")
+            runner = FunctionRunner(template, endpoint, table_name)
+            api = LocalApi(template, runner)
+            for function in sorted({item.route.function for item in api.routes}):
+                try:
+                    runner.handler(function)
+                except Exception:  # noqa: BLE001 - keep serving the other functions
+                    print(f"{function}: the handler failed to load; its routes will answer 502")
+                    traceback.print_exc()
+            server = make_server(api, host, port)
+            for item in sorted(api.routes, key=lambda item: (item.route.path, item.route.method)):
+                print(f"  {item.route.method:6} {item.route.path}  -> {item.route.function}")
+            print(
+                f"contact-archive local API listening on http://{host}:{port} "
+                f"(tenant {DEV_TENANT}; header X-Tenant-Id picks another). Ctrl-C stops it.",
+                flush=True,
+            )
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            try:
+                while thread.is_alive():
+                    thread.join(0.5)
+            finally:
+                server.shutdown()
+                server.server_close()
+    except KeyboardInterrupt:
+        pass
+    print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

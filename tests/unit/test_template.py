@@ -1,0 +1,204 @@
+"""template.yaml: parses, and keeps the promises of docs/architecture.md (no AWS, no network)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.template import (
+    api_routes,
+    function_environment,
+    functions,
+    load_template,
+    table_definition,
+    ttl_attribute,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ARCHITECTURE = ROOT / "docs" / "architecture.md"
+FUNCTIONS = {
+    "ArchiveFunction": "functions/archive",
+    "RestoreFunction": "functions/restore",
+    "ListFunction": "functions/list",
+    "RegisterFunction": "functions/register",
+}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def _statements(properties: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = []
+    for policy in properties.get("Policies") or []:
+        assert isinstance(policy, dict), f"only inline policy documents are used, not {policy!r}"
+        statements.extend(policy.get("Statement") or [])
+    return statements
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_template_parses_with_short_tags(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == {"Ref": "LedgerTable"}
+    outputs = template["Outputs"]
+    assert outputs["LedgerTableStreamArn"]["Value"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
+
+
+def test_globals_match_the_runtime(template: dict[str, Any]) -> None:
+    function = template["Globals"]["Function"]
+    assert function["Runtime"] == "python3.13"
+    assert function["Architectures"] == ["arm64"]
+    assert function["Layers"] == [{"Ref": "SharedLayer"}]
+    layer = template["Resources"]["SharedLayer"]
+    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    assert layer["Properties"]["ContentUri"] == "shared/"
+
+
+def test_every_function_is_declared_with_its_code(template: dict[str, Any]) -> None:
+    found = functions(template)
+    assert set(found) == set(FUNCTIONS)
+    for logical_id, code_dir in FUNCTIONS.items():
+        assert found[logical_id]["CodeUri"].rstrip("/") == code_dir
+        assert found[logical_id]["Handler"] == "app.lambda_handler"
+        assert (ROOT / code_dir / "requirements.txt").is_file()
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_every_function_has_a_log_group_with_retention(
+    template: dict[str, Any], logical_id: str
+) -> None:
+    groups = [
+        resource["Properties"]
+        for resource in template["Resources"].values()
+        if resource["Type"] == "AWS::Logs::LogGroup"
+        and resource["Properties"].get("LogGroupName")
+        == {"Fn::Sub": f"/aws/lambda/${{{logical_id}}}"}
+    ]
+    assert len(groups) == 1, (
+        f"{logical_id} needs exactly one log group /aws/lambda/${{{logical_id}}}"
+    )
+    assert groups[0]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+@pytest.mark.parametrize("logical_id", sorted(FUNCTIONS))
+def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str) -> None:
+    statements = _statements(template["Resources"][logical_id]["Properties"])
+    assert statements, f"{logical_id} has no policy statements"
+    for statement in statements:
+        actions = _as_list(statement["Action"])
+        resources = _as_list(statement["Resource"])
+        assert statement["Effect"] == "Allow"
+        assert "*" not in resources, f"{logical_id}: Resource '*' in {statement}"
+        for action in actions:
+            assert not action.endswith("*"), f"{logical_id}: wildcard action {action}"
+        if any(action.startswith("dynamodb:") for action in actions):
+            for item in resources:
+                assert item in (
+                    {"Fn::GetAtt": ["LedgerTable", "Arn"]},
+                    {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
+                ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
+
+
+def test_only_readers_query_and_only_list_reads_the_cursor_secret(
+    template: dict[str, Any],
+) -> None:
+    for logical_id in FUNCTIONS:
+        actions = {
+            action
+            for statement in _statements(template["Resources"][logical_id]["Properties"])
+            for action in _as_list(statement["Action"])
+        }
+        assert ("dynamodb:Query" in actions) == (logical_id == "ListFunction")
+        assert ("secretsmanager:GetSecretValue" in actions) == (logical_id == "ListFunction")
+        assert "dynamodb:Scan" not in actions
+
+
+def _architecture_indexes() -> dict[str, tuple[str, str]]:
+    """`index | hash | range` rows of docs/architecture.md: {name: (hash attr, range attr)}."""
+    rows = re.findall(
+        r"^\|\s*`(\w+)`\s*\|\s*`(\w+)`[^|]*\|\s*`(\w+)`[^|]*\|", ARCHITECTURE.read_text(), re.M
+    )
+    return {name: (hash_key, range_key) for name, hash_key, range_key in rows}
+
+
+def test_table_definition_matches_the_architecture(template: dict[str, Any]) -> None:
+    definition = table_definition(template, table_name="ledger-test")
+    assert definition["TableName"] == "ledger-test"
+    assert definition["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert definition["BillingMode"] == "PAY_PER_REQUEST"
+    assert definition["StreamSpecification"] == {
+        "StreamEnabled": True,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    documented = _architecture_indexes()
+    assert set(documented) == {"by_status", "by_tenant", "by_email"}
+    indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
+    assert set(indexes) == set(documented)
+    types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
+    for name, (hash_key, range_key) in documented.items():
+        assert indexes[name]["KeySchema"] == [
+            {"AttributeName": hash_key, "KeyType": "HASH"},
+            {"AttributeName": range_key, "KeyType": "RANGE"},
+        ]
+        assert types[hash_key] == types[range_key] == "S"
+        projection = indexes[name]["Projection"]
+        assert projection["ProjectionType"] == "INCLUDE"
+        assert "history" not in projection["NonKeyAttributes"]
+        assert {"status", "version", "links", "pending"} <= set(projection["NonKeyAttributes"])
+    assert ttl_attribute(template) == "expires_at"
+
+
+def test_table_is_protected(template: dict[str, Any]) -> None:
+    table = template["Resources"]["LedgerTable"]
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    properties = table["Properties"]
+    assert properties["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert properties["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_api_routes(template: dict[str, Any]) -> None:
+    routes = {(route.method, route.path): route.function for route in api_routes(template)}
+    assert routes == {
+        ("POST", "/contacts/{contact_id}/archive"): "ArchiveFunction",
+        ("POST", "/contacts/{contact_id}/restore"): "RestoreFunction",
+        ("GET", "/contacts"): "ListFunction",
+        ("GET", "/contacts/{contact_id}"): "ListFunction",
+        ("GET", "/contacts/{contact_id}/history"): "ListFunction",
+        ("PUT", "/contacts/{contact_id}"): "RegisterFunction",
+    }
+
+
+def test_commands_arrive_on_the_bus(template: dict[str, Any]) -> None:
+    for logical_id, detail_type in (
+        ("ArchiveFunction", "ArchiveContact"),
+        ("RestoreFunction", "RestoreContact"),
+    ):
+        events = template["Resources"][logical_id]["Properties"]["Events"]
+        rules = [e["Properties"] for e in events.values() if e["Type"] == "EventBridgeRule"]
+        assert len(rules) == 1
+        assert rules[0]["EventBusName"] == {"Ref": "ContactArchiveBus"}
+        assert rules[0]["Pattern"]["detail-type"] == [detail_type]
+
+
+def test_function_environment_resolves_what_it_can(template: dict[str, Any]) -> None:
+    env = function_environment(template, "ListFunction", {"LedgerTable": "ledger-local"})
+    assert env["TABLE_NAME"] == "ledger-local"
+    assert env["HISTORY_RETENTION_DAYS"] == "730"
+    assert env["POWERTOOLS_SERVICE_NAME"] == "contact-archive"
+    assert "CURSOR_SECRET_ARN" not in env  # a secret that exists only when deployed
+    env = function_environment(
+        template, "ListFunction", {"LedgerTable": "t", "CursorSigningSecret": "arn:secret"}
+    )
+    assert env["CURSOR_SECRET_ARN"] == "arn:secret"
