@@ -202,3 +202,33 @@ def test_bad_commands_are_dropped_not_retried(
     mutate(command)
     assert functions("archive", command) == {"status": "dropped", "reason": reason}
     assert body_of(functions("list", load_event("get_contact")))["version"] == 1
+
+
+def test_a_vendor_id_linked_to_another_contact_is_409(
+    functions: Functions, registered: dict[str, Any]
+) -> None:
+    body = {"email": "other@example.com", "links": [{"vendor": "routera", "vendor_id": "rt-77"}]}
+    response = functions("register", api_event("register_contact", contact_id="c-2", body=body))
+    assert response["statusCode"] == 409
+    error = body_of(response)["error"]
+    assert error["code"] == "vendor_id_taken"
+    assert error["details"] == {"vendor": "routera", "vendor_id": "rt-77", "contact_id": CONTACT}
+    missing = functions("list", api_event("get_contact", contact_id="c-2"))
+    assert missing["statusCode"] == 404
+
+
+def test_put_with_a_stale_if_match_is_409_and_a_fresh_one_updates(
+    functions: Functions, registered: dict[str, Any]
+) -> None:
+    body = {"email": "ada@example.com", "first_name": "Augusta Ada"}
+    stale = functions(
+        "register", api_event("register_contact", body=body, headers={"If-Match": '"9"'})
+    )
+    assert stale["statusCode"] == 409
+    fresh = functions(
+        "register", api_event("register_contact", body=body, headers={"If-Match": '"1"'})
+    )
+    assert fresh["statusCode"] == 200
+    updated = body_of(fresh)
+    assert updated["first_name"] == "Augusta Ada" and updated["version"] == 2
+    assert len(updated["links"]) == 4  # links not named in the PUT are kept

@@ -1,0 +1,55 @@
+"""Personal data and secrets never reach the logs, on success, on bad input, or on a crash."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contact_archive.store import LedgerStore
+from tests.conftest import TEST_ENV
+from tests.support import FakeLambdaContext, api_event, body_of, load_event, load_handler
+
+EMAIL = "grace.hopper@navy.example"
+FIRST, LAST = "Gracelyn", "Hopperton"
+SECRET = TEST_ENV["CURSOR_SIGNING_KEY"]
+
+
+def test_no_personal_data_or_secret_in_logs(
+    store: LedgerStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given verbose logging and a contact with personal data
+    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
+    modules = {name: load_handler(name) for name in ("register", "archive", "list")}
+
+    def call(function: str, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = modules[function].lambda_handler(event, FakeLambdaContext())
+        return response
+
+    person = {"email": EMAIL, "first_name": FIRST, "last_name": LAST}
+    # When it is registered, archived, listed and sent as bad input of every kind
+    assert call("register", api_event("register_contact", body=person))["statusCode"] == 201
+    call("register", api_event("register_contact", body={**person, "email": f"{FIRST} at nowhere"}))
+    call("register", api_event("register_contact", raw_body=json.dumps(person)[:-2]))
+    call("archive", api_event("archive_contact", body={"reason": f"{FIRST} {LAST} asked"}))
+    page = body_of(call("list", api_event("list_contacts", query={"status": "all", "limit": "1"})))
+    assert page["items"]
+    command = load_event("archive_contact_command")
+    command["detail"]["reason"] = f"{EMAIL} left"
+    command["detail"]["unexpected"] = EMAIL
+    call("archive", command)
+    # and a crash in the store
+    monkeypatch.setattr(LedgerStore, "get_contact", _explode)
+    assert call("list", load_event("get_contact"))["statusCode"] == 500
+
+    # Then the logs carry none of it
+    logs = capsys.readouterr()
+    output = logs.out + logs.err
+    assert "unhandled error" in output  # the crash was logged...
+    for needle in (EMAIL, FIRST, LAST, SECRET):
+        assert needle not in output  # ...without personal data or secrets
+
+
+def _explode(self: LedgerStore, tenant_id: str, contact_id: str) -> None:
+    raise RuntimeError("the store is down")
