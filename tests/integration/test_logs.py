@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from contact_archive.observability import logger
 from contact_archive.store import LedgerStore
 from tests.conftest import TEST_ENV
 from tests.support import FakeLambdaContext, api_event, body_of, load_event, load_handler
@@ -16,12 +20,25 @@ FIRST, LAST = "Gracelyn", "Hopperton"
 SECRET = TEST_ENV["CURSOR_SIGNING_KEY"]
 
 
+@pytest.fixture
+def captured_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Every log line at debug level and up, taken where the logger writes (the stream it started with)."""
+    captured = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", captured)
+    previous_level = logger.log_level
+    logger.setLevel(logging.DEBUG)
+    yield captured
+    logger.setLevel(previous_level)
+
+
 def test_no_personal_data_or_secret_in_logs(
-    store: LedgerStore, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    store: LedgerStore,
+    captured_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given verbose logging and a contact with personal data
-    monkeypatch.setenv("POWERTOOLS_LOG_LEVEL", "DEBUG")
-    modules = {name: load_handler(name) for name in ("register", "archive", "list")}
+    # Given logging at debug level
+    modules = {name: load_handler(name) for name in ("register", "archive", "restore", "list")}
 
     def call(function: str, event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = modules[function].lambda_handler(event, FakeLambdaContext())
@@ -35,17 +52,21 @@ def test_no_personal_data_or_secret_in_logs(
     call("archive", api_event("archive_contact", body={"reason": f"{FIRST} {LAST} asked"}))
     page = body_of(call("list", api_event("list_contacts", query={"status": "all", "limit": "1"})))
     assert page["items"]
+    call("restore", api_event("restore_contact", body={"reason": f"{EMAIL} came back"}))
     command = load_event("archive_contact_command")
     command["detail"]["reason"] = f"{EMAIL} left"
+    assert call("archive", command)["status"] == "applied"
     command["detail"]["unexpected"] = EMAIL
-    call("archive", command)
+    command["id"] = "another-event"
+    assert call("archive", command)["status"] == "dropped"
     # and a crash in the store
     monkeypatch.setattr(LedgerStore, "get_contact", _explode)
     assert call("list", load_event("get_contact"))["statusCode"] == 500
 
     # Then the logs carry none of it
-    logs = capsys.readouterr()
-    output = logs.out + logs.err
+    printed = capsys.readouterr()
+    output = captured_logs.getvalue() + printed.out + printed.err
+    assert '"message":"command applied"' in output and '"message":"command dropped"' in output
     assert "unhandled error" in output  # the crash was logged...
     for needle in (EMAIL, FIRST, LAST, SECRET):
         assert needle not in output  # ...without personal data or secrets
