@@ -1,0 +1,191 @@
+"""Constant Contact contacts to the canonical contact, and the bodies that delete and revive them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, cast
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.canonical import VendorContact, iso_from_text
+from contact_archive.vendors.constant_contact.types import (
+    ContactDelete,
+    ContactPutRequest,
+    ContactResource,
+    Contacts,
+)
+
+BULK_DELETE_LIMIT = 500  # `ContactDelete.contact_ids` maxItems
+THROTTLED_ERROR_KEYS = frozenset({"throttled", "quota_exceeded"})
+
+# What `ContactPutRequest` accepts of a `ContactResource`, subresource by subresource: the PUT
+# schema's properties minus those it marks read-only (ids, timestamps, `opt_in_source`, ...).
+type PutShape = Mapping[str, PutShape | None]
+_CONTACT_PUT_SHAPE: PutShape = {
+    "email_address": {"address": None, "permission_to_send": None, "opt_out_reason": None},
+    "first_name": None,
+    "last_name": None,
+    "job_title": None,
+    "company_name": None,
+    "birthday_month": None,
+    "birthday_day": None,
+    "anniversary": None,
+    "update_source": None,
+    "custom_fields": {"custom_field_id": None, "value": None, "choice_ids": None},
+    "phone_numbers": {"phone_number": None, "kind": None},
+    "street_addresses": {
+        "kind": None,
+        "street": None,
+        "city": None,
+        "state": None,
+        "postal_code": None,
+        "country": None,
+    },
+    "list_memberships": None,
+    "taggings": None,
+    "notes": {"note_id": None, "created_at": None, "content": None},
+    "sms_channel": {
+        "full_sms_address": None,
+        "sms_channel_consents": {
+            "sms_consent_permission": None,
+            "consent_type": None,
+            "consent_medium_details": None,
+        },
+    },
+}
+
+
+def to_canonical(payload: ContactResource) -> VendorContact:
+    """One contact as the canonical contact.
+
+    `deleted_at` (a date, not a timestamp) is the only sign of a deleted contact: there is no
+    `status` on the contact. `list_ids` is None when the payload was fetched without
+    `include=list_memberships`, since "no lists" and "not asked" differ.
+    """
+    contact_id = payload.get("contact_id")
+    if not contact_id:
+        raise ValueError("constant_contact: contact payload without a contact_id")
+    deleted_at = payload.get("deleted_at")
+    list_memberships = payload.get("list_memberships")
+    return VendorContact(
+        vendor=Vendor.CONSTANT_CONTACT,
+        vendor_id=contact_id,
+        email=payload.get("email_address", {}).get("address"),
+        first_name=payload.get("first_name"),
+        last_name=payload.get("last_name"),
+        archived=bool(deleted_at),
+        archived_at=iso_from_text(deleted_at),
+        created_at=iso_from_text(payload.get("created_at")),
+        updated_at=iso_from_text(payload.get("updated_at")),
+        list_ids=None if list_memberships is None else tuple(list_memberships),
+    )
+
+
+def snapshot(payload: ContactResource) -> dict[str, Any]:
+    """The restore material: the whole contact as `PUT /contacts/{contact_id}` takes it.
+
+    A DELETE drops every list membership and a PUT overwrites what it leaves out with null, so the
+    contact must have been fetched with `include=list_memberships` (and any other subresource to
+    keep). Read-only fields are left out; the SMS channel is rewritten to the PUT's shape.
+    """
+    if "list_memberships" not in payload:
+        raise ValueError(
+            "constant_contact: fetch the contact with include=list_memberships before saving it"
+        )
+    material = _project(payload, _CONTACT_PUT_SHAPE)
+    material.pop("sms_channel", None)  # read and PUT shapes differ: rebuilt below
+    sms_channel = _sms_channel_put(payload.get("sms_channel"))
+    if sms_channel is not None:
+        material["sms_channel"] = sms_channel
+    return material
+
+
+def revive_body(saved: Mapping[str, Any]) -> ContactPutRequest:
+    """The `PUT /contacts/{contact_id}` body that revives a deleted contact from its snapshot.
+
+    `update_source` must be `Account` to revive; the saved `list_memberships` put the contact back
+    on its lists. Re-projected onto the PUT schema so an old snapshot cannot send unknown fields.
+    """
+    list_memberships = saved.get("list_memberships")
+    if not isinstance(list_memberships, list):
+        raise ValueError("constant_contact: the snapshot has no list_memberships to revive with")
+    body = _project(saved, _CONTACT_PUT_SHAPE)
+    body["update_source"] = "Account"
+    body["list_memberships"] = list(list_memberships)
+    return cast(ContactPutRequest, body)
+
+
+def bulk_delete_body(contact_ids: Iterable[str]) -> ContactDelete:
+    """The `POST /activities/contact_delete` body: one activity deletes up to 500 contacts."""
+    ids = list(contact_ids)
+    if not ids:
+        raise ValueError("constant_contact: a bulk delete needs at least one contact_id")
+    if len(ids) > BULK_DELETE_LIMIT:
+        raise ValueError(
+            f"constant_contact: a bulk delete takes at most {BULK_DELETE_LIMIT} contact_ids,"
+            f" got {len(ids)}"
+        )
+    return {"contact_ids": ids}
+
+
+def list_page(payload: Contacts) -> tuple[list[ContactResource], str | None]:
+    """The contacts of one `GET /contacts` page and the href of the next (None on the last)."""
+    following = payload.get("_links", {}).get("next", {})
+    return list(payload.get("contacts", [])), following.get("href") or None
+
+
+def error_message(payload: object) -> str | None:
+    """The error array as one line (`error_key: error_message` per error), or None if the body
+    is not one. Takes any JSON: the spec declares no error schema."""
+    errors = _error_items(payload)
+    parts = [
+        f"{error.get('error_key')}: {error.get('error_message')}"
+        if error.get("error_message")
+        else str(error.get("error_key"))
+        for error in errors
+    ]
+    return "; ".join(parts) or None
+
+
+def is_throttled(payload: object) -> bool:
+    """Whether a 429 body says `throttled` (4 requests/s) or `quota_exceeded` (10,000 a day).
+
+    Constant Contact sends no rate-limit headers, so the error key is all there is to go on."""
+    return any(error.get("error_key") in THROTTLED_ERROR_KEYS for error in _error_items(payload))
+
+
+def _error_items(payload: object) -> list[Mapping[str, Any]]:
+    if isinstance(payload, Mapping):  # tolerate a single error object as well as the array
+        payload = [payload]
+    if not isinstance(payload, list):
+        return []
+    return [item for item in payload if isinstance(item, Mapping) and "error_key" in item]
+
+
+def _project(value: Mapping[str, Any], shape: PutShape) -> dict[str, Any]:
+    projected: dict[str, Any] = {}
+    for key, inner in shape.items():
+        if key not in value:
+            continue
+        field = value[key]
+        if inner is None:
+            projected[key] = list(field) if isinstance(field, list) else field
+        elif isinstance(field, list):
+            projected[key] = [_project(item, inner) for item in field if isinstance(item, Mapping)]
+        elif isinstance(field, Mapping):
+            projected[key] = _project(field, inner)
+    return projected
+
+
+def _sms_channel_put(sms_channel: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The read `sms_channel` as the PUT's `ContactSmsChannel`: the number with its dial code
+    (`full_sms_address`) and each consent's permission and type, nothing read-only."""
+    if not sms_channel or not sms_channel.get("sms_address"):
+        return None
+    consents = [
+        {key: consent[key] for key in ("sms_consent_permission", "consent_type") if key in consent}
+        for consent in sms_channel.get("sms_channel_consents", [])
+    ]
+    return {
+        "full_sms_address": f"{sms_channel.get('dial_code') or ''}{sms_channel['sms_address']}",
+        "sms_channel_consents": consents,
+    }

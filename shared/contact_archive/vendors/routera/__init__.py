@@ -1,0 +1,1 @@
+"""Routera (CRM routing): flat contact objects, archived by DELETE, restored only by re-creating."""

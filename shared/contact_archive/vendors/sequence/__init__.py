@@ -1,0 +1,1 @@
+"""Sequence (billing, API version 2024-07-30): contacts belong to a customer; no unarchive."""

@@ -1,0 +1,124 @@
+"""Sequence contacts to the canonical contact, and the saved material back to a create request.
+
+Sequence cannot unarchive a contact (no unarchive call, and `PUT` has no archive field), so a
+restore re-creates the contact under the same customer from a snapshot taken before archiving.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeIs, get_args
+from urllib.parse import quote
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.canonical import VendorContact, iso_from_text, split_name
+from contact_archive.vendors.sequence.types import (
+    Contact,
+    ContactBillingPreference,
+    ContactRequestModel,
+    ContactResponseModel,
+)
+
+BILLING_PREFERENCES: frozenset[str] = frozenset(get_args(ContactBillingPreference))
+
+# The vendor's error text is passed on, but never a whole body of unknown size.
+ERROR_MESSAGE_LIMIT = 300
+
+
+def to_canonical(payload: Contact, *, scope: str | None = None) -> VendorContact:
+    """Map a Sequence `Contact`.
+
+    The 2024-07-30 `Contact` carries no customer field, so the scope (the customer id the contact
+    was read under) comes from the caller. `archivedAt` is optional in the spec; a null is read as
+    absent. `billingPreference` has no canonical counterpart: it lives in the snapshot only.
+    """
+    first_name, last_name = split_name(payload.get("name"))
+    archived_at = payload.get("archivedAt")
+    return VendorContact(
+        vendor=Vendor.SEQUENCE,
+        vendor_id=payload["id"],
+        scope=scope,
+        email=payload.get("email") or None,
+        first_name=first_name,
+        last_name=last_name,
+        archived=archived_at is not None,
+        archived_at=iso_from_text(archived_at),
+        created_at=iso_from_text(payload.get("createdAt")),
+        updated_at=iso_from_text(payload.get("updatedAt")),
+    )
+
+
+def snapshot(payload: Contact, *, scope: str) -> dict[str, Any]:
+    """What a re-create needs, saved before archiving: the contact's request fields, the customer
+    (`scope`, it goes in the create path) and the old contact id (kept for the link's history)."""
+    return {
+        "customer": scope,
+        "id": payload["id"],
+        "name": payload["name"],
+        "email": payload["email"],
+        "billingPreference": payload["billingPreference"],
+    }
+
+
+def create_body(saved: Mapping[str, Any]) -> ContactRequestModel:
+    """The `ContactRequestModel` that re-creates the contact. All three fields are required by
+    the spec, so a snapshot lacking one cannot be restored: that is an error, not a guess."""
+    name = _required_text(saved, "name")
+    email = _required_text(saved, "email")
+    billing_preference = saved.get("billingPreference")
+    if not _is_billing_preference(billing_preference):
+        raise ValueError(f"snapshot billingPreference is not one of {sorted(BILLING_PREFERENCES)}")
+    return {"name": name, "email": email, "billingPreference": billing_preference}
+
+
+def create_path(saved: Mapping[str, Any]) -> str:
+    """`/customers/{customer}/contacts`: the customer id is a path segment, so it is escaped."""
+    customer = _required_text(saved, "customer")
+    return f"/customers/{quote(customer, safe='')}/contacts"
+
+
+def list_page(payload: ContactResponseModel) -> tuple[list[Contact], None]:
+    """A customer's contacts. Sequence lists them all in one answer: there is never a next page."""
+    return list(payload.get("items") or []), None
+
+
+def error_message(payload: object) -> str | None:
+    """The vendor's error text, if any. Sequence documents no error body (400/401/500 have empty
+    content), so this accepts the usual shapes (`message`, `error`, `errors[].message`, a bare
+    string) and returns None for anything else. Only text the vendor sent is returned."""
+    if isinstance(payload, str):
+        return _bounded(payload)
+    if not isinstance(payload, Mapping):
+        return None
+    for key in ("message", "error"):
+        text = payload.get(key)
+        if isinstance(text, str) and text.strip():
+            return _bounded(text)
+    errors = payload.get("errors")
+    if isinstance(errors, list):
+        messages = [
+            item if isinstance(item, str) else item.get("message")
+            for item in errors
+            if isinstance(item, str | Mapping)
+        ]
+        joined = "; ".join(text for text in messages if isinstance(text, str) and text.strip())
+        return _bounded(joined)
+    return None
+
+
+def _required_text(saved: Mapping[str, Any], key: str) -> str:
+    value = saved.get(key)
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"snapshot has no {key}")
+    return value
+
+
+def _is_billing_preference(value: object) -> TypeIs[ContactBillingPreference]:
+    return value in BILLING_PREFERENCES
+
+
+def _bounded(text: str) -> str | None:
+    stripped = text.strip()
+    if not stripped:
+        return None
+    return stripped[:ERROR_MESSAGE_LIMIT]

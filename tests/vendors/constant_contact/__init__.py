@@ -1,0 +1,1 @@
+"""Constant Contact mapper tests: recorded payloads and their expected canonical contacts."""

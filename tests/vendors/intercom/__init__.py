@@ -1,0 +1,1 @@
+"""Intercom mapper tests: recorded payloads and their expected canonical contacts."""

@@ -1,0 +1,1 @@
+"""Routera mapper tests, from payloads recorded from its API reference."""

@@ -1,0 +1,1 @@
+"""Sequence mapper tests, from recorded vendor payloads and the vendor's own OpenAPI."""
