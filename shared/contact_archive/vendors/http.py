@@ -1,0 +1,82 @@
+"""The HTTP side every vendor client shares: timeouts, the account's rate limit, retries, and
+answers turned into the error taxonomy.
+
+One `httpx.Client` per container (connection reuse across invocations), explicit timeouts, and
+no credential or body ever in an error message: only the vendor's own error text, bounded.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.errors import TransientVendorError
+from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify
+
+# Connect fast or fail fast; vendors answer single-contact calls well within this.
+DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
+
+ErrorText = Callable[[Any], str | None]
+
+
+class VendorHttp:
+    def __init__(
+        self,
+        vendor: Vendor,
+        client: httpx.Client,
+        *,
+        error_text: ErrorText,
+        retry: RetryPolicy | None = None,
+        bucket: TokenBucket | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.vendor = vendor
+        self._client = client
+        self._error_text = error_text
+        self._retry = retry or RetryPolicy()
+        self._bucket = bucket
+        self._sleep = sleep
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """A successful (2xx) response, or a `VendorError` after the retries the policy allows."""
+
+        def attempt() -> httpx.Response:
+            if self._bucket is not None:
+                self._bucket.acquire()
+            try:
+                response = self._client.request(
+                    method, path, headers=headers, params=params, json=json
+                )
+            except httpx.TimeoutException:
+                raise TransientVendorError(self.vendor, f"{method} timed out") from None
+            except httpx.TransportError as error:
+                raise TransientVendorError(
+                    self.vendor, f"{method} failed: {type(error).__name__}"
+                ) from None
+            if response.is_success:
+                return response
+            raise classify(
+                self.vendor, response.status_code, response.headers, self._message(response)
+            )
+
+        return call_with_retries(attempt, self._retry, sleep=self._sleep)
+
+    def _message(self, response: httpx.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        return self._error_text(body)

@@ -1,0 +1,120 @@
+"""The shared vendor HTTP layer against a scripted vendor: faults become retries or errors."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.errors import (
+    PermanentVendorError,
+    TransientVendorError,
+    VendorNotFound,
+)
+from contact_archive.vendors.http import VendorHttp
+from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.retry import RetryPolicy
+
+
+class ScriptedVendor:
+    """Answers requests from a script of (status, headers, body) or exceptions, and records them."""
+
+    def __init__(self, *script: tuple[int, dict[str, str], object] | Exception) -> None:
+        self.script: Iterator[tuple[int, dict[str, str], object] | Exception] = iter(script)
+        self.requests: list[httpx.Request] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        step = next(self.script)
+        if isinstance(step, Exception):
+            raise step
+        status, headers, body = step
+        return httpx.Response(status, headers=headers, content=json.dumps(body).encode())
+
+
+def error_text(body: object) -> str | None:
+    return body.get("message") if isinstance(body, dict) else None
+
+
+def http_for(
+    vendor: ScriptedVendor, waits: list[float], bucket: TokenBucket | None = None
+) -> VendorHttp:
+    client = httpx.Client(base_url="https://vendor.test", transport=httpx.MockTransport(vendor))
+    return VendorHttp(
+        Vendor.ROUTERA,
+        client,
+        error_text=error_text,
+        retry=RetryPolicy(max_attempts=4, base_delay=0.1, total_budget=30),
+        sleep=waits.append,
+        bucket=bucket,
+    )
+
+
+def test_429_and_5xx_are_retried_after_the_vendors_wait() -> None:
+    vendor = ScriptedVendor(
+        (429, {"Retry-After": "2"}, {"message": "slow down"}),
+        (503, {}, {"message": "maintenance"}),
+        (200, {}, {"id": "rt-1"}),
+    )
+    waits: list[float] = []
+    response = http_for(vendor, waits).request("GET", "/contacts/rt-1")
+    assert response.json() == {"id": "rt-1"}
+    assert len(vendor.requests) == 3
+    assert waits[0] == 2.0 and 0 <= waits[1] <= 0.2
+
+
+def test_timeouts_and_broken_connections_are_transient() -> None:
+    vendor = ScriptedVendor(
+        httpx.ReadTimeout("slow"),
+        httpx.ConnectError("refused"),
+        (200, {}, {"ok": True}),
+    )
+    assert http_for(vendor, []).request("GET", "/x").json() == {"ok": True}
+    assert len(vendor.requests) == 3
+
+
+def test_giving_up_raises_the_last_transient_error() -> None:
+    vendor = ScriptedVendor(*[(500, {}, {"message": "down"})] * 4)
+    with pytest.raises(TransientVendorError, match="down") as raised:
+        http_for(vendor, []).request("GET", "/x")
+    assert raised.value.status == 500 and len(vendor.requests) == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(401, PermanentVendorError), (422, PermanentVendorError), (404, VendorNotFound)],
+)
+def test_client_errors_are_not_retried(status: int, kind: type[Exception]) -> None:
+    vendor = ScriptedVendor((status, {}, {"message": "Unauthorized: missing account context"}))
+    with pytest.raises(kind, match="missing account context"):
+        http_for(vendor, []).request("DELETE", "/contacts/rt-1")
+    assert len(vendor.requests) == 1
+
+
+def test_error_messages_never_carry_the_request() -> None:
+    vendor = ScriptedVendor((400, {}, ["not the documented shape"]))
+    with pytest.raises(PermanentVendorError) as raised:
+        http_for(vendor, []).request(
+            "POST",
+            "/contacts",
+            json={"fields": {"email": "ada@example.com"}},
+            headers={"Authorization": "Bearer s3cr3t"},
+        )
+    assert "ada@example.com" not in str(raised.value) and "s3cr3t" not in str(raised.value)
+    assert str(raised.value) == "routera: HTTP 400"
+
+
+def test_every_attempt_waits_for_the_rate_limit() -> None:
+    class CountingBucket(TokenBucket):
+        acquired = 0
+
+        def acquire(self) -> float:
+            CountingBucket.acquired += 1
+            return 0.0
+
+    vendor = ScriptedVendor((503, {}, {}), (200, {}, {}))
+    http_for(vendor, [], bucket=CountingBucket(4, burst=1)).request("GET", "/x")
+    assert CountingBucket.acquired == 2
