@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import httpx
@@ -52,13 +53,19 @@ class Sandbox:
     ) -> None:
         self.faults = faults or Faults()
         self.requests: list[httpx.Request] = []
-        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
         self._lock = threading.Lock()
         self._sleep = sleep
 
-    def route(self, method: str, template: str, handler: Handler) -> None:
+    def route(self, method: str, template: str, handler: Handler, *, guarded: bool = True) -> None:
+        """Serve `METHOD template`; a guarded route goes through `admit` first."""
         pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler))
+        self._routes.append((method.upper(), re.compile(f"^{pattern}$"), handler, guarded))
+
+    def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
+        """The vendor's gate around a guarded route: auth, version header, its own rate limit.
+        Each sandbox overrides it; the default lets everything through."""
+        return call()
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -69,10 +76,13 @@ class Sandbox:
             injected = self._injected_fault()
             if injected is not None:
                 return injected
-            for method, pattern, handler in self._routes:
+            for method, pattern, handler, guarded in self._routes:
                 match = pattern.match(request.url.path)
                 if match and method == request.method:
-                    return handler(request, match.groupdict())
+                    params = match.groupdict()
+                    if guarded:
+                        return self.admit(request, partial(handler, request, params))
+                    return handler(request, params)
             return json_response(404, {"message": f"no route {request.method} {request.url.path}"})
 
     def calls(self, method: str, path_pattern: str) -> int:

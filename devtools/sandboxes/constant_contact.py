@@ -29,7 +29,7 @@ from contact_archive.vendors.constant_contact.types import (
     Contacts,
     ErrorResponseItem,
 )
-from devtools.sandboxes.base import Faults, Handler, Sandbox, json_response
+from devtools.sandboxes.base import Faults, Sandbox, json_response
 
 REQUESTS_PER_SECOND = 4
 DEFAULT_LIMIT = 50
@@ -95,12 +95,12 @@ class ConstantContactSandbox(Sandbox):
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
         self._activities: dict[str, dict[str, Any]] = {}
         self._recent: dict[str, deque[float]] = {}
-        self.route("GET", "/v3/contacts", self._guarded(self._list))
-        self.route("GET", "/v3/contacts/{contact_id}", self._guarded(self._fetch))
-        self.route("PUT", "/v3/contacts/{contact_id}", self._guarded(self._put))
-        self.route("DELETE", "/v3/contacts/{contact_id}", self._guarded(self._delete))
-        self.route("POST", "/v3/activities/contact_delete", self._guarded(self._bulk_delete))
-        self.route("GET", "/v3/activities/{activity_id}", self._guarded(self._activity))
+        self.route("GET", "/v3/contacts", self._list)
+        self.route("GET", "/v3/contacts/{contact_id}", self._fetch)
+        self.route("PUT", "/v3/contacts/{contact_id}", self._put)
+        self.route("DELETE", "/v3/contacts/{contact_id}", self._delete)
+        self.route("POST", "/v3/activities/contact_delete", self._bulk_delete)
+        self.route("GET", "/v3/activities/{activity_id}", self._activity)
 
     # -- helpers for tests -------------------------------------------------------------------
 
@@ -140,17 +140,15 @@ class ConstantContactSandbox(Sandbox):
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _guarded(self, handler: Handler) -> Handler:
-        def guarded(request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-            authorization = request.headers.get("Authorization", "")
-            token = authorization.removeprefix("Bearer ")
-            if not authorization.startswith("Bearer ") or token != self.token:
-                return _errors(401, "unauthorized", "Unauthorized")
-            if self._throttled(token):
-                return _errors(429, "throttled", "Too many requests")
-            return handler(request, params)
-
-        return guarded
+    def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
+        """The vendor's gate: Bearer token, then 4 requests a second per token."""
+        authorization = request.headers.get("Authorization", "")
+        token = authorization.removeprefix("Bearer ")
+        if not authorization.startswith("Bearer ") or token != self.token:
+            return _errors(401, "unauthorized", "Unauthorized")
+        if self._throttled(token):
+            return _errors(429, "throttled", "Too many requests")
+        return call()
 
     def _throttled(self, token: str) -> bool:
         """Whether this request is the fifth within one second of the token's accepted ones."""

@@ -26,7 +26,7 @@ from contact_archive.vendors.intercom.types import (
     CursorPages,
     Error,
 )
-from devtools.sandboxes.base import Faults, Handler, Sandbox, json_response
+from devtools.sandboxes.base import Faults, Sandbox, json_response
 
 API_VERSION = "2.10"
 DEFAULT_PER_PAGE = 50
@@ -82,11 +82,11 @@ class IntercomSandbox(Sandbox):
         self._next_id = _FIRST_ID
         self._window_start = 0
         self._window_count = 0
-        self.route("GET", "/contacts", self._guarded(self._list))
-        self.route("POST", "/contacts", self._guarded(self._create))
-        self.route("GET", "/contacts/{id}", self._guarded(self._fetch))
-        self.route("POST", "/contacts/{id}/archive", self._guarded(self._archive))
-        self.route("POST", "/contacts/{id}/unarchive", self._guarded(self._unarchive))
+        self.route("GET", "/contacts", self._list)
+        self.route("POST", "/contacts", self._create)
+        self.route("GET", "/contacts/{id}", self._fetch)
+        self.route("POST", "/contacts/{id}/archive", self._archive)
+        self.route("POST", "/contacts/{id}/unarchive", self._unarchive)
 
     # -- helpers for tests -------------------------------------------------------------------
 
@@ -111,27 +111,26 @@ class IntercomSandbox(Sandbox):
 
     # -- routing -----------------------------------------------------------------------------
 
-    def _guarded(self, handler: Handler) -> Handler:
-        def guarded(request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-            headers = self._rate_headers()
-            if request.headers.get("Authorization") != f"Bearer {self.token}":
-                return _error(401, "unauthorized", "Access Token Invalid", headers)
-            if int(headers["X-RateLimit-Remaining"]) < 0:
-                headers["X-RateLimit-Remaining"] = "0"
-                return _error(429, "rate_limit_exceeded", "Exceeded rate limit", headers)
-            version = request.headers.get("Intercom-Version")
-            if version != API_VERSION:
-                return _error(
-                    400,
-                    "intercom_version_invalid",
-                    f"sandbox: Intercom-Version must be {API_VERSION}, got {version!r}",
-                    headers,
-                )
-            response = handler(request, params)
-            response.headers.update(headers)
-            return response
-
-        return guarded
+    def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
+        """The vendor's gate: Bearer token, version header and per-minute allowance; every
+        answer carries the X-RateLimit headers."""
+        headers = self._rate_headers()
+        if request.headers.get("Authorization") != f"Bearer {self.token}":
+            return _error(401, "unauthorized", "Access Token Invalid", headers)
+        if int(headers["X-RateLimit-Remaining"]) < 0:
+            headers["X-RateLimit-Remaining"] = "0"
+            return _error(429, "rate_limit_exceeded", "Exceeded rate limit", headers)
+        version = request.headers.get("Intercom-Version")
+        if version != API_VERSION:
+            return _error(
+                400,
+                "intercom_version_invalid",
+                f"sandbox: Intercom-Version must be {API_VERSION}, got {version!r}",
+                headers,
+            )
+        response = call()
+        response.headers.update(headers)
+        return response
 
     def _rate_headers(self) -> dict[str, str]:
         """One request spent of the current minute's allowance (remaining < 0 means over it)."""

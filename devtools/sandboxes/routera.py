@@ -68,7 +68,7 @@ class RouteraSandbox(Sandbox):
         self._clock = clock
         self._tokens: dict[str, datetime] = {}  # access token -> expiry
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
-        self.route("POST", TOKEN_PATH, self._token)
+        self.route("POST", TOKEN_PATH, self._token, guarded=False)
         self.route("GET", "/contacts", self._list)
         self.route("POST", "/contacts", self._create)
         self.route("GET", "/contacts/{id}", self._get)
@@ -133,9 +133,6 @@ class RouteraSandbox(Sandbox):
         )
 
     def _list(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         query = request.url.params
         archived = query.get("archived", "false").lower()
         if archived not in ("true", "false"):
@@ -156,18 +153,12 @@ class RouteraSandbox(Sandbox):
         return json_response(200, {"data": page, "pagination": pagination})
 
     def _get(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contact = self._contacts.get(params["id"])
         if contact is None:
             return _error(404, "Object not found")
         return json_response(200, dict(contact))
 
     def _create(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         fields = _fields(request)
         if isinstance(fields, httpx.Response):
             return fields
@@ -176,9 +167,6 @@ class RouteraSandbox(Sandbox):
         return json_response(201, self._store(fields))
 
     def _update(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contact = self._contacts.get(params["id"])
         if contact is None:
             return _error(404, "Object not found")
@@ -192,9 +180,6 @@ class RouteraSandbox(Sandbox):
         return json_response(200, dict(contact))
 
     def _archive(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contact = self._contacts.get(params["id"])
         if contact is None or _is_archived(contact):
             return _error(404, "Object not found or already archived")
@@ -203,8 +188,11 @@ class RouteraSandbox(Sandbox):
         return json_response(200, dict(contact))
 
     def _missing_id(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        return _error(400, "Missing contactId in path")
+
+    def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         refused = self._refuse(request)
-        return refused if refused is not None else _error(400, "Missing contactId in path")
+        return refused if refused is not None else call()
 
     def _refuse(self, request: httpx.Request) -> httpx.Response | None:
         """401 unless the request carries a Bearer token this sandbox issued and not yet expired."""

@@ -94,9 +94,6 @@ class SequenceSandbox(Sandbox):
     # Endpoints.
 
     def _list(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contacts = self._customers.get(params["customer"])
         if contacts is None:
             return _error(404, "customer not found")
@@ -111,9 +108,6 @@ class SequenceSandbox(Sandbox):
         return json_response(200, {"items": items})
 
     def _create(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contacts = self._customers.get(params["customer"])
         if contacts is None:
             return _error(404, "customer not found")
@@ -138,9 +132,6 @@ class SequenceSandbox(Sandbox):
         return json_response(201, dict(contact))
 
     def _archive(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        refused = self._refuse(request)
-        if refused is not None:
-            return refused
         contact = self._customers.get(params["customer"], {}).get(params["id"])
         if contact is None:
             return _error(404, "contact not found")
@@ -149,6 +140,10 @@ class SequenceSandbox(Sandbox):
             contact["archivedAt"] = now
             contact["updatedAt"] = now
         return json_response(200, dict(contact))
+
+    def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
+        refused = self._refuse(request)
+        return refused if refused is not None else call()
 
     def _refuse(self, request: httpx.Request) -> httpx.Response | None:
         """401 without the right Basic credentials, then 400 without the API version header."""
