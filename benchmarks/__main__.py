@@ -2,7 +2,8 @@
 
 (a) DynamoDB requests per operation, counted with botocore event hooks;
 (b) cold start and peak memory per function, in fresh processes, against a bare boto3 handler;
-(c) warm invoke time per operation against the bare boto3 call it wraps.
+(c) warm invoke time per operation against the bare boto3 call it wraps;
+(d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
+from benchmarks import vendors  # noqa: E402
 from contact_archive.store import HISTORY_INLINE_MAX  # noqa: E402
 from devtools.dynamodb_local import DynamoDBLocal  # noqa: E402
 from devtools.template import load_template, table_definition  # noqa: E402
@@ -348,6 +350,7 @@ def render(
     cold: list[tuple[str, dict[str, Any]]],
     warm: list[tuple[str, float, str, float]],
     imports: list[tuple[str, float]],
+    vendor_lines: list[str],
 ) -> str:
     ms = 1000
     lines = [
@@ -447,8 +450,8 @@ def render(
         lines.append(
             f"| {label} | {ours * ms:.2f} ms | `{bare_name}` | {bare_seconds * ms:.2f} ms | {ratio:.2f}x | {target} |"
         )
+    lines += ["", *vendor_lines]
     lines += [
-        "",
         "## Reproduce",
         "",
         "```",
@@ -466,7 +469,12 @@ def main() -> None:
         bare, cold = bench.cold_starts(Path(workdir))
         imports = bench.import_breakdown("archive")
         warm = bench.warm()
-    report = render(counts, bare, cold, warm, imports)
+        vendor_lines = vendors.render(
+            vendors.vendor_calls(),
+            vendors.constant_contact_burst(),
+            vendors.constant_contact_burst(client_side_limit=False),
+        )
+    report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)
     print(report)

@@ -7,6 +7,10 @@ the handler's proxy response becomes the HTTP response.
 
 Local only: the tenant is `dev-tenant`, or the value of the request header `X-Tenant-Id`.
 
+Vendors: unless VENDOR_CREDENTIALS_FILE or VENDOR_CREDENTIALS name real accounts, the four vendor
+sandboxes run on loopback ports, seeded with a few contacts, and `dev-tenant` has credentials for
+them (so `POST /contacts/import` has something to import).
+
 Environment: PORT (default 3000), HOST (default 127.0.0.1), DYNAMODB_ENDPOINT (use that DynamoDB
 instead of starting DynamoDB Local), DYNAMODB_PORT (default 8000), TABLE_NAME (default
 contact-archive-local).
@@ -15,6 +19,7 @@ contact-archive-local).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import re
@@ -24,16 +29,20 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.dynamodb_local import provision_table
-from devtools.runtime import LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
+from devtools.runtime import LAYER_DIR, LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
 from devtools.template import Route, api_routes, load_template
+
+if TYPE_CHECKING:
+    from devtools.sandboxes.stack import SandboxStack
 
 DEV_TENANT = "dev-tenant"
 DEV_PRINCIPAL = "local-developer"
@@ -278,6 +287,38 @@ def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
     return server
 
 
+@contextlib.contextmanager
+def local_vendors() -> Iterator[dict[str, str]]:
+    """The vendor sandboxes on loopback ports, and the environment that gives `dev-tenant` their
+    credentials; nothing when the developer configured credentials of their own."""
+    if os.environ.get("VENDOR_CREDENTIALS_FILE") or os.environ.get("VENDOR_CREDENTIALS"):
+        print("Vendors: the credentials you configured (VENDOR_CREDENTIALS_FILE / _CREDENTIALS)")
+        yield {}
+        return
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))  # the sandboxes share the layer's vendor types
+    from devtools.sandboxes.stack import SandboxStack, serve_stack
+
+    stack = SandboxStack()
+    seed_demo_contacts(stack)
+    with serve_stack(stack) as base_urls:
+        for vendor, url in base_urls.items():
+            print(f"Vendor sandbox {vendor.value}: {url}")
+        yield {"VENDOR_CREDENTIALS": json.dumps(stack.credentials(DEV_TENANT, base_urls))}
+
+
+def seed_demo_contacts(stack: SandboxStack) -> None:
+    """Grace in Intercom and Constant Contact (one person, two vendors), Alan in Routera."""
+    stack.intercom.add_contact(email="grace@example.com", name="Grace Hopper")
+    stack.constant_contact.add_contact(
+        email="Grace@Example.com", first_name="Grace", last_name="Hopper", list_ids=["newsletter"]
+    )
+    stack.routera.add_contact(email="alan@example.com", first_name="Alan", last_name="Turing")
+    stack.sequence.add_contact(
+        "demo-customer", name="Alan Turing", email="alan@example.com", billingPreference="PRIMARY"
+    )
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", DEFAULT_PORT))
@@ -291,10 +332,10 @@ def main() -> int:
     # Ctrl-C stops it even when started with SIGINT ignored (e.g. in the background).
     signal.signal(signal.SIGINT, stop)
     try:
-        with local_dynamodb() as endpoint:
+        with local_dynamodb() as endpoint, local_vendors() as vendor_environment:
             created = provision_table(endpoint, table_name, template)
             print(f"Table {table_name} {'created' if created else 'ready'} on {endpoint}")
-            runner = FunctionRunner(template, endpoint, table_name)
+            runner = FunctionRunner(template, endpoint, table_name, vendor_environment)
             api = LocalApi(template, runner)
             for function in sorted({item.route.function for item in api.routes}):
                 try:

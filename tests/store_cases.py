@@ -19,7 +19,7 @@ from contact_archive.errors import (
 )
 from contact_archive.idempotency import request_hash, run_once
 from contact_archive.models import Actor, ContactStatus, LinkState, Vendor
-from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore
+from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore, LinkSettlement
 from contact_archive.use_cases import (
     ChangeCommand,
     LinkInput,
@@ -37,6 +37,7 @@ from tests.support import RequestCounter
 TENANT = "tenant-a"
 OTHER_TENANT = "tenant-b"
 ALICE = Actor(name="alice", source="api")
+SYNC = Actor(name="sync", source="sync")
 ALL_LINKS = [
     LinkInput(Vendor.SEQUENCE, "seq-1", "customer-1"),
     LinkInput(Vendor.ROUTERA, "rt-1"),
@@ -334,3 +335,118 @@ class StoreCases:
         assert [event.version for event in events] == list(range(1, 62))
         assert [event.action for event in events[1:3]] == ["archived", "restored"]
         assert get_contact(store, TENANT, "c-1").version == 61
+
+    # -- vendor links: snapshots and outcomes ------------------------------------------------
+
+    def test_a_snapshot_is_kept_only_for_the_archive_still_pending(
+        self, store: LedgerStore, counter: RequestCounter
+    ) -> None:
+        # Given an archived contact
+        register(store, "c-1")
+        archive = archive_contact(store, change("c-1")).contact.pending
+        assert archive is not None
+        counter.reset()
+        # When its Routera snapshot is saved for that archive
+        saved = store.save_snapshot(
+            TENANT,
+            "c-1",
+            Vendor.ROUTERA,
+            vendor_id="rt-1",
+            change_id=archive.change_id,
+            snapshot={"id": "rt-1", "fields": {"email": "c-1@example.com"}},
+        )
+        # Then one write keeps it on the link
+        assert saved and counter.calls == {"UpdateItem": 1}
+        link = get_contact(store, TENANT, "c-1").links[Vendor.ROUTERA]
+        assert link.snapshot == {"id": "rt-1", "fields": {"email": "c-1@example.com"}}
+        assert link.snapshot_change_id == archive.change_id
+        # And once a restore replaced the archive, a late snapshot for it is refused
+        restore_contact(store, change("c-1"))
+        late = store.save_snapshot(
+            TENANT,
+            "c-1",
+            Vendor.ROUTERA,
+            vendor_id="rt-1",
+            change_id=archive.change_id,
+            snapshot={"id": "rt-1", "fields": {}},
+        )
+        assert not late
+        assert get_contact(store, TENANT, "c-1").links[Vendor.ROUTERA].snapshot == {
+            "id": "rt-1",
+            "fields": {"email": "c-1@example.com"},
+        }
+
+    def test_settling_a_link_records_its_outcome_once_and_never_a_stale_one(
+        self, store: LedgerStore, counter: RequestCounter
+    ) -> None:
+        # Given an archive pending for every link
+        register(store, "c-1")
+        archived = archive_contact(store, change("c-1")).contact
+        assert archived.pending is not None
+        settlement = LinkSettlement(
+            tenant_id=TENANT,
+            contact_id="c-1",
+            vendor=Vendor.INTERCOM,
+            vendor_id="ic-1",
+            change_id=archived.pending.change_id,
+            state=LinkState.ARCHIVED,
+            at="2026-11-23T10:00:00.000Z",
+            actor=SYNC,
+        )
+        counter.reset()
+        # When Intercom's outcome is recorded
+        assert store.settle_link(settlement)
+        # Then one write settles that link alone, without a new version
+        assert counter.calls == {"UpdateItem": 1}
+        contact = get_contact(store, TENANT, "c-1")
+        assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVED
+        assert contact.link_state(Vendor.ROUTERA) is LinkState.ARCHIVING
+        assert contact.version == archived.version
+        assert contact.links[Vendor.INTERCOM].synced_at == "2026-11-23T10:00:00.000Z"
+        # And after a restore, the archive's late outcome changes nothing
+        restore_contact(store, change("c-1"))
+        assert not store.settle_link(settlement)
+        assert get_contact(store, TENANT, "c-1").link_state(Vendor.INTERCOM) is (
+            LinkState.RESTORING
+        )
+
+    def test_a_recreated_vendor_contact_is_relinked_with_the_old_id_in_history(
+        self, store: LedgerStore, counter: RequestCounter
+    ) -> None:
+        # Given a restore pending after an archive
+        register(store, "c-1")
+        archive_contact(store, change("c-1"))
+        restoring = restore_contact(store, change("c-1")).contact
+        assert restoring.pending is not None
+        settlement = LinkSettlement(
+            tenant_id=TENANT,
+            contact_id="c-1",
+            vendor=Vendor.SEQUENCE,
+            vendor_id="seq-1",
+            change_id=restoring.pending.change_id,
+            state=LinkState.ACTIVE,
+            at="2026-11-23T10:00:00.000Z",
+            actor=SYNC,
+            new_vendor_id="seq-2",
+        )
+        counter.reset()
+        # When Sequence re-created the contact as seq-2
+        assert store.settle_link(settlement)
+        # Then one transaction moves the link, bumps the version and keeps the old id
+        assert counter.calls == {"TransactWriteItems": 1}
+        contact = get_contact(store, TENANT, "c-1")
+        assert contact.links[Vendor.SEQUENCE].vendor_id == "seq-2"
+        assert contact.link_state(Vendor.SEQUENCE) is LinkState.ACTIVE
+        assert contact.version == restoring.version + 1
+        last = contact_history(store, TENANT, "c-1")[-1]
+        assert (last.action, last.source) == ("relinked", "sync")
+        assert last.details == {
+            "vendor": "sequence",
+            "old_vendor_id": "seq-1",
+            "new_vendor_id": "seq-2",
+        }
+        # And both ids still lead to the contact; a duplicate outcome is refused
+        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.SEQUENCE, "seq-2") == "c-1"
+        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.SEQUENCE, "seq-1") == "c-1"
+        assert not store.settle_link(settlement)
+        assert get_contact(store, TENANT, "c-1").version == restoring.version + 1

@@ -4,7 +4,10 @@ Implements what the client uses: fetch, list (`status=`, `limit`, `include=`, `u
 paged by `_links.next.href`), delete (keeps the contact with a `deleted_at` date and drops its list
 memberships), PUT (revives a deleted contact with `update_source: "Account"`), bulk delete by
 activity, with Bearer auth, `[{"error_key", "error_message"}]` errors and the 4 requests/s limit
-per token answered by 429 `throttled` without rate headers (`VENDORS.md`, `vendor-specs/`).
+per API key answered by 429 `throttled` without rate headers (`VENDORS.md`, `vendor-specs/`).
+
+And the OAuth2 token endpoint's refresh grant, with rotating refresh tokens: each refresh issues a
+new access token and a new refresh token, and both old ones stop working.
 """
 
 from __future__ import annotations
@@ -12,13 +15,15 @@ from __future__ import annotations
 import base64
 import binascii
 import copy
+import hmac
 import json
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any, cast
+from typing import Any, Literal, cast
+from urllib.parse import parse_qsl
 
 import httpx
 
@@ -32,6 +37,8 @@ from contact_archive.vendors.constant_contact.types import (
 from devtools.sandboxes.base import Faults, Sandbox, json_response
 
 REQUESTS_PER_SECOND = 4
+TOKEN_PATH = "/oauth2/default/v1/token"  # noqa: S105 - a path, not a secret
+ACCESS_TOKEN_SECONDS = 86_400  # about a day, as documented
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 BULK_DELETE_LIMIT = 500
@@ -53,6 +60,18 @@ _PUT_SCALARS = _PUT_KEYS - set(SUBRESOURCES) - {"update_source"}
 def _errors(status: int, key: str, message: str) -> httpx.Response:
     body: list[ErrorResponseItem] = [{"error_key": key, "error_message": message}]
     return json_response(status, body)
+
+
+def _oauth_error(status: int, error: str, description: str) -> httpx.Response:
+    """The token endpoint's errors are OAuth2's (RFC 6749 5.2), not the API's error array."""
+    return json_response(status, {"error": error, "error_description": description})
+
+
+def _activity_shown(activity: dict[str, Any]) -> dict[str, Any]:
+    """An activity as the API shows it, without the sandbox's own bookkeeping."""
+    return copy.deepcopy(
+        {key: value for key, value in activity.items() if key not in {"contact_ids", "polls"}}
+    )
 
 
 def _encode_cursor(state: dict[str, Any]) -> str:
@@ -77,24 +96,43 @@ def _parse_instant(text: str) -> datetime | None:
 
 
 class ConstantContactSandbox(Sandbox):
-    """Constant Contact contacts in memory, throttled at 4 requests/s per token on `clock`."""
+    """Constant Contact contacts in memory, throttled at 4 requests/s per API key on `clock`.
+
+    One account and one app: `token` is the one valid access token (None once expired) and
+    `refresh_token` the one valid refresh token. The app is public (`client_id` in the refresh
+    form) unless it has a `client_secret` (then HTTP Basic). What Constant Contact does not
+    document is a choice: `delete_deleted_status` answers a DELETE of a deleted contact, and an
+    activity completes on its `polls_to_complete`-th poll.
+    """
 
     def __init__(
         self,
         token: str = "constant-contact-sandbox-token",  # noqa: S107 - a fake vendor's fake token
         *,
+        refresh_token: str = "constant-contact-sandbox-refresh",  # noqa: S107 - a fake token
+        client_id: str = "constant-contact-sandbox-client",
+        client_secret: str | None = None,
         faults: Faults | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         requests_per_second: int = REQUESTS_PER_SECOND,
+        delete_deleted_status: Literal[204, 404] = 204,
+        polls_to_complete: int = 1,
     ) -> None:
         super().__init__(faults, sleep)
-        self.token = token
+        self.token: str | None = token
+        self.refresh_token = refresh_token
+        self.client_id = client_id
+        self.client_secret = client_secret
         self.requests_per_second = requests_per_second
+        self.delete_deleted_status = delete_deleted_status
+        self.polls_to_complete = polls_to_complete
         self._clock = clock
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
         self._activities: dict[str, dict[str, Any]] = {}
-        self._recent: dict[str, deque[float]] = {}
+        self._recent: deque[float] = deque()  # the key's accepted requests of the last second
+        self._refreshes = 0
+        self.route("POST", TOKEN_PATH, self._refresh, guarded=False)
         self.route("GET", "/v3/contacts", self._list)
         self.route("GET", "/v3/contacts/{contact_id}", self._fetch)
         self.route("PUT", "/v3/contacts/{contact_id}", self._put)
@@ -138,28 +176,70 @@ class ConstantContactSandbox(Sandbox):
         found = self._contacts.get(contact_id)
         return None if found is None else copy.deepcopy(found)
 
+    def expire_access_token(self) -> None:
+        """What a day does to the access token: every request with it is a 401 until a refresh."""
+        self.token = None
+
     # -- routing -----------------------------------------------------------------------------
 
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
-        """The vendor's gate: Bearer token, then 4 requests a second per token."""
+        """The vendor's gate: Bearer token, then 4 requests a second per API key."""
         authorization = request.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ")
         if not authorization.startswith("Bearer ") or token != self.token:
             return _errors(401, "unauthorized", "Unauthorized")
-        if self._throttled(token):
+        if self._throttled():
             return _errors(429, "throttled", "Too many requests")
         return call()
 
-    def _throttled(self, token: str) -> bool:
-        """Whether this request is the fifth within one second of the token's accepted ones."""
+    def _throttled(self) -> bool:
+        """Whether this request is the fifth within one second of the key's accepted ones,
+        whichever of the key's access tokens it carries: a refresh does not reset the limit."""
         now = self._clock()
-        recent = self._recent.setdefault(token, deque())
+        recent = self._recent
         while recent and recent[0] <= now - 1.0:
             recent.popleft()
         if len(recent) >= self.requests_per_second:
             return True
         recent.append(now)
         return False
+
+    # -- OAuth2 ------------------------------------------------------------------------------
+
+    def _refresh(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        """`POST /oauth2/default/v1/token` with `grant_type=refresh_token` (RFC 6749 6), the form
+        in the body. It rotates: the answer's pair replaces both tokens, the old ones are dead."""
+        if not request.headers.get("Content-Type", "").startswith(
+            "application/x-www-form-urlencoded"
+        ):
+            return _oauth_error(400, "invalid_request", "The body must be a form.")
+        form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
+        if not self._client_authenticated(request, form):
+            return _oauth_error(401, "invalid_client", "Client authentication failed.")
+        if form.get("grant_type") != "refresh_token":
+            return _oauth_error(400, "unsupported_grant_type", "Only refresh_token is modelled.")
+        if form.get("refresh_token") != self.refresh_token:
+            return _oauth_error(400, "invalid_grant", "The refresh token is invalid or expired.")
+        self._refreshes += 1
+        self.token = f"cc-access-{self._refreshes}-{uuid.uuid4().hex}"
+        self.refresh_token = f"cc-refresh-{self._refreshes}-{uuid.uuid4().hex}"
+        body = {
+            "token_type": "Bearer",
+            "expires_in": ACCESS_TOKEN_SECONDS,
+            "access_token": self.token,
+            "scope": "contact_data offline_access",
+            "refresh_token": self.refresh_token,
+        }
+        return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+    def _client_authenticated(self, request: httpx.Request, form: dict[str, str]) -> bool:
+        """A confidential app sends `client_id:client_secret` as HTTP Basic; a public (PKCE) app
+        sends its `client_id` in the form."""
+        if self.client_secret is None:
+            return form.get("client_id") == self.client_id
+        pair = f"{self.client_id}:{self.client_secret}".encode()
+        expected = "Basic " + base64.b64encode(pair).decode()
+        return hmac.compare_digest(request.headers.get("Authorization", ""), expected)
 
     # -- contacts ----------------------------------------------------------------------------
 
@@ -226,7 +306,7 @@ class ConstantContactSandbox(Sandbox):
 
     def _delete(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         contact = self._contacts.get(params["contact_id"])
-        if contact is None:
+        if contact is None or (contact.get("deleted_at") and self.delete_deleted_status == 404):
             return _errors(404, "contacts.api.not_found", "Contact not found")
         self._mark_deleted(contact)
         return httpx.Response(204)
@@ -309,16 +389,22 @@ class ConstantContactSandbox(Sandbox):
             "status": {"items_total_count": len(contact_ids), "items_completed_count": 0},
             "_links": {"self": {"href": f"/v3/activities/{activity_id}"}},
         }
-        self._activities[activity_id] = {**activity, "contact_ids": list(contact_ids)}
+        self._activities[activity_id] = {**activity, "contact_ids": list(contact_ids), "polls": 0}
         return json_response(201, activity)
 
     def _activity(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        """The activity's status; the first poll runs the deletes and completes it."""
+        """The activity's status: `processing` until its `polls_to_complete`-th poll, which runs
+        the deletes and completes it."""
         activity = self._activities.get(params["activity_id"])
         if activity is None:
             return _errors(404, "activities.api.not_found", "Activity not found")
         if activity["state"] != "completed":
             now = self._timestamp()
+            activity["polls"] += 1
+            activity.setdefault("started_at", now)
+            if activity["polls"] < self.polls_to_complete:
+                activity.update(state="processing", updated_at=now)
+                return json_response(200, _activity_shown(activity))
             done = 0
             for contact_id in activity["contact_ids"]:
                 contact = self._contacts.get(contact_id)
@@ -329,14 +415,12 @@ class ConstantContactSandbox(Sandbox):
                 done += 1
             activity.update(
                 state="completed",
-                started_at=now,
                 completed_at=now,
                 updated_at=now,
                 percent_done=100,
             )
             activity["status"]["items_completed_count"] = done
-        shown = {key: value for key, value in activity.items() if key != "contact_ids"}
-        return json_response(200, copy.deepcopy(shown))
+        return json_response(200, _activity_shown(activity))
 
     # -- state -------------------------------------------------------------------------------
 

@@ -15,6 +15,11 @@ class Settings(BaseModel):
     cursor_ttl_seconds: int = Field(default=24 * 3600, gt=0)
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     history_retention_days: int = Field(default=730, gt=0)
+    # Vendor credentials: Secrets Manager `<prefix>/<tenant>/<vendor>` unless a local override
+    # is set (a JSON file path, or the JSON itself), as in development and the local stack.
+    vendor_secret_prefix: str = Field(default="contact-archive/vendors", min_length=1)
+    vendor_credentials_file: str | None = None
+    vendor_credentials: str | None = None
 
 
 class ConfigurationError(RuntimeError):

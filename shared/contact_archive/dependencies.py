@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from typing import TYPE_CHECKING, cast
 
@@ -13,6 +14,9 @@ from contact_archive.store import LedgerStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from contact_archive.vendors.credential_sources import CredentialSource
+    from contact_archive.vendors.registry import VendorClients
 
 # Secrets Manager is asked again at most this often; a rotated key takes effect within it.
 CURSOR_KEY_MAX_AGE_SECONDS = 300
@@ -47,3 +51,29 @@ def get_cursor_codec() -> CursorCodec:
 @lru_cache(maxsize=4)
 def codec_for(key: str, ttl_seconds: int) -> CursorCodec:
     return CursorCodec(key.encode(), ttl_seconds)
+
+
+@lru_cache(maxsize=1)
+def get_credential_source() -> CredentialSource:
+    from pathlib import Path
+
+    from contact_archive.vendors.credential_sources import JsonSource, SecretsManagerSource
+
+    settings = get_settings()
+    if settings.vendor_credentials_file:
+        return JsonSource.from_file(Path(settings.vendor_credentials_file))
+    if settings.vendor_credentials:
+        try:
+            document = json.loads(settings.vendor_credentials)
+        except ValueError:
+            raise ConfigurationError("VENDOR_CREDENTIALS is not valid JSON") from None
+        return JsonSource(document)
+    return SecretsManagerSource(settings.vendor_secret_prefix)
+
+
+@lru_cache(maxsize=1)
+def get_vendor_clients() -> VendorClients:
+    # Imported here: httpx and the vendor modules load only in functions that call vendors.
+    from contact_archive.vendors.registry import VendorClients
+
+    return VendorClients(get_credential_source())

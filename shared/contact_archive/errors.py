@@ -95,3 +95,21 @@ class InvalidHeader(DomainError):
 
     def __init__(self, header: str, why: str) -> None:
         super().__init__(f"invalid {header} header: {why}", {"header": header})
+
+
+class VendorNotConfigured(DomainError):
+    code = "vendor_not_configured"
+
+    def __init__(self, vendor: str) -> None:
+        super().__init__(
+            f"no {vendor} credentials are configured for this tenant", {"vendor": vendor}
+        )
+
+
+class VendorCallFailed(DomainError):
+    """A vendor refused or did not answer; the message is the vendor's own, never a secret."""
+
+    code = "vendor_call_failed"
+
+    def __init__(self, vendor: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message, {"vendor": vendor, "retryable": retryable})

@@ -39,6 +39,7 @@ class HistoryAction(StrEnum):
     UPDATED = "updated"
     ARCHIVED = "archived"
     RESTORED = "restored"
+    RELINKED = "relinked"  # a restore re-created the vendor contact under a new id
 
 
 def utc_now() -> datetime:
@@ -76,6 +77,7 @@ class VendorLink(DomainModel):
     settled_state: LinkState = LinkState.ACTIVE  # the state the vendor was last known to be in
     settled_change_id: str | None = None  # the pending change this link last settled
     snapshot: dict[str, Any] | None = None  # what the vendor needs for a restore
+    snapshot_change_id: str | None = None  # the archive the snapshot was taken for
     last_error: str | None = None
     attempts: int = 0
     synced_at: str | None = None

@@ -32,6 +32,7 @@ from contact_archive.models import (
     ContactStatus,
     HistoryAction,
     HistoryEvent,
+    LinkState,
     Vendor,
     iso,
 )
@@ -155,6 +156,23 @@ class IdempotencyRecord:
     state: str  # "in_progress" or "completed"
     status_code: int | None
     response: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class LinkSettlement:
+    """One link's outcome for one pending change (see `LedgerStore.settle_link`)."""
+
+    tenant_id: str
+    contact_id: str
+    vendor: Vendor
+    vendor_id: str  # the id the vendor was called with
+    change_id: str
+    state: LinkState
+    at: str
+    actor: Actor
+    attempts: int = 1
+    error: str | None = None
+    new_vendor_id: str | None = None  # set when a restore re-created the vendor contact
 
 
 class ConcurrentUpdate(Exception):
@@ -381,6 +399,151 @@ class LedgerStore:
         if contact.status is target:
             return StatusChange(contact, changed=False)
         raise error  # a condition we did not write; never expected
+
+    # -- vendor links -------------------------------------------------------------------------
+
+    def save_snapshot(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        vendor: Vendor,
+        *,
+        vendor_id: str,
+        change_id: str,
+        snapshot: dict[str, Any],
+    ) -> bool:
+        """Keep a link's restore material, taken for the archive `change_id`.
+
+        Written only while that change is still pending and the link still points at `vendor_id`;
+        False when either moved on (a newer change won: its own sync takes over).
+        """
+        names = {"#links": "links", "#vendor": vendor.value, "#snapshot": "snapshot"}
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_contact_key(tenant_id, contact_id),
+                UpdateExpression=(
+                    "SET #links.#vendor.#snapshot = :snapshot,"
+                    " #links.#vendor.snapshot_change_id = :change"
+                ),
+                ConditionExpression=(
+                    "pending.change_id = :change AND #links.#vendor.vendor_id = :vendor_id"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={
+                    ":snapshot": to_attribute(snapshot),
+                    ":change": {"S": change_id},
+                    ":vendor_id": {"S": vendor_id},
+                },
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def settle_link(self, settlement: LinkSettlement) -> bool:
+        """Record what a vendor call did to one link, for the change that asked for it.
+
+        Conditional on that change still being pending and the link still pointing at the vendor
+        id that was called, so a stale or duplicate outcome never overwrites newer state (False).
+        A re-created vendor contact also moves the link to its new id: the contact's version goes
+        up with a `relinked` history event keeping the old id, and the new id gets its ref item,
+        all in one transaction. The old id's ref stays: it still names this person.
+        """
+        names = {"#links": "links", "#vendor": settlement.vendor.value}
+        values: dict[str, Any] = {
+            ":change": settlement.change_id,
+            ":vendor_id": settlement.vendor_id,
+            ":state": settlement.state.value,
+            ":now": settlement.at,
+            ":attempts": settlement.attempts,
+            ":error": settlement.error,
+        }
+        sets = [
+            "#links.#vendor.settled_state = :state",
+            "#links.#vendor.settled_change_id = :change",
+            "#links.#vendor.synced_at = :now",
+            "#links.#vendor.attempts = :attempts",
+            "#links.#vendor.last_error = :error",
+        ]
+        condition = "pending.change_id = :change AND #links.#vendor.vendor_id = :vendor_id"
+        new_id = settlement.new_vendor_id
+        if new_id is None or new_id == settlement.vendor_id:
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=_contact_key(settlement.tenant_id, settlement.contact_id),
+                    UpdateExpression="SET " + ", ".join(sets),
+                    ConditionExpression=condition,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
+                )
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        event = history_entry(
+            settlement.at,
+            HistoryAction.RELINKED,
+            settlement.actor,
+            None,
+            {
+                "vendor": settlement.vendor.value,
+                "old_vendor_id": settlement.vendor_id,
+                "new_vendor_id": new_id,
+            },
+        )
+        values |= {":new_id": new_id, ":one": 1, ":event": [_encode_event(event)]}
+        sets += [
+            "#links.#vendor.vendor_id = :new_id",
+            "version = version + :one",
+            "updated_at = :now",
+            "history = list_append(history, :event)",
+        ]
+        ref = {
+            "pk": vendor_ref_pk(settlement.tenant_id, settlement.vendor, new_id),
+            "sk": "VENDOR_REF",
+            "type": "vendor_ref",
+            "tenant_id": settlement.tenant_id,
+            "contact_id": settlement.contact_id,
+            "vendor": settlement.vendor.value,
+            "vendor_id": new_id,
+        }
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Update": {
+                            "TableName": self._table,
+                            "Key": _contact_key(settlement.tenant_id, settlement.contact_id),
+                            "UpdateExpression": "SET " + ", ".join(sets),
+                            "ConditionExpression": condition,
+                            "ExpressionAttributeNames": names,
+                            "ExpressionAttributeValues": {
+                                k: to_attribute(v) for k, v in values.items()
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": to_item(ref),
+                            "ConditionExpression": "attribute_not_exists(pk) OR contact_id = :me",
+                            "ExpressionAttributeValues": {":me": {"S": settlement.contact_id}},
+                        }
+                    },
+                ]
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                return False
+            raise VendorIdTaken(settlement.vendor.value, new_id, None) from None
+        return True
 
     def save_contact(
         self,

@@ -96,6 +96,7 @@ class RegisterCommand:
     external_id: str | None = None
     links: list[LinkInput] = field(default_factory=list)
     expected_version: int | None = None
+    create_only: bool = False  # refuse (VersionConflict) if the contact already exists
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,8 @@ def register_contact(
     """
     for attempt in range(REGISTER_ATTEMPTS):
         current = store.get_contact(command.tenant_id, command.contact_id)
+        if command.create_only and current is not None:
+            raise VersionConflict(0, current.version)
         if command.expected_version is not None:
             if current is None:
                 raise ContactNotFound(command.contact_id)
@@ -123,7 +126,11 @@ def register_contact(
         try:
             return _register_once(store, command, current, clock())
         except ConcurrentUpdate:
-            if command.expected_version is not None or attempt == REGISTER_ATTEMPTS - 1:
+            if (
+                command.expected_version is not None
+                or command.create_only
+                or attempt == REGISTER_ATTEMPTS - 1
+            ):
                 latest = store.get_contact(command.tenant_id, command.contact_id)
                 raise VersionConflict(
                     command.expected_version or (current.version if current else 0),

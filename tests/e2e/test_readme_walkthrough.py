@@ -38,9 +38,12 @@ def run(command: str, base_url: str) -> Any:
 
 def test_readme_walkthrough_works_as_written(local_api: str) -> None:
     commands = walkthrough_commands()
-    assert len(commands) == 5, commands  # register, archive, list archived, restore, history
+    # register, archive, list archived, restore, history, import twice, list by email
+    assert len(commands) == 8, commands
 
-    registered, archived, listed, restored, history = (run(c, local_api) for c in commands)
+    registered, archived, listed, restored, history, from_intercom, from_cc, grace = (
+        run(c, local_api) for c in commands
+    )
 
     assert registered["id"] == "c-1001" and len(registered["links"]) == 4
     assert archived["status"] == "archived"
@@ -50,6 +53,15 @@ def test_readme_walkthrough_works_as_written(local_api: str) -> None:
     assert [event["action"] for event in history["items"]] == ["registered", "archived", "restored"]
     # the archive carried an Idempotency-Key: running it again replays, it does not re-archive
     assert run(commands[1], local_api) == archived
+    # one person in two vendor sandboxes became one contact with two links
+    assert (from_intercom["created"], from_cc["linked"]) == (1, 1)
+    assert len(grace["items"]) == 1
+    assert {link["vendor"] for link in grace["items"][0]["links"]} == {
+        "intercom",
+        "constant_contact",
+    }
+    # importing again changes nothing
+    assert run(commands[6], local_api)["unchanged"] == from_cc["created"] + from_cc["linked"]
 
 
 def test_local_api_answers_unknown_routes_in_the_error_shape(local_api: str) -> None:

@@ -104,21 +104,49 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                 assert item in (
                     {"Fn::GetAtt": ["LedgerTable", "Arn"]},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
+                    {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
 
 
-def test_only_readers_query_and_only_list_reads_the_cursor_secret(
-    template: dict[str, Any],
-) -> None:
+def _grants(template: dict[str, Any], logical_id: str) -> dict[str, list[Any]]:
+    """{action: [resources]} over a function's policy statements."""
+    grants: dict[str, list[Any]] = {}
+    for statement in _statements(template["Resources"][logical_id]["Properties"]):
+        for action in _as_list(statement["Action"]):
+            grants.setdefault(action, []).extend(_as_list(statement["Resource"]))
+    return grants
+
+
+def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None:
+    """ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
+    matches by email, signs import cursors and reads (and, for rotated tokens, writes back) the
+    tenants' vendor secrets. Nobody scans."""
+    vendor_secrets = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        ":secret:${VendorSecretPrefix}/*"
+    }
+    cursor_secret = {"Ref": "CursorSigningSecret"}
+    expected: dict[str, dict[str, list[Any]]] = {
+        "ListFunction": {
+            "dynamodb:Query": [
+                {"Fn::GetAtt": ["LedgerTable", "Arn"]},
+                {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
+            ],
+            "secretsmanager:GetSecretValue": [cursor_secret],
+        },
+        "RegisterFunction": {
+            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_email"}],
+            "secretsmanager:GetSecretValue": [cursor_secret, vendor_secrets],
+            "secretsmanager:PutSecretValue": [vendor_secrets],
+        },
+    }
+    watched = ("dynamodb:Query", "secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue")
     for logical_id in FUNCTIONS:
-        actions = {
-            action
-            for statement in _statements(template["Resources"][logical_id]["Properties"])
-            for action in _as_list(statement["Action"])
-        }
-        assert ("dynamodb:Query" in actions) == (logical_id == "ListFunction")
-        assert ("secretsmanager:GetSecretValue" in actions) == (logical_id == "ListFunction")
-        assert "dynamodb:Scan" not in actions
+        grants = _grants(template, logical_id)
+        assert {action: grants[action] for action in watched if action in grants} == expected.get(
+            logical_id, {}
+        ), logical_id
+        assert "dynamodb:Scan" not in grants
 
 
 def _architecture_indexes() -> dict[str, tuple[str, str]]:
@@ -177,6 +205,7 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("GET", "/contacts/{contact_id}"): "ListFunction",
         ("GET", "/contacts/{contact_id}/history"): "ListFunction",
         ("PUT", "/contacts/{contact_id}"): "RegisterFunction",
+        ("POST", "/contacts/import"): "RegisterFunction",
     }
 
 

@@ -26,6 +26,9 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
     errors.InvalidHeader: HTTPStatus.BAD_REQUEST,
     errors.MissingTenant: HTTPStatus.UNAUTHORIZED,
+    errors.VendorNotConfigured: HTTPStatus.CONFLICT,
+    # The vendor, not this service, failed: not a 5xx of ours; `details.retryable` says more.
+    errors.VendorCallFailed: HTTPStatus.FAILED_DEPENDENCY,
 }
 
 

@@ -1,4 +1,4 @@
-"""RegisterFunction's routes: `PUT /contacts/{contact_id}`."""
+"""RegisterFunction's routes: `PUT /contacts/{contact_id}` and `POST /contacts/import`."""
 
 from __future__ import annotations
 
@@ -10,8 +10,17 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from contact_archive.api.params import ContactIdPath, IfMatchHeader
 from contact_archive.api.request import actor_of, json_response, parse_if_match, tenant_of
-from contact_archive.api.schemas import ContactOut, RegisterRequest, contact_body, documented
-from contact_archive.dependencies import get_store
+from contact_archive.api.schemas import (
+    ContactOut,
+    ImportOut,
+    ImportRequest,
+    RegisterRequest,
+    contact_body,
+    documented,
+)
+from contact_archive.cursor import query_fingerprint
+from contact_archive.dependencies import get_cursor_codec, get_store, get_vendor_clients
+from contact_archive.importing import ImportCommand, ImportResult, import_contacts
 from contact_archive.observability import count
 from contact_archive.use_cases import LinkInput, RegisterCommand, register_contact
 
@@ -57,3 +66,62 @@ def put_contact(
     )
     status = 201 if outcome.created else 200
     return json_response(status, contact_body(outcome.contact), version=outcome.contact.version)
+
+
+@router.post(
+    "/contacts/import",
+    summary="Import a vendor's contacts into the ledger",
+    description=(
+        "Pulls the tenant's contacts from the vendor page by page and links each to the ledger "
+        "contact with the same email (case-insensitive), creating contacts as needed: a person "
+        "found in several vendors becomes one contact with several links. Running it again "
+        "changes nothing. Contacts archived at the vendor are counted, not imported. One call "
+        "reads a bounded number of pages; while `complete` is false, call again with "
+        "`next_cursor`. 409 when the tenant has no credentials for the vendor; 424 when the "
+        "vendor refused or did not answer (`details.retryable`)."
+    ),
+    responses=documented(ImportOut, 400, 409, 424),
+    tags=["contacts"],
+)
+def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[str, Any]]:
+    tenant_id = tenant_of(router)
+    codec = get_cursor_codec()
+    # Vendor cursors go out signed and bound to this import, like list cursors.
+    fingerprint = query_fingerprint(kind="import", vendor=body.vendor.value, scope=body.scope)
+    vendor_cursor = None
+    if body.cursor:
+        vendor_cursor = str(codec.decode(body.cursor, tenant_id, fingerprint).get("vendor_cursor"))
+    client = get_vendor_clients()(tenant_id, body.vendor)
+    outcome = import_contacts(
+        get_store(),
+        client,
+        ImportCommand(
+            tenant_id=tenant_id,
+            vendor=body.vendor,
+            actor=actor_of(router),
+            scope=body.scope,
+            cursor=vendor_cursor,
+        ),
+    )
+    for result in ImportResult:
+        if outcome.counts[result]:
+            count(f"Import{result.value.title().replace('_', '')}", outcome.counts[result])
+    next_cursor = (
+        codec.encode(tenant_id, fingerprint, {"vendor_cursor": outcome.next_cursor})
+        if outcome.next_cursor
+        else None
+    )
+    return json_response(
+        200,
+        {
+            "vendor": body.vendor.value,
+            "created": outcome.counts[ImportResult.CREATED],
+            "linked": outcome.counts[ImportResult.LINKED],
+            "unchanged": outcome.counts[ImportResult.UNCHANGED],
+            "skipped_archived": outcome.counts[ImportResult.SKIPPED_ARCHIVED],
+            "conflicts": outcome.counts[ImportResult.CONFLICT],
+            "conflict_samples": outcome.conflicts,
+            "complete": outcome.next_cursor is None,
+            "next_cursor": next_cursor,
+        },
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contact_archive.models import (
     Contact,
@@ -53,6 +53,45 @@ class RegisterRequest(RequestBody):
     last_name: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=256)
     links: list[LinkBody] = Field(default_factory=list, max_length=len(Vendor))
+
+
+class ImportRequest(RequestBody):
+    vendor: Vendor
+    scope: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=256,
+        description="Sequence: the customer whose contacts to import (required there).",
+    )
+    cursor: str | None = Field(
+        default=None,
+        max_length=4096,
+        description="The `next_cursor` of the previous answer, to go on where it stopped.",
+    )
+
+    @model_validator(mode="after")
+    def _sequence_needs_a_scope(self) -> ImportRequest:
+        if self.vendor is Vendor.SEQUENCE and self.scope is None:
+            raise ValueError("sequence lists contacts per customer: give its id as `scope`")
+        return self
+
+
+class ImportConflictOut(ResponseBody):
+    vendor: Vendor
+    vendor_id: str
+    reason: str
+
+
+class ImportOut(ResponseBody):
+    vendor: Vendor
+    created: int = Field(description="New ledger contacts.")
+    linked: int = Field(description="Existing contacts (same email) that gained this link.")
+    unchanged: int = Field(description="Vendor contacts already linked: a re-run lands here.")
+    skipped_archived: int = Field(description="Archived at the vendor, so not imported.")
+    conflicts: int
+    conflict_samples: list[ImportConflictOut]
+    complete: bool = Field(description="False when a page budget ran out: send `next_cursor`.")
+    next_cursor: str | None
 
 
 class LinkOut(ResponseBody):
@@ -155,8 +194,9 @@ def documented(ok: type[BaseModel], *errors: int, ok_status: int = 200) -> dict[
         400: "Malformed JSON, header or cursor",
         401: "No tenant in the authorizer context",
         404: "Unknown contact",
-        409: "Version conflict, vendor id taken, or a key still in progress",
+        409: "Version conflict, vendor id taken, key in progress, or vendor not configured",
         422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
+        424: "The vendor refused or did not answer (`details.retryable` says whether to retry)",
     }
     responses: dict[int, Any] = {
         ok_status: {"description": "OK", "content": {"application/json": {"model": ok}}}

@@ -33,10 +33,13 @@ class VendorHttp:
         error_text: ErrorText,
         retry: RetryPolicy | None = None,
         bucket: TokenBucket | None = None,
+        auth: httpx.Auth | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.vendor = vendor
         self._client = client
+        # Per request, not per client: one httpx.Client serves every tenant of the container.
+        self._auth = auth if auth is not None else httpx.USE_CLIENT_DEFAULT
         self._error_text = error_text
         self._retry = retry or RetryPolicy()
         self._bucket = bucket
@@ -58,7 +61,7 @@ class VendorHttp:
                 self._bucket.acquire()
             try:
                 response = self._client.request(
-                    method, path, headers=headers, params=params, json=json
+                    method, path, headers=headers, params=params, json=json, auth=self._auth
                 )
             except httpx.TimeoutException:
                 raise TransientVendorError(self.vendor, f"{method} timed out") from None

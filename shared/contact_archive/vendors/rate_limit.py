@@ -10,6 +10,8 @@ import threading
 import time
 from collections.abc import Callable
 
+MIN_WAIT_SECONDS = 0.001
+
 
 class TokenBucket:
     def __init__(
@@ -41,7 +43,8 @@ class TokenBucket:
                 if self._tokens >= 1:
                     self._tokens -= 1
                     return waited
-                wait = (1 - self._tokens) / self._rate
+                # At least a millisecond: a shorter wait can vanish in a float clock's rounding.
+                wait = max((1 - self._tokens) / self._rate, MIN_WAIT_SECONDS)
             self._sleep(wait)
             waited += wait
 

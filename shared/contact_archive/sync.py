@@ -1,0 +1,141 @@
+"""Bringing one vendor link in line with its contact's pending change.
+
+The ledger says what should be (`pending`: archive or restore); this module makes one vendor
+agree and records the outcome on the link. Each step is safe to repeat: a link already settled
+for the pending change is left alone, a snapshot is taken once per archive, and every write is
+conditional on the change still being pending (a newer change has its own sync).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from contact_archive.errors import ContactNotFound, UnknownLink
+from contact_archive.models import (
+    Actor,
+    ChangeAction,
+    Contact,
+    LinkState,
+    PendingChange,
+    Vendor,
+    VendorLink,
+    iso,
+    utc_now,
+)
+from contact_archive.store import LedgerStore, LinkSettlement
+from contact_archive.use_cases import Clock
+from contact_archive.vendors.client import LinkRef, VendorClient
+from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
+
+type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client
+
+SYNC_ACTOR = Actor(name="sync", source="sync")
+
+
+class SyncOutcome(StrEnum):
+    NOTHING_PENDING = "nothing_pending"  # settled already, or no change names this link
+    SETTLED = "settled"  # the vendor now agrees with the ledger
+    SETTLED_WITHOUT_CALL = "settled_without_call"  # it already did: e.g. archived then restored
+    FAILED = "failed"  # a permanent vendor error, recorded on the link
+    SUPERSEDED = "superseded"  # a newer change took over while this one ran
+
+
+@dataclass(frozen=True)
+class LinkSync:
+    outcome: SyncOutcome
+    vendor_id: str | None = None  # the link's vendor id afterwards
+
+
+def sync_link(
+    store: LedgerStore,
+    client_for: ClientFor,
+    tenant_id: str,
+    contact_id: str,
+    vendor: Vendor,
+    clock: Clock | None = None,
+) -> LinkSync:
+    """Archive or restore `vendor`'s contact as the contact's pending change asks.
+
+    Transient vendor errors propagate (the caller's retry, later the stream's, takes over);
+    permanent ones and a vendor that no longer knows the contact mark the link `failed`.
+    """
+    now = clock or utc_now
+    contact = store.get_contact(tenant_id, contact_id)
+    if contact is None:
+        raise ContactNotFound(contact_id)
+    link = contact.links.get(vendor)
+    if link is None:
+        raise UnknownLink([vendor.value])
+    pending = contact.pending
+    if pending is None or link.state_under(pending) not in (
+        LinkState.ARCHIVING,
+        LinkState.RESTORING,
+    ):
+        return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
+    target = LinkState.ARCHIVED if pending.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
+
+    def settle(state: LinkState, *, error: str | None = None, new_id: str | None = None) -> bool:
+        return store.settle_link(
+            LinkSettlement(
+                tenant_id=tenant_id,
+                contact_id=contact_id,
+                vendor=vendor,
+                vendor_id=link.vendor_id,
+                change_id=pending.change_id,
+                state=state,
+                at=iso(now()),
+                actor=SYNC_ACTOR,
+                attempts=link.attempts + 1 if state is LinkState.FAILED else 0,
+                error=error,
+                new_vendor_id=new_id,
+            )
+        )
+
+    if link.settled_state is target:
+        # E.g. archived and restored again before any sync ran: the vendor never moved.
+        settled = settle(target)
+        return LinkSync(
+            SyncOutcome.SETTLED_WITHOUT_CALL if settled else SyncOutcome.SUPERSEDED, link.vendor_id
+        )
+    client = client_for(tenant_id, vendor)
+    ref = LinkRef(link.vendor_id, link.scope)
+    try:
+        if pending.action is ChangeAction.ARCHIVE:
+            if not _save_snapshot(store, client, contact, link, pending, ref):
+                return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
+            client.archive(ref)
+            new_id = None
+        else:
+            restored = client.restore(ref, link.snapshot)
+            new_id = restored.vendor_id if restored.vendor_id != link.vendor_id else None
+    except (PermanentVendorError, VendorNotFound) as error:
+        settled = settle(LinkState.FAILED, error=str(error))
+        return LinkSync(SyncOutcome.FAILED if settled else SyncOutcome.SUPERSEDED, link.vendor_id)
+    settled = settle(target, new_id=new_id)
+    return LinkSync(
+        SyncOutcome.SETTLED if settled else SyncOutcome.SUPERSEDED, new_id or link.vendor_id
+    )
+
+
+def _save_snapshot(
+    store: LedgerStore,
+    client: VendorClient,
+    contact: Contact,
+    link: VendorLink,
+    pending: PendingChange,
+    ref: LinkRef,
+) -> bool:
+    """Take the restore material before archiving, once per archive: a retry reuses it (the
+    vendor may already have archived, and an archived contact can no longer be read)."""
+    if link.snapshot_change_id == pending.change_id:
+        return True
+    return store.save_snapshot(
+        contact.tenant_id,
+        contact.contact_id,
+        link.vendor,
+        vendor_id=link.vendor_id,
+        change_id=pending.change_id,
+        snapshot=client.take_snapshot(ref),
+    )

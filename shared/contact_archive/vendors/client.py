@@ -1,0 +1,86 @@
+"""The one interface every vendor client implements, and what its calls answer.
+
+A client speaks to one vendor account (one tenant's credentials). The sync and import use cases
+see only this interface: which HTTP calls a vendor needs, how it authenticates and how it
+restores is each client's business (`vendors/<vendor>/client.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any, ClassVar, Protocol
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.canonical import VendorContact
+
+
+class RestoreStrategy(StrEnum):
+    UNARCHIVE = "unarchive"  # the vendor has an unarchive call (Intercom)
+    REVIVE = "revive"  # a write of the saved contact brings the same id back (Constant Contact)
+    RECREATE = "recreate"  # create again from the saved fields, link the new id (Sequence, Routera)
+
+
+@dataclass(frozen=True)
+class LinkRef:
+    """Which vendor contact: its id, and the scope it lives in where the vendor has one
+    (Sequence's customer id)."""
+
+    vendor_id: str
+    scope: str | None = None
+
+
+@dataclass(frozen=True)
+class ArchiveResult:
+    already: bool = False  # the vendor already had it archived: success, nothing was changed
+
+
+@dataclass(frozen=True)
+class RestoreResult:
+    vendor_id: str  # the id the contact has now: a new one after a re-create
+    replaced_vendor_id: str | None = None  # the old id, when a re-create replaced it
+    already: bool = False  # the vendor already had it active: success, nothing was changed
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    contacts: list[VendorContact]
+    next_cursor: str | None  # opaque; None after the last page
+
+
+class VendorClient(Protocol):
+    vendor: ClassVar[Vendor]
+    restore_strategy: ClassVar[RestoreStrategy]
+
+    def fetch(self, ref: LinkRef) -> VendorContact:
+        """The contact as the vendor holds it; `VendorNotFound` if it cannot be found."""
+        ...
+
+    def take_snapshot(self, ref: LinkRef) -> dict[str, Any]:
+        """The restore material, read from the vendor before archiving (saved in the link)."""
+        ...
+
+    def archive(self, ref: LinkRef) -> ArchiveResult:
+        """Archive the contact; archiving an archived one is a success with `already=True`."""
+        ...
+
+    def restore(self, ref: LinkRef, snapshot: Mapping[str, Any] | None) -> RestoreResult:
+        """Bring the contact back with the vendor's strategy, from the saved snapshot."""
+        ...
+
+    def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
+        """One page of the account's contacts, archived ones included where the vendor lists
+        them; pass the previous page's `next_cursor` to go on."""
+        ...
+
+
+def all_contacts(client: VendorClient, scope: str | None = None) -> Iterator[VendorContact]:
+    """Every contact of the account (or scope), page by page."""
+    cursor: str | None = None
+    while True:
+        page = client.list_page(scope=scope, cursor=cursor)
+        yield from page.contacts
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor

@@ -1,0 +1,333 @@
+"""The Constant Contact client: OAuth2 Bearer with rotating refresh tokens, 4 requests a second,
+delete with `DELETE` (or a bulk activity), revive with a whole `PUT` of the saved contact.
+
+A delete keeps the contact (`deleted_at`) but drops its list memberships, and a PUT overwrites
+what it leaves out: the snapshot taken before archiving is the whole contact with its lists, and
+the restore PUTs it back (`VENDORS.md`). Deleted contacts stay fetchable and listable.
+
+URLs are absolute, built from the tenant's `credentials.base_url`; the `_links.next.href` of a
+list page is host-relative and already holds `/v3`, so it is joined to the base URL's origin.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+import threading
+import time
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+from urllib.parse import quote
+
+import httpx
+
+from contact_archive.models import Vendor
+from contact_archive.vendors.canonical import VendorContact
+from contact_archive.vendors.client import (
+    ArchiveResult,
+    ContactPage,
+    LinkRef,
+    RestoreResult,
+    RestoreStrategy,
+)
+from contact_archive.vendors.constant_contact import mapper
+from contact_archive.vendors.constant_contact.types import ActivityDeleteStatus, ContactResource
+from contact_archive.vendors.credentials import ConstantContactCredentials
+from contact_archive.vendors.errors import (
+    PermanentVendorError,
+    TransientVendorError,
+    VendorNotFound,
+)
+from contact_archive.vendors.http import DEFAULT_TIMEOUT, VendorHttp
+from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.retry import RetryPolicy, classify
+
+VENDOR = Vendor.CONSTANT_CONTACT
+RATE_PER_SECOND = 4.0  # per API key, as documented; a 5th request within the second is a 429
+BURST = 1  # spaced out evenly: a burst of 4 could meet the previous second's tail at the vendor
+PAGE_LIMIT = 500  # the most `GET /contacts` gives per page
+FETCH_INCLUDE = "list_memberships"
+# Every subresource `mapper.snapshot` keeps: a PUT leaves out-of-body subresources alone, but
+# the DELETE dropped the list memberships, and the revive must bring them back with the rest.
+SNAPSHOT_INCLUDE = "custom_fields,list_memberships,phone_numbers,street_addresses,notes,taggings"
+ACTIVITY_FINISHED = frozenset({"completed", "failed", "cancelled", "timed_out"})
+POLL_INTERVAL = 1.0  # seconds between polls of a bulk activity
+MAX_POLLS = 30
+_OAUTH_ERROR = re.compile(r"[a-z_]{1,64}")  # an RFC 6749 error code, safe to quote
+
+type RotationCallback = Callable[[ConstantContactCredentials], None]
+
+
+@dataclass(frozen=True)
+class BulkDeleteOutcome:
+    """One bulk delete activity as last polled: `finished` is False when polling gave up first,
+    and the caller should confirm those contacts later (a fetch or `status=deleted` list)."""
+
+    activity_id: str
+    contact_ids: tuple[str, ...]
+    state: str  # initialized, processing, completed, cancelled, failed, timed_out
+    completed_count: int | None  # `status.items_completed_count`
+    errors: tuple[str, ...]  # `activity_errors`, e.g. a contact id that was not found
+
+    @property
+    def finished(self) -> bool:
+        return self.state in ACTIVITY_FINISHED
+
+
+class RotatingBearerAuth(httpx.Auth):
+    """The tenant's current access token as `Bearer`; on a 401, one refresh and one resend.
+
+    Refresh tokens rotate: a refresh answers a new pair and kills the old refresh token. So one
+    thread refreshes while the others wait on the lock, and a thread whose 401 came with a token
+    already replaced resends with the new one instead of refreshing again (its refresh token
+    would be dead). The new pair is kept in memory and handed to `on_rotated` to be saved.
+    The resend is a call to the API, so it takes its turn in the rate limit (`before_resend`).
+    """
+
+    requires_response_body = True  # the refresh answer's tokens are read here
+
+    def __init__(
+        self,
+        credentials: ConstantContactCredentials,
+        on_rotated: RotationCallback,
+        before_resend: Callable[[], object],
+    ) -> None:
+        self._credentials = credentials
+        self._on_rotated = on_rotated
+        self._before_resend = before_resend
+        self._lock = threading.Lock()
+
+    @property
+    def credentials(self) -> ConstantContactCredentials:
+        return self._credentials
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
+        used = self._credentials
+        request.headers["Authorization"] = _bearer(used)
+        response = yield request
+        if response.status_code != 401:
+            return
+        with self._lock:  # released by the generator's close() if the refresh call fails
+            if self._credentials is used:
+                timeout = request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict())
+                answer = yield _refresh_request(used, timeout)
+                access_token, refresh_token = _token_pair(answer)
+                self._credentials = used.rotated(access_token, refresh_token)
+                self._on_rotated(self._credentials)
+            current = self._credentials
+        self._before_resend()
+        request.headers["Authorization"] = _bearer(current)
+        yield request
+
+
+class ConstantContactClient:
+    vendor: ClassVar[Vendor] = VENDOR
+    restore_strategy: ClassVar[RestoreStrategy] = RestoreStrategy.REVIVE
+
+    def __init__(
+        self,
+        credentials: ConstantContactCredentials,
+        http_client: httpx.Client,
+        *,
+        on_rotated: RotationCallback,
+        retry: RetryPolicy | None = None,
+        bucket: TokenBucket | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        """`on_rotated` saves the credentials after a refresh: the refresh token they replace is
+        dead. If it raises, the call fails with its error, but the new pair stays in memory and
+        this client goes on with it. `bucket` should be shared by every client of the same API
+        key, since the limit is the key's; by default this client has its own."""
+        bucket = bucket or TokenBucket(RATE_PER_SECOND, BURST, sleep=sleep)
+        self._auth = RotatingBearerAuth(credentials, on_rotated, bucket.acquire)
+        self._base_url = httpx.URL(credentials.base_url.rstrip("/"))
+        self._http = VendorHttp(
+            self.vendor,
+            http_client,
+            error_text=mapper.error_message,
+            retry=retry,
+            bucket=bucket,
+            auth=self._auth,
+            sleep=sleep,
+        )
+        self._sleep = sleep
+
+    @property
+    def credentials(self) -> ConstantContactCredentials:
+        """The current credentials, rotated tokens included."""
+        return self._auth.credentials
+
+    def fetch(self, ref: LinkRef) -> VendorContact:
+        """The contact with its lists; a deleted one too (with `deleted_at`, on no list)."""
+        return mapper.to_canonical(self._contact(ref.vendor_id, FETCH_INCLUDE))
+
+    def take_snapshot(self, ref: LinkRef) -> dict[str, Any]:
+        """The whole contact as a PUT takes it, subresources and list memberships included."""
+        return mapper.snapshot(self._contact(ref.vendor_id, SNAPSHOT_INCLUDE))
+
+    def archive(self, ref: LinkRef) -> ArchiveResult:
+        """`DELETE /contacts/{id}`: one call. What a second DELETE answers is not documented: a
+        204 cannot be told from the first one (`already` False), and a 404 is confirmed by a
+        fetch, since a deleted contact can still be fetched."""
+        try:
+            self._http.request("DELETE", self._url("contacts", ref.vendor_id))
+        except VendorNotFound:
+            if self.fetch(ref).archived:
+                return ArchiveResult(already=True)
+            raise
+        return ArchiveResult()
+
+    def restore(self, ref: LinkRef, snapshot: Mapping[str, Any] | None) -> RestoreResult:
+        """Revive with a PUT of the snapshot (`update_source: Account`, the saved lists).
+
+        A fetch first: a contact someone revived already is left as it is (`already`), since
+        PUTting the archive-time snapshot would undo whatever changed on it since."""
+        if snapshot is None:
+            raise PermanentVendorError(self.vendor, "no snapshot to revive the contact from")
+        try:
+            body = mapper.revive_body(snapshot)
+        except ValueError as error:
+            raise PermanentVendorError(self.vendor, "the snapshot cannot revive it") from error
+        if not mapper.to_canonical(self._contact(ref.vendor_id)).archived:
+            return RestoreResult(vendor_id=ref.vendor_id, already=True)
+        response = self._http.request("PUT", self._url("contacts", ref.vendor_id), json=body)
+        if mapper.to_canonical(response.json()).archived:
+            raise TransientVendorError(self.vendor, "the revive answered a deleted contact")
+        return RestoreResult(vendor_id=ref.vendor_id)
+
+    def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
+        """One page of up to 500 contacts, deleted ones included, each with its lists.
+        Constant Contact has no scopes (`scope` is ignored); `cursor` is the page's
+        `_links.next.href`, which carries the query of the first page."""
+        if cursor is None:
+            params = {"status": "all", "limit": PAGE_LIMIT, "include": FETCH_INCLUDE}
+            response = self._http.request("GET", self._url("contacts"), params=params)
+        else:
+            response = self._http.request("GET", self._next_page_url(cursor))
+        contacts, following = mapper.list_page(response.json())
+        return ContactPage([mapper.to_canonical(item) for item in contacts], following)
+
+    def archive_many(
+        self,
+        vendor_ids: Iterable[str],
+        *,
+        poll_interval: float = POLL_INTERVAL,
+        max_polls: int = MAX_POLLS,
+    ) -> list[BulkDeleteOutcome]:
+        """Delete many contacts with one bulk activity per 500 (two calls or more each, instead of
+        one DELETE per contact): create it, then poll it until it finishes or `max_polls` runs
+        out. Activities run one after another, well under the vendor's 1,000 queued."""
+        ids = list(dict.fromkeys(vendor_ids))
+        return [
+            self._bulk_delete(
+                ids[start : start + mapper.BULK_DELETE_LIMIT], poll_interval, max_polls
+            )
+            for start in range(0, len(ids), mapper.BULK_DELETE_LIMIT)
+        ]
+
+    def _bulk_delete(
+        self, contact_ids: list[str], poll_interval: float, max_polls: int
+    ) -> BulkDeleteOutcome:
+        body = mapper.bulk_delete_body(contact_ids)
+        created = self._http.request("POST", self._url("activities", "contact_delete"), json=body)
+        status = cast(ActivityDeleteStatus, created.json())
+        activity_id = status["activity_id"]
+        for _ in range(max_polls):
+            if status.get("state") in ACTIVITY_FINISHED:
+                break
+            self._sleep(poll_interval)
+            polled = self._http.request("GET", self._url("activities", activity_id))
+            status = cast(ActivityDeleteStatus, polled.json())
+        return BulkDeleteOutcome(
+            activity_id=activity_id,
+            contact_ids=tuple(contact_ids),
+            state=status.get("state", "unknown"),
+            completed_count=status.get("status", {}).get("items_completed_count"),
+            errors=tuple(status.get("activity_errors", [])),
+        )
+
+    def _contact(self, contact_id: str, include: str | None = None) -> ContactResource:
+        params = {"include": include} if include else None
+        response = self._http.request("GET", self._url("contacts", contact_id), params=params)
+        return cast(ContactResource, response.json())
+
+    def _url(self, *parts: str) -> str:
+        return "/".join((str(self._base_url), *(quote(part, safe="") for part in parts)))
+
+    def _next_page_url(self, href: str) -> str:
+        """The href joined to the base URL's origin; anything that would leave that origin is
+        refused, so a forged cursor cannot send the tenant's token elsewhere."""
+        url = self._base_url.join(href)
+        if (url.scheme, url.host, url.port) != (
+            self._base_url.scheme,
+            self._base_url.host,
+            self._base_url.port,
+        ):
+            raise ValueError("constant_contact: the cursor is not a page of this API")
+        return str(url)
+
+
+def _bearer(credentials: ConstantContactCredentials) -> str:
+    return f"Bearer {credentials.access_token.get_secret_value()}"
+
+
+def _refresh_request(
+    credentials: ConstantContactCredentials, timeout: Mapping[str, float | None]
+) -> httpx.Request:
+    """The refresh grant (RFC 6749 6) as a form in the body, never in the URL. A confidential
+    app authenticates with HTTP Basic, a public (PKCE) app with its `client_id` in the form.
+    A request made here carries no timeout unless given one: the API request's own."""
+    form = {
+        "grant_type": "refresh_token",
+        "refresh_token": credentials.refresh_token.get_secret_value(),
+    }
+    headers = {"Accept": "application/json"}
+    if credentials.client_secret is None:
+        form["client_id"] = credentials.client_id
+    else:
+        pair = f"{credentials.client_id}:{credentials.client_secret.get_secret_value()}"
+        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+    return httpx.Request(
+        "POST",
+        credentials.token_url,
+        data=form,
+        headers=headers,
+        extensions={"timeout": dict(timeout)},
+    )
+
+
+def _token_pair(response: httpx.Response) -> tuple[str, str]:
+    """The new access and refresh tokens. A refused refresh is permanent: the tenant has to
+    authorize the app again. Messages carry the OAuth2 error code at most, never a token."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise classify(VENDOR, response.status_code, response.headers, "token refresh failed")
+    if not response.is_success:
+        code = _oauth_error_code(response)
+        raise PermanentVendorError(
+            VENDOR,
+            f"token refresh refused ({code}): the account must be authorized again",
+            status=response.status_code,
+        )
+    body = _json(response)
+    access = body.get("access_token") if isinstance(body, dict) else None
+    refresh = body.get("refresh_token") if isinstance(body, dict) else None
+    if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
+        raise PermanentVendorError(VENDOR, "token refresh answered without a token pair")
+    return access, refresh
+
+
+def _oauth_error_code(response: httpx.Response) -> str:
+    body = _json(response)
+    code = body.get("error") if isinstance(body, dict) else None
+    if isinstance(code, str) and _OAUTH_ERROR.fullmatch(code):
+        return code
+    return f"HTTP {response.status_code}"
+
+
+def _json(response: httpx.Response) -> object:
+    try:
+        body: object = response.json()
+    except ValueError:
+        return None
+    return body

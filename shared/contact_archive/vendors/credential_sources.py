@@ -1,0 +1,110 @@
+"""Where a tenant's vendor credentials come from, and where rotated ones go back to.
+
+Deployed: one JSON secret per tenant and vendor in AWS Secrets Manager, named
+`<prefix>/<tenant_id>/<vendor>`, read through Powertools Parameters (cached for `max_age`).
+Locally: a JSON file (`VENDOR_CREDENTIALS_FILE`) or the same JSON in `VENDOR_CREDENTIALS`,
+shaped `{"<tenant_id>": {"<vendor>": {...}}}`. Errors name the tenant and vendor, never a value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from pathlib import Path
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from contact_archive.errors import VendorNotConfigured
+from contact_archive.models import Vendor
+from contact_archive.vendors.credentials import CREDENTIAL_MODELS, VendorCredentials
+
+# Secrets Manager names allow these; a tenant id outside them cannot name a secret.
+_SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
+
+
+class CredentialSource(Protocol):
+    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
+        """The tenant's credentials for `vendor`; `VendorNotConfigured` when it has none."""
+        ...
+
+    def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:
+        """Store rotated credentials (Constant Contact's refresh token changes on every use)."""
+        ...
+
+
+def parse_credentials(vendor: Vendor, raw: Any) -> VendorCredentials:
+    try:
+        parsed: VendorCredentials = CREDENTIAL_MODELS[vendor].model_validate(raw)  # type: ignore[assignment]
+    except ValidationError as error:
+        # Field names only: a validation error's input would echo the secret values.
+        fields = sorted({".".join(str(part) for part in item["loc"]) for item in error.errors()})
+        raise ValueError(f"{vendor.value} credentials are invalid: check {fields}") from None
+    return parsed
+
+
+def dump_credentials(credentials: VendorCredentials) -> dict[str, Any]:
+    """The stored JSON, secret values included: only ever written to the secret store."""
+    dumped = credentials.model_dump(mode="python", exclude_none=True, exclude_unset=True)
+    return {
+        key: value.get_secret_value() if hasattr(value, "get_secret_value") else value
+        for key, value in dumped.items()
+    }
+
+
+class SecretsManagerSource:
+    def __init__(self, prefix: str, *, max_age_seconds: int = 300) -> None:
+        self._prefix = prefix.rstrip("/")
+        self._max_age = max_age_seconds
+
+    def secret_name(self, tenant_id: str, vendor: Vendor) -> str:
+        if not _SECRET_NAME_PART.match(tenant_id):
+            raise VendorNotConfigured(vendor.value)
+        return f"{self._prefix}/{tenant_id}/{vendor.value}"
+
+    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
+        # Imported here: only the functions that call vendors pay for the parameters utility.
+        from aws_lambda_powertools.utilities import parameters
+
+        name = self.secret_name(tenant_id, vendor)
+        try:
+            raw = parameters.get_secret(name, transform="json", max_age=self._max_age)
+        except parameters.exceptions.GetParameterError:
+            raise VendorNotConfigured(vendor.value) from None
+        return parse_credentials(vendor, raw)
+
+    def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:
+        from aws_lambda_powertools.utilities import parameters
+
+        name = self.secret_name(tenant_id, vendor)
+        parameters.set_secret(name, json.dumps(dump_credentials(credentials)))
+        # The next load must not hand back the token the vendor just retired.
+        parameters.get_secret(name, transform="json", force_fetch=True, max_age=self._max_age)
+
+
+class JsonSource:
+    """Credentials from a JSON document (a local file, or an env var's value): development and
+    the local stack. Saving writes the file back, so a rotated token survives a restart."""
+
+    def __init__(self, document: dict[str, Any], path: Path | None = None) -> None:
+        self._document = document
+        self._path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_file(cls, path: Path) -> JsonSource:
+        return cls(json.loads(path.read_text(encoding="utf-8")), path)
+
+    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
+        with self._lock:
+            raw = self._document.get(tenant_id, {}).get(vendor.value)
+        if raw is None:
+            raise VendorNotConfigured(vendor.value)
+        return parse_credentials(vendor, raw)
+
+    def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:
+        with self._lock:
+            self._document.setdefault(tenant_id, {})[vendor.value] = dump_credentials(credentials)
+            if self._path is not None:
+                self._path.write_text(json.dumps(self._document, indent=2), encoding="utf-8")

@@ -1,0 +1,212 @@
+"""A round trip per vendor: register, archive (snapshot saved first), restore, through the
+ledger and each vendor's client against its sandbox. The vendor ends as it was before the
+archive; Sequence and Routera come back under a new id, linked, with the old id in history."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from contact_archive.models import Actor, LinkState, Vendor
+from contact_archive.store import LedgerStore
+from contact_archive.sync import SyncOutcome, sync_link
+from contact_archive.use_cases import (
+    ChangeCommand,
+    LinkInput,
+    RegisterCommand,
+    archive_contact,
+    contact_history,
+    get_contact,
+    register_contact,
+    restore_contact,
+)
+from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.registry import VendorClients
+from devtools.sandboxes.stack import SandboxStack
+from tests.support import RequestCounter
+
+TENANT = "tenant-a"
+ALICE = Actor(name="alice", source="api")
+CUSTOMER = "customer-1"
+LISTS = ["list-newsletter", "list-customers"]
+
+# What "the same contact" means per vendor: the fields a person would notice.
+SEQUENCE_FIELDS = ("name", "email", "billingPreference")
+ROUTERA_FIELDS = ("email", "first_name", "last_name", "external_id", "contact_owner", "plan")
+CONSTANT_CONTACT_FIELDS = ("first_name", "last_name", "job_title", "list_memberships")
+
+
+@pytest.fixture
+def stack() -> SandboxStack:
+    return SandboxStack()
+
+
+@pytest.fixture
+def clients(stack: SandboxStack) -> VendorClients:
+    return VendorClients(
+        JsonSource(stack.credentials(TENANT)), transports=stack.transports(), sleep=lambda _: None
+    )
+
+
+def seed(stack: SandboxStack, vendor: Vendor) -> tuple[str, str | None]:
+    """A contact in the vendor's sandbox: its id and scope."""
+    if vendor is Vendor.SEQUENCE:
+        seeded = stack.sequence.add_contact(
+            CUSTOMER, name="Ada Lovelace", email="ada@example.com", billingPreference="PRIMARY"
+        )
+        return seeded["id"], CUSTOMER
+    if vendor is Vendor.ROUTERA:
+        seeded = stack.routera.add_contact(
+            email="ada@example.com",
+            first_name="Ada",
+            last_name="Lovelace",
+            external_id="crm-42",
+            contact_owner="owner-7",
+            plan="enterprise",
+        )
+        return seeded["id"], None
+    if vendor is Vendor.INTERCOM:
+        seeded = stack.intercom.add_contact(email="ada@example.com", name="Ada Lovelace")
+        return seeded["id"], None
+    seeded = stack.constant_contact.add_contact(
+        list_ids=LISTS, email="ada@example.com", first_name="Ada", last_name="Lovelace",
+        job_title="Analyst",
+    )  # fmt: skip
+    return seeded["contact_id"], None
+
+
+def vendor_view(stack: SandboxStack, vendor: Vendor, vendor_id: str) -> dict[str, Any]:
+    """The vendor-side contact as a person would compare it, and whether it is archived."""
+    if vendor is Vendor.SEQUENCE:
+        found = stack.sequence.contact(CUSTOMER, vendor_id)
+        assert found is not None
+        return {**pick(found, SEQUENCE_FIELDS), "archived": found.get("archivedAt") is not None}
+    if vendor is Vendor.ROUTERA:
+        found = stack.routera.contact(vendor_id)
+        assert found is not None
+        return {
+            **pick(found, ROUTERA_FIELDS),
+            "archived": found.get("archived") not in (None, False),
+        }
+    if vendor is Vendor.INTERCOM:
+        found = stack.intercom.contact(vendor_id)
+        assert found is not None
+        return {
+            **pick(found, ("email", "name", "role", "external_id")),
+            "archived": found["archived"],
+        }
+    found = stack.constant_contact.contact(vendor_id)
+    assert found is not None
+    return {
+        **pick(found, CONSTANT_CONTACT_FIELDS),
+        "email": found["email_address"]["address"],
+        "archived": found.get("deleted_at") is not None,
+    }
+
+
+def pick(found: dict[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    return {name: found.get(name) for name in names}
+
+
+def sync_all(store: LedgerStore, clients: Callable[..., Any], contact_id: str) -> set[SyncOutcome]:
+    contact = get_contact(store, TENANT, contact_id)
+    return {
+        sync_link(store, clients, TENANT, contact_id, vendor).outcome for vendor in contact.links
+    }
+
+
+@pytest.mark.parametrize("vendor", list(Vendor))
+def test_a_round_trip_leaves_the_vendor_as_it_was_before_the_archive(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, vendor: Vendor
+) -> None:
+    # Given a contact linked to its vendor contact
+    vendor_id, scope = seed(stack, vendor)
+    before = vendor_view(stack, vendor, vendor_id)
+    assert before["archived"] is False
+    register_contact(
+        store,
+        RegisterCommand(
+            tenant_id=TENANT,
+            contact_id="c-1",
+            actor=ALICE,
+            email="ada@example.com",
+            links=[LinkInput(vendor, vendor_id, scope)],
+        ),
+    )
+
+    # When it is archived and the link synced
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE, reason="left"))
+    assert sync_all(store, clients, "c-1") == {SyncOutcome.SETTLED}
+
+    # Then the vendor archived it, and the restore material was saved before that
+    assert vendor_view(stack, vendor, vendor_id)["archived"] is True
+    archived = get_contact(store, TENANT, "c-1")
+    assert archived.link_state(vendor) is LinkState.ARCHIVED
+    assert archived.links[vendor].snapshot
+
+    # When it is restored and synced again
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE, reason="back"))
+    assert sync_all(store, clients, "c-1") == {SyncOutcome.SETTLED}
+
+    # Then the vendor holds the contact as before the archive, under the id the link names
+    restored = get_contact(store, TENANT, "c-1")
+    link = restored.links[vendor]
+    assert restored.link_state(vendor) is LinkState.ACTIVE
+    assert vendor_view(stack, vendor, link.vendor_id) == before
+    history = contact_history(store, TENANT, "c-1")
+    if vendor in (Vendor.SEQUENCE, Vendor.ROUTERA):
+        # re-created: a new id is linked, the old one is kept in history and still resolves
+        assert link.vendor_id != vendor_id
+        assert history[-1].action == "relinked"
+        assert history[-1].details == {
+            "vendor": vendor.value,
+            "old_vendor_id": vendor_id,
+            "new_vendor_id": link.vendor_id,
+        }
+        assert store.find_contact_id_by_vendor_id(TENANT, vendor, vendor_id) == "c-1"
+        assert store.find_contact_id_by_vendor_id(TENANT, vendor, link.vendor_id) == "c-1"
+    else:
+        # unarchived or revived: the same id is back
+        assert link.vendor_id == vendor_id
+        assert [event.action for event in history] == ["registered", "archived", "restored"]
+
+
+@pytest.mark.parametrize("vendor", list(Vendor))
+def test_a_redelivered_sync_repeats_no_vendor_call(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, vendor: Vendor
+) -> None:
+    # Given an archive already synced
+    vendor_id, scope = seed(stack, vendor)
+    register_contact(
+        store,
+        RegisterCommand(TENANT, "c-1", ALICE, links=[LinkInput(vendor, vendor_id, scope)]),
+    )
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    sync_all(store, clients, "c-1")
+    seen = len(stack.sandboxes[vendor].requests)
+    # When the same sync runs again (a redelivered stream record)
+    outcomes = sync_all(store, clients, "c-1")
+    # Then nothing is pending and the vendor saw no request
+    assert outcomes == {SyncOutcome.NOTHING_PENDING}
+    assert len(stack.sandboxes[vendor].requests) == seen
+
+
+def test_archived_then_restored_before_any_sync_calls_no_vendor(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, ledger_table: Any
+) -> None:
+    # Given a contact linked to all four vendors, archived and restored before sync ran
+    links = [LinkInput(vendor, *seed(stack, vendor)) for vendor in Vendor]
+    register_contact(store, RegisterCommand(TENANT, "c-1", ALICE, links=links))
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    counter = RequestCounter(store._client)  # noqa: SLF001
+    # When sync runs for every link
+    outcomes = sync_all(store, clients, "c-1")
+    # Then every link settles active without a single vendor request, one read + one write each
+    assert outcomes == {SyncOutcome.SETTLED_WITHOUT_CALL}
+    assert all(not sandbox.requests for sandbox in stack.sandboxes.values())
+    assert counter.calls == {"GetItem": 5, "UpdateItem": 4}
+    contact = get_contact(store, TENANT, "c-1")
+    assert {contact.link_state(vendor) for vendor in Vendor} == {LinkState.ACTIVE}
