@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from contact_archive.models import Vendor
+from contact_archive.vendors.constant_contact import mapper as constant_contact_mapper
 from contact_archive.vendors.errors import (
     PermanentVendorError,
     TransientVendorError,
@@ -118,3 +119,25 @@ def test_every_attempt_waits_for_the_rate_limit() -> None:
     vendor = ScriptedVendor((503, {}, {}), (200, {}, {}))
     http_for(vendor, [], bucket=CountingBucket(4, burst=1)).request("GET", "/x")
     assert CountingBucket.acquired == 2
+
+
+def test_a_wait_the_vendor_gives_in_its_body_beyond_the_budget_fails_at_once() -> None:
+    # Given Constant Contact's daily quota exhausted (429 quota_exceeded, no headers)
+    vendor = ScriptedVendor(
+        (429, {}, [{"error_key": "quota_exceeded", "error_message": "Daily quota reached"}])
+    )
+    client = httpx.Client(base_url="https://vendor.test", transport=httpx.MockTransport(vendor))
+    waits: list[float] = []
+    http = VendorHttp(
+        Vendor.CONSTANT_CONTACT,
+        client,
+        error_text=constant_contact_mapper.error_message,
+        wait_hint=constant_contact_mapper.quota_wait,
+        sleep=waits.append,
+    )
+    # When / Then: no retry burns the budget; the caller learns it is worth trying in an hour
+    with pytest.raises(TransientVendorError) as raised:
+        http.request("GET", "/contacts/c-1")
+    assert len(vendor.requests) == 1 and waits == []
+    assert raised.value.retry_after == constant_contact_mapper.QUOTA_WAIT_SECONDS
+    assert "quota_exceeded" in str(raised.value)

@@ -22,6 +22,8 @@ from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classi
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 
 ErrorText = Callable[[Any], str | None]
+# From an error body, the seconds to wait when the vendor says so there rather than in headers.
+WaitHint = Callable[[Any], float | None]
 
 
 class VendorHttp:
@@ -34,6 +36,7 @@ class VendorHttp:
         retry: RetryPolicy | None = None,
         bucket: TokenBucket | None = None,
         auth: httpx.Auth | None = None,
+        wait_hint: WaitHint | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.vendor = vendor
@@ -43,6 +46,7 @@ class VendorHttp:
         self._error_text = error_text
         self._retry = retry or RetryPolicy()
         self._bucket = bucket
+        self._wait_hint = wait_hint
         self._sleep = sleep
 
     def request(
@@ -71,15 +75,22 @@ class VendorHttp:
                 ) from None
             if response.is_success:
                 return response
-            raise classify(
-                self.vendor, response.status_code, response.headers, self._message(response)
+            body = self._body(response)
+            refused = classify(
+                self.vendor,
+                response.status_code,
+                response.headers,
+                None if body is None else self._error_text(body),
             )
+            if isinstance(refused, TransientVendorError) and self._wait_hint and body is not None:
+                refused.retry_after = self._wait_hint(body) or refused.retry_after
+            raise refused
 
         return call_with_retries(attempt, self._retry, sleep=self._sleep)
 
-    def _message(self, response: httpx.Response) -> str | None:
+    @staticmethod
+    def _body(response: httpx.Response) -> Any:
         try:
-            body = response.json()
+            return response.json()
         except ValueError:
             return None
-        return self._error_text(body)

@@ -149,6 +149,7 @@ class ConstantContactClient:
             retry=retry,
             bucket=bucket,
             auth=self._auth,
+            wait_hint=mapper.quota_wait,
             sleep=sleep,
         )
         self._sleep = sleep

@@ -16,6 +16,7 @@ from contact_archive.vendors.constant_contact.types import (
 
 BULK_DELETE_LIMIT = 500  # `ContactDelete.contact_ids` maxItems
 THROTTLED_ERROR_KEYS = frozenset({"throttled", "quota_exceeded"})
+QUOTA_WAIT_SECONDS = 3600.0
 
 # What `ContactPutRequest` accepts of a `ContactResource`, subresource by subresource: the PUT
 # schema's properties minus those it marks read-only (ids, timestamps, `opt_in_source`, ...).
@@ -151,6 +152,14 @@ def is_throttled(payload: object) -> bool:
 
     Constant Contact sends no rate-limit headers, so the error key is all there is to go on."""
     return any(error.get("error_key") in THROTTLED_ERROR_KEYS for error in _error_items(payload))
+
+
+def quota_wait(payload: object) -> float | None:
+    """An hour when the body says `quota_exceeded`: the 10,000-a-day quota does not come back
+    within a retry budget, so the call fails now and a later retry (the stream's) tries again."""
+    if any(error.get("error_key") == "quota_exceeded" for error in _error_items(payload)):
+        return QUOTA_WAIT_SECONDS
+    return None
 
 
 def _error_items(payload: object) -> list[Mapping[str, Any]]:
