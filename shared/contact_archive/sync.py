@@ -54,14 +54,13 @@ def sync_link(
     tenant_id: str,
     contact_id: str,
     vendor: Vendor,
-    clock: Clock | None = None,
+    clock: Clock = utc_now,
 ) -> LinkSync:
     """Archive or restore `vendor`'s contact as the contact's pending change asks.
 
     Transient vendor errors propagate (the caller's retry, later the stream's, takes over);
     permanent ones and a vendor that no longer knows the contact mark the link `failed`.
     """
-    now = clock or utc_now
     contact = store.get_contact(tenant_id, contact_id)
     if contact is None:
         raise ContactNotFound(contact_id)
@@ -85,7 +84,7 @@ def sync_link(
                 vendor_id=link.vendor_id,
                 change_id=pending.change_id,
                 state=state,
-                at=iso(now()),
+                at=iso(clock()),
                 actor=SYNC_ACTOR,
                 attempts=link.attempts + 1 if state is LinkState.FAILED else 0,
                 error=error,

@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from contact_archive.vendors.rate_limit import RateLimits, TokenBucket
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.lock = threading.Lock()
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        with self.lock:
-            self.now += seconds
+from tests.fakes import FakeTime
 
 
 def test_with_a_burst_of_one_no_second_holds_more_than_the_rate() -> None:

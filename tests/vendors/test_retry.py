@@ -14,19 +14,7 @@ from contact_archive.vendors.errors import (
     VendorNotFound,
 )
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify, retry_after
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.waits: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.waits.append(seconds)
-        self.now += seconds
+from tests.fakes import FakeTime
 
 
 class Flaky:
@@ -58,7 +46,7 @@ def test_transient_errors_are_retried_with_exponential_backoff() -> None:
     operation = Flaky(transient(), transient(), transient())
     assert run(operation, RetryPolicy(base_delay=0.5, max_delay=10), fake) == "ok"
     assert operation.calls == 4
-    assert fake.waits == [0.5, 1.0, 2.0]  # jitter drew its ceiling here
+    assert fake.slept == [0.5, 1.0, 2.0]  # jitter drew its ceiling here
 
 
 def test_jitter_stays_under_the_ceiling() -> None:
@@ -72,7 +60,7 @@ def test_the_vendors_retry_after_wins() -> None:
     fake = FakeTime()
     operation = Flaky(transient(retry_after=7.0))
     assert run(operation, RetryPolicy(max_delay=1.0, total_budget=30), fake) == "ok"
-    assert fake.waits == [7.0]
+    assert fake.slept == [7.0]
 
 
 def test_attempts_are_bounded() -> None:
@@ -88,7 +76,7 @@ def test_a_wait_past_the_time_budget_is_not_waited() -> None:
     operation = Flaky(transient(retry_after=60.0))
     with pytest.raises(TransientVendorError):
         run(operation, RetryPolicy(total_budget=20), fake)
-    assert operation.calls == 1 and fake.waits == []
+    assert operation.calls == 1 and fake.slept == []
 
 
 @pytest.mark.parametrize(

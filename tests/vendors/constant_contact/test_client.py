@@ -42,6 +42,7 @@ from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy
 from devtools.sandboxes.base import Faults, json_response
 from devtools.sandboxes.constant_contact import TOKEN_PATH, ConstantContactSandbox
+from tests.fakes import FakeTime
 
 ACCESS = "cc-access-test-3b9f0c"
 REFRESH = "cc-refresh-test-71ad4e"
@@ -51,21 +52,6 @@ BASE_URL = "https://api.cc.email/v3"
 START = datetime(2026, 3, 17, 12, 0, tzinfo=UTC).timestamp()
 LISTS = ["07936f78-662a-11eb-af0a-fa163e56c9b0", "1a2b3c4d-662a-11eb-af0a-fa163e56c9b0"]
 CONTACT = r"/v3/contacts/[\w-]+"
-
-
-class FakeTime:
-    """One clock for the sandbox, the bucket and the retries: it moves only when one sleeps."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Wire:
@@ -100,7 +86,7 @@ class Wire:
 
 @pytest.fixture
 def clock() -> FakeTime:
-    return FakeTime()
+    return FakeTime(START)
 
 
 @pytest.fixture

@@ -27,27 +27,13 @@ from contact_archive.vendors.intercom.client import PER_PAGE, IntercomClient
 from contact_archive.vendors.retry import RetryPolicy
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.intercom import IntercomSandbox
+from tests.fakes import FakeTime
 
 TOKEN = "intercom-test-token-5f1c2a"
 US = "https://api.intercom.io"
 START = 1_717_000_000.0
 ARCHIVE = r"/contacts/\w+/archive"
 UNARCHIVE = r"/contacts/\w+/unarchive"
-
-
-class FakeTime:
-    """One clock for the sandbox and the client: it moves only when someone sleeps."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 class Wire:
@@ -76,7 +62,7 @@ class Wire:
 
 @pytest.fixture
 def clock() -> FakeTime:
-    return FakeTime()
+    return FakeTime(START)
 
 
 @pytest.fixture
