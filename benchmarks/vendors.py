@@ -199,7 +199,7 @@ def render(calls: list[VendorCalls], limited: Burst, unlimited: Burst) -> list[s
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for label, burst in (
-        ("with its token bucket (4/s, burst 1)", limited),
+        ("with its token bucket (3.6/s, burst 1)", limited),
         ("without a client-side limit", unlimited),
     ):
         lines.append(
@@ -209,9 +209,10 @@ def render(calls: list[VendorCalls], limited: Burst, unlimited: Burst) -> list[s
         )
     lines += [
         "",
-        "With the bucket, requests are spaced a quarter of a second apart, so the vendor never has "
-        "cause to refuse one; without it, the first second's excess is refused and each refusal costs "
-        "a retry after a backoff.",
+        "With the bucket, the client keeps 10% under the limit (requests about 0.28 s apart), so "
+        "scheduling and network jitter cannot push five requests into one second at the vendor; "
+        "without it, the first second's excess is refused and each refusal costs a retry after a "
+        "backoff.",
         "",
     ]
     return lines

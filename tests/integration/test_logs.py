@@ -10,10 +10,21 @@ from typing import Any
 
 import pytest
 
+from contact_archive.models import Vendor
 from contact_archive.observability import logger
 from contact_archive.store import LedgerStore
+from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.registry import VendorClients
+from devtools.sandboxes.stack import SandboxStack
 from tests.conftest import TEST_ENV
-from tests.support import FakeLambdaContext, api_event, body_of, load_event, load_handler
+from tests.support import (
+    TENANT,
+    FakeLambdaContext,
+    api_event,
+    body_of,
+    load_event,
+    load_handler,
+)
 
 EMAIL = "grace.hopper@navy.example"
 FIRST, LAST = "Gracelyn", "Hopperton"
@@ -74,3 +85,42 @@ def test_no_personal_data_or_secret_in_logs(
 
 def _explode(self: LedgerStore, tenant_id: str, contact_id: str) -> None:
     raise RuntimeError("the store is down")
+
+
+def test_imports_log_no_vendor_secret_or_imported_person(
+    store: LedgerStore,
+    captured_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a tenant whose Constant Contact token has expired (so a refresh rotates both tokens)
+    # and whose Intercom token is wrong, at debug level
+    stack = SandboxStack()
+    stack.constant_contact.add_contact(email=EMAIL, first_name=FIRST, last_name=LAST)
+    document = stack.credentials(TENANT)
+    secrets = [
+        document[TENANT]["constant_contact"]["access_token"],
+        document[TENANT]["constant_contact"]["refresh_token"],
+        document[TENANT]["routera"]["client_secret"],
+    ]
+    document[TENANT]["intercom"]["access_token"] = "wrong-intercom-token-0123456789"
+    stack.constant_contact.expire_access_token()
+    clients = VendorClients(
+        JsonSource(document), transports=stack.transports(), sleep=lambda _: None
+    )
+    monkeypatch.setattr("contact_archive.api.register_routes.get_vendor_clients", lambda: clients)
+    register = load_handler("register")
+    # When imports succeed, refresh tokens, and fail on the vendor's refusal
+    for vendor, status in (("constant_contact", 200), ("routera", 200), ("intercom", 424)):
+        response = register.lambda_handler(
+            api_event("import_contacts", body={"vendor": vendor}), FakeLambdaContext()
+        )
+        assert response["statusCode"] == status, response["body"]
+    rotated = clients(TENANT, Vendor.CONSTANT_CONTACT).credentials  # type: ignore[attr-defined]
+    assert rotated.refresh_token.get_secret_value() != secrets[1]  # the refresh did happen
+    secrets += [rotated.access_token.get_secret_value(), rotated.refresh_token.get_secret_value()]
+    # Then no log line holds a token, a secret or the imported person
+    printed = capsys.readouterr()
+    output = captured_logs.getvalue() + printed.out + printed.err
+    for needle in (EMAIL, FIRST, LAST, "wrong-intercom-token-0123456789", *secrets):
+        assert needle not in output

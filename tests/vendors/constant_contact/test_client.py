@@ -27,6 +27,7 @@ from contact_archive.vendors.client import (
 )
 from contact_archive.vendors.constant_contact.client import (
     BURST,
+    PACE_PER_SECOND,
     RATE_PER_SECOND,
     SNAPSHOT_INCLUDE,
     BulkDeleteOutcome,
@@ -140,7 +141,7 @@ def make_client(
         http,
         on_rotated=rotations.append,
         retry=retry,
-        bucket=bucket or TokenBucket(RATE_PER_SECOND, BURST, clock=clock, sleep=clock.sleep),
+        bucket=bucket or TokenBucket(PACE_PER_SECOND, BURST, clock=clock, sleep=clock.sleep),
         sleep=clock.sleep,
     )
 
@@ -622,12 +623,15 @@ def test_a_burst_through_the_bucket_is_never_throttled(
     # When they are fetched one after another as fast as the client allows
     for contact_id in ids:
         client.fetch(LinkRef(contact_id))
-    # Then no call was throttled, and the vendor saw them 0.25 s apart: 4 requests a second
+    # Then no call was throttled, and the vendor saw them evenly spaced at the client's pace,
+    # 3.6 requests a second: under the 4 allowed, with room for jitter
     assert [status for _, status, _ in wire.seen] == [200] * 20
     arrivals = [arrived for *_, arrived in wire.seen]
-    assert min(later - earlier for earlier, later in pairwise(arrivals)) == pytest.approx(0.25)
+    gaps = [later - earlier for earlier, later in pairwise(arrivals)]
+    # (within the bucket's 1 ms floor on a wait, which float rounding of the clock can reach)
+    assert min(gaps) == pytest.approx(1 / PACE_PER_SECOND, abs=0.002)
     measured = (len(arrivals) - 1) / (arrivals[-1] - arrivals[0])
-    assert measured == pytest.approx(4.0)
+    assert measured == pytest.approx(PACE_PER_SECOND, rel=0.01) and measured < RATE_PER_SECOND
 
 
 def test_without_the_bucket_the_vendor_throttles_and_that_is_transient(
