@@ -20,6 +20,7 @@ class Settings(BaseModel):
     vendor_secret_prefix: str = Field(default="contact-archive/vendors", min_length=1)
     vendor_credentials_file: str | None = None
     vendor_credentials: str | None = None
+    event_bus_name: str | None = None  # where SyncFunction announces settled changes
 
 
 class ConfigurationError(RuntimeError):

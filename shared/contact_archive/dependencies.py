@@ -14,7 +14,9 @@ from contact_archive.store import LedgerStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_events import EventBridgeClient
 
+    from contact_archive.event_bus import EventPublisher
     from contact_archive.vendors.credential_sources import CredentialSource
     from contact_archive.vendors.registry import VendorClients
 
@@ -77,3 +79,14 @@ def get_vendor_clients() -> VendorClients:
     from contact_archive.vendors.registry import VendorClients
 
     return VendorClients(get_credential_source())
+
+
+@lru_cache(maxsize=1)
+def get_event_publisher() -> EventPublisher:
+    from contact_archive.event_bus import EventPublisher
+
+    bus_name = get_settings().event_bus_name
+    if not bus_name:
+        raise ConfigurationError("set EVENT_BUS_NAME")
+    client = cast("EventBridgeClient", get_session().create_client("events"))
+    return EventPublisher(client, bus_name)

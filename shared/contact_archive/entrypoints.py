@@ -43,3 +43,16 @@ def register_entrypoint() -> Entrypoint:
     from contact_archive.api.register_routes import router
 
     return build_resolver(router).resolve
+
+
+def sync_entrypoint() -> Entrypoint:
+    """The table's stream: vendor sync and announcements."""
+    from contact_archive.dependencies import get_event_publisher, get_store, get_vendor_clients
+    from contact_archive.stream import handle_stream
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return handle_stream(
+            event, context, get_store(), get_vendor_clients(), get_event_publisher()
+        )
+
+    return handle

@@ -36,6 +36,27 @@ def test_every_eventbridge_trigger_has_a_sample_event() -> None:
     assert detail_types == sampled == {"ArchiveContact", "RestoreContact"}
 
 
+def test_every_stream_trigger_has_a_sample_with_both_images_of_a_contact() -> None:
+    streams = [
+        event
+        for definition in functions(load_template()).values()
+        for event in (definition.get("Events") or {}).values()
+        if event["Type"] == "DynamoDB"
+    ]
+    sampled = [
+        record
+        for event in samples().values()
+        for record in event.get("Records", [])
+        if record.get("eventSource") == "aws:dynamodb"
+    ]
+    assert len(streams) == 1 and sampled
+    for record in sampled:
+        images = record["dynamodb"]
+        assert images["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+        assert images["NewImage"]["type"] == {"S": "contact"}
+        assert images["Keys"] == {key: images["NewImage"][key] for key in ("pk", "sk")}
+
+
 def test_api_samples_have_the_rest_proxy_shape_and_a_tenant() -> None:
     for name, event in samples().items():
         if "httpMethod" not in event:

@@ -24,6 +24,7 @@ FUNCTIONS = {
     "RestoreFunction": "functions/restore",
     "ListFunction": "functions/list",
     "RegisterFunction": "functions/register",
+    "SyncFunction": "functions/sync",
 }
 
 
@@ -105,6 +106,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                     {"Fn::GetAtt": ["LedgerTable", "Arn"]},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
+                    {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
 
 
@@ -120,7 +122,8 @@ def _grants(template: dict[str, Any], logical_id: str) -> dict[str, list[Any]]:
 def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None:
     """ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
     matches by email, signs import cursors and reads (and, for rotated tokens, writes back) the
-    tenants' vendor secrets. Nobody scans."""
+    tenants' vendor secrets; SyncFunction reads and writes back vendor secrets only. Nobody
+    scans."""
     vendor_secrets = {
         "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
         ":secret:${VendorSecretPrefix}/*"
@@ -137,6 +140,10 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
         "RegisterFunction": {
             "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_email"}],
             "secretsmanager:GetSecretValue": [cursor_secret, vendor_secrets],
+            "secretsmanager:PutSecretValue": [vendor_secrets],
+        },
+        "SyncFunction": {
+            "secretsmanager:GetSecretValue": [vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
     }
@@ -231,3 +238,25 @@ def test_function_environment_resolves_what_it_can(template: dict[str, Any]) -> 
         template, "ListFunction", {"LedgerTable": "t", "CursorSigningSecret": "arn:secret"}
     )
     assert env["CURSOR_SECRET_ARN"] == "arn:secret"
+
+
+def test_the_stream_drives_sync_with_partial_failures_bisection_bounds_and_a_watched_dlq(
+    template: dict[str, Any],
+) -> None:
+    sync = template["Resources"]["SyncFunction"]["Properties"]
+    (event,) = sync["Events"].values()
+    assert event["Type"] == "DynamoDB"
+    stream = event["Properties"]
+    assert stream["Stream"] == {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert stream["BisectBatchOnFunctionError"] is True
+    assert 0 < stream["MaximumRetryAttempts"] <= 10
+    assert 60 <= stream["MaximumRecordAgeInSeconds"] <= 86400
+    dead_letters = {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]}
+    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == dead_letters
+    alarm = template["Resources"]["SyncDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"] == [
+        {"Name": "QueueName", "Value": {"Fn::GetAtt": ["SyncDeadLetterQueue", "QueueName"]}}
+    ]
+    assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert sync["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "ContactArchiveBus"}

@@ -1,0 +1,16 @@
+"""SyncFunction: the ledger table's stream brings every linked vendor in line with the ledger."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contact_archive.entrypoints import sync_entrypoint
+from contact_archive.observability import logger, metrics
+
+handle = sync_entrypoint()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, context)

@@ -1,0 +1,76 @@
+"""SyncFunction: the ledger table's stream drives the vendors (the table is its own outbox).
+
+Each record names a contact; every link its new image shows in flight is synced (`sync.py`),
+which reads the contact afresh, so a stale, duplicate or out-of-order record acts on the current
+state and repeats nothing already done. Then what the record's write made true is announced.
+A transient vendor error fails the record (reported in `batchItemFailures`): Lambda retries it,
+bisecting the batch, and after the last attempt it goes to the dead-letter queue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import (
+    BatchProcessor,
+    EventType,
+    process_partial_response,
+)
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contact_archive.announcements import IN_FLIGHT, announcements
+from contact_archive.event_bus import EventPublisher
+from contact_archive.models import Contact
+from contact_archive.observability import count, logger
+from contact_archive.store import LedgerStore, contact_from_item
+from contact_archive.sync import ClientFor, SyncOutcome, sync_link
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+def contact_image(image: dict[str, Any] | None) -> Contact | None:
+    """A stream image as a contact, or None for the table's other items (refs, keys, pages)."""
+    if not image or image.get("type", {}).get("S") != "contact":
+        return None
+    return contact_from_item(image)
+
+
+def sync_record(
+    record: dict[str, Any], store: LedgerStore, client_for: ClientFor, publisher: EventPublisher
+) -> None:
+    images = record.get("dynamodb") or {}
+    new = contact_image(images.get("NewImage"))
+    if new is None:
+        return
+    for vendor in new.links:
+        if new.link_state(vendor) not in IN_FLIGHT:
+            continue
+        outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, vendor).outcome
+        count(f"LinkSync{outcome.value.title().replace('_', '')}")
+        if outcome is SyncOutcome.FAILED:
+            logger.warning(
+                "vendor sync failed",
+                extra={"contact_id": new.contact_id, "vendor": vendor.value},
+            )
+    found = announcements(contact_image(images.get("OldImage")), new)
+    if found:
+        publisher.publish(found)
+        for announcement in found:
+            count(announcement.detail_type)
+
+
+def handle_stream(
+    event: dict[str, Any],
+    context: LambdaContext,
+    store: LedgerStore,
+    client_for: ClientFor,
+    publisher: EventPublisher,
+) -> dict[str, Any]:
+    def handle(record: DynamoDBRecord) -> None:
+        sync_record(record.raw_event, store, client_for, publisher)
+
+    response = process_partial_response(
+        event=event, record_handler=handle, processor=processor, context=context
+    )
+    return dict(response)

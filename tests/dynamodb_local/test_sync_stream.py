@@ -1,0 +1,282 @@
+"""SyncFunction on DynamoDB Local's real stream: records read the way Lambda reads them, vendors
+in their sandboxes. Each vendor side effect happens once per settled change, under redelivery,
+archive-then-restore before sync, and 30% injected faults; a poison record fails alone."""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+
+from contact_archive.event_bus import EventPublisher
+from contact_archive.models import Actor, LinkState, Vendor
+from contact_archive.store import LedgerStore
+from contact_archive.stream import handle_stream
+from contact_archive.use_cases import (
+    ChangeCommand,
+    LinkInput,
+    RegisterCommand,
+    archive_contact,
+    get_contact,
+    register_contact,
+    restore_contact,
+)
+from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.registry import VendorClients
+from contact_archive.vendors.retry import RetryPolicy
+from devtools.sandboxes.stack import SandboxStack
+from devtools.stream_reader import StreamReader
+from tests.support import FakeLambdaContext
+
+TENANT = "tenant-a"
+ALICE = Actor(name="alice", source="api")
+CUSTOMER = "customer-1"
+LIST_ID = "07936f78-662a-11eb-af0a-fa163e56c9b0"
+# The requests that change a vendor: what must happen exactly once per settled change.
+SIDE_EFFECTS = {
+    ("POST", "archive"): "archive",
+    ("POST", "unarchive"): "restore",
+    ("DELETE", ""): "archive",
+    ("PUT", ""): "restore",
+    ("POST", "contacts"): "restore",  # a re-create (Sequence, Routera)
+}
+STREAM_ATTEMPTS = 6  # Lambda's first try plus MaximumRetryAttempts (5)
+
+
+class FakeEventBridge:
+    """Takes PutEvents as EventBridge would (moto cannot run beside DynamoDB Local)."""
+
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+
+    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
+        self.entries += Entries
+        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
+
+    def detail_types(self) -> Counter[str]:
+        return Counter(entry["DetailType"] for entry in self.entries)
+
+
+class SideEffects(httpx.BaseTransport):
+    """A sandbox's transport that counts the changes the vendor accepted (2xx)."""
+
+    def __init__(self, inner: httpx.BaseTransport) -> None:
+        self.inner = inner
+        self.accepted: Counter[str] = Counter()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        last = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+        kind = SIDE_EFFECTS.get((request.method, last)) or SIDE_EFFECTS.get((request.method, ""))
+        if kind and response.is_success and "oauth2" not in request.url.path:
+            self.accepted[kind] += 1
+        return response
+
+
+class Lambda:
+    """Feeds the stream to SyncFunction's handler as the event source mapping would: batches in
+    order, failed records retried up to STREAM_ATTEMPTS, then sent to the dead-letter list."""
+
+    def __init__(self, reader: StreamReader, store: LedgerStore, clients: VendorClients) -> None:
+        self.reader = reader
+        self.store = store
+        self.clients = clients
+        self.bus = FakeEventBridge()
+        self.publisher = EventPublisher(self.bus, "bus")  # type: ignore[arg-type]
+        self.delivered: list[dict[str, Any]] = []
+        self.dead_letters: list[dict[str, Any]] = []
+
+    def invoke(self, records: list[dict[str, Any]]) -> list[str]:
+        response = handle_stream(
+            {"Records": records}, FakeLambdaContext(), self.store, self.clients, self.publisher
+        )
+        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+
+    def drain(self) -> None:
+        while (event := self.reader.next_event()) is not None:
+            records = event["Records"]
+            self.delivered += records
+            for _ in range(STREAM_ATTEMPTS):
+                failed = set(self.invoke(records))
+                records = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
+                if not records:
+                    break
+            self.dead_letters += records
+
+
+@pytest.fixture
+def stack() -> SandboxStack:
+    return SandboxStack()
+
+
+@pytest.fixture
+def side_effects(stack: SandboxStack) -> dict[Vendor, SideEffects]:
+    return {vendor: SideEffects(sandbox.transport()) for vendor, sandbox in stack.sandboxes.items()}
+
+
+@pytest.fixture
+def lambda_(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    dynamodb_local_endpoint: str,
+    table_name: str,
+) -> Lambda:
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint)
+    stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_endpoint)
+    clients = VendorClients(
+        JsonSource(stack.credentials(TENANT)),
+        transports=dict(side_effects),
+        retry=RetryPolicy(max_attempts=3),
+        sleep=lambda _: None,
+    )
+    return Lambda(StreamReader(streams, stream_arn), store, clients)
+
+
+def linked_everywhere(store: LedgerStore, stack: SandboxStack, contact_id: str = "c-1") -> None:
+    links = [
+        LinkInput(
+            Vendor.SEQUENCE,
+            stack.sequence.add_contact(CUSTOMER, name="Ada Lovelace", email="ada@example.com")[
+                "id"
+            ],
+            CUSTOMER,
+        ),
+        LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email="ada@example.com")["id"]),
+        LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email="ada@example.com")["id"]),
+        LinkInput(
+            Vendor.CONSTANT_CONTACT,
+            stack.constant_contact.add_contact(email="ada@example.com", list_ids=[LIST_ID])[
+                "contact_id"
+            ],
+        ),
+    ]
+    register_contact(store, RegisterCommand(TENANT, contact_id, ALICE, links=links))
+
+
+def states(store: LedgerStore, contact_id: str = "c-1") -> set[LinkState]:
+    contact = get_contact(store, TENANT, contact_id)
+    return {contact.link_state(vendor) for vendor in contact.links}
+
+
+def accepted(side_effects: dict[Vendor, SideEffects]) -> dict[Vendor, Counter[str]]:
+    return {vendor: transport.accepted for vendor, transport in side_effects.items()}
+
+
+def test_an_archive_and_a_restore_reach_every_vendor_once_and_are_announced_once(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    lambda_: Lambda,
+) -> None:
+    # Given a contact linked to all four vendors
+    linked_everywhere(store, stack)
+    lambda_.drain()
+    # When it is archived and the stream drained
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    # Then every vendor archived it once, and the settled archive was announced once
+    assert states(store) == {LinkState.ARCHIVED}
+    assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
+    assert lambda_.bus.detail_types() == Counter(ContactArchived=1)
+    # When it is restored
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    # Then every vendor restored it once
+    assert states(store) == {LinkState.ACTIVE}
+    assert accepted(side_effects) == {key: Counter(archive=1, restore=1) for key in Vendor}
+    assert lambda_.bus.detail_types() == Counter(ContactArchived=1, ContactRestored=1)
+    assert lambda_.dead_letters == []
+
+
+def test_redelivered_and_out_of_order_records_repeat_no_vendor_call(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    lambda_: Lambda,
+) -> None:
+    # Given an archive and a restore, synced
+    linked_everywhere(store, stack)
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    before = copy.deepcopy(accepted(side_effects))
+    requests = {vendor: len(sandbox.requests) for vendor, sandbox in stack.sandboxes.items()}
+    # When every record is delivered again, newest first
+    for record in reversed(lambda_.delivered):
+        assert lambda_.invoke([record]) == []
+    # Then no vendor saw a single request more, and the links stayed restored
+    assert accepted(side_effects) == before
+    assert {
+        vendor: len(sandbox.requests) for vendor, sandbox in stack.sandboxes.items()
+    } == requests
+    assert states(store) == {LinkState.ACTIVE}
+
+
+def test_archived_then_restored_before_sync_ends_restored_without_vendor_calls(
+    store: LedgerStore, stack: SandboxStack, lambda_: Lambda
+) -> None:
+    linked_everywhere(store, stack)
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    assert states(store) == {LinkState.ACTIVE}
+    assert all(not sandbox.requests for sandbox in stack.sandboxes.values())
+    assert lambda_.bus.detail_types() == Counter(ContactRestored=1)
+
+
+def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    lambda_: Lambda,
+) -> None:
+    # Given vendors failing 30% of requests (503, 429 with Retry-After, timeouts), seeded
+    stack.faults.server_error_rate = 0.1
+    stack.faults.throttle_rate = 0.1
+    stack.faults.timeout_rate = 0.1
+    for number in range(3):
+        linked_everywhere(store, stack, f"c-{number}")
+    # When each is archived, synced, restored and synced
+    for number in range(3):
+        archive_contact(store, ChangeCommand(TENANT, f"c-{number}", ALICE))
+    lambda_.drain()
+    for number in range(3):
+        restore_contact(store, ChangeCommand(TENANT, f"c-{number}", ALICE))
+    lambda_.drain()
+    # Then every link ended restored and each vendor accepted each change exactly once per contact
+    for number in range(3):
+        assert states(store, f"c-{number}") == {LinkState.ACTIVE}
+    assert accepted(side_effects) == {key: Counter(archive=3, restore=3) for key in Vendor}
+    assert lambda_.dead_letters == []
+    assert sum(len(sandbox.requests) for sandbox in stack.sandboxes.values()) > 24  # faults hit
+
+
+def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
+    store: LedgerStore,
+    stack: SandboxStack,
+    lambda_: Lambda,
+    side_effects: dict[Vendor, SideEffects],
+) -> None:
+    # Given a batch with a record whose contact image is corrupt, beside a good archive
+    linked_everywhere(store, stack)
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    event = lambda_.reader.next_event()
+    assert event is not None
+    good = event["Records"]
+    poison = copy.deepcopy(good[-1])
+    poison["dynamodb"]["SequenceNumber"] = "999999999999999999999"
+    poison["dynamodb"]["NewImage"]["version"] = {"S": "not a number"}
+    # When the batch is delivered
+    failed = lambda_.invoke([*good, poison])
+    # Then only the poison record is reported failed; the archive went through
+    assert failed == ["999999999999999999999"]
+    lambda_.drain()
+    assert states(store) == {LinkState.ARCHIVED}
+    assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
