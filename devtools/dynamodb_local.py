@@ -228,10 +228,11 @@ def _die_with_parent() -> None:
         pass
 
 
-def local_client(endpoint_url: str) -> Any:
-    """A DynamoDB client for a local endpoint: dummy credentials, us-east-1, few retries."""
-    return boto3.client(
-        "dynamodb",
+def local_client(endpoint_url: str, service: str = "dynamodb") -> Any:
+    """A DynamoDB (or DynamoDB Streams) client for a local endpoint: dummy credentials,
+    us-east-1, few retries."""
+    return boto3.client(  # type: ignore[call-overload]
+        service,
         endpoint_url=endpoint_url,
         region_name=REGION,
         config=Config(retries={"max_attempts": 3, "mode": "standard"}),

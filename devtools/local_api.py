@@ -7,6 +7,9 @@ the handler's proxy response becomes the HTTP response.
 
 Local only: the tenant is `dev-tenant`, or the value of the request header `X-Tenant-Id`.
 
+Propagation: SyncFunction runs from DynamoDB Local's stream (`devtools/local_sync.py`), so an
+archive visibly reaches the vendors; what it announces is printed and listed at the URL shown.
+
 Vendors: unless VENDOR_CREDENTIALS_FILE or VENDOR_CREDENTIALS name real accounts, the four vendor
 sandboxes run on loopback ports, seeded with a few contacts, and `dev-tenant` has credentials for
 them (so `POST /contacts/import` has something to import).
@@ -38,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.dynamodb_local import provision_table
+from devtools.local_sync import LocalEventBus, StreamPump
 from devtools.runtime import LAYER_DIR, LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
 from devtools.template import Route, api_routes, load_template
 
@@ -308,14 +312,18 @@ def local_vendors() -> Iterator[dict[str, str]]:
 
 
 def seed_demo_contacts(stack: SandboxStack) -> None:
-    """Grace in Intercom and Constant Contact (one person, two vendors), Alan in Routera."""
+    """Grace in all four vendors (her email cased differently in Constant Contact; Sequence under
+    the customer `demo-customer`), to import and then archive everywhere."""
     stack.intercom.add_contact(email="grace@example.com", name="Grace Hopper")
     stack.constant_contact.add_contact(
-        email="Grace@Example.com", first_name="Grace", last_name="Hopper", list_ids=["newsletter"]
+        email="Grace@Example.com",
+        first_name="Grace",
+        last_name="Hopper",
+        list_ids=["07936f78-662a-11eb-af0a-fa163e56c9b0"],
     )
-    stack.routera.add_contact(email="alan@example.com", first_name="Alan", last_name="Turing")
+    stack.routera.add_contact(email="grace@example.com", first_name="Grace", last_name="Hopper")
     stack.sequence.add_contact(
-        "demo-customer", name="Alan Turing", email="alan@example.com", billingPreference="PRIMARY"
+        "demo-customer", name="Grace Hopper", email="grace@example.com", billingPreference="PRIMARY"
     )
 
 
@@ -332,10 +340,27 @@ def main() -> int:
     # Ctrl-C stops it even when started with SIGINT ignored (e.g. in the background).
     signal.signal(signal.SIGINT, stop)
     try:
-        with local_dynamodb() as endpoint, local_vendors() as vendor_environment:
+        with (
+            local_dynamodb() as endpoint,
+            local_vendors() as vendor_environment,
+            LocalEventBus() as event_bus,
+        ):
             created = provision_table(endpoint, table_name, template)
             print(f"Table {table_name} {'created' if created else 'ready'} on {endpoint}")
-            runner = FunctionRunner(template, endpoint, table_name, vendor_environment)
+            print(f"Events SyncFunction announces: {event_bus.url}/events")
+            runner = FunctionRunner(
+                template,
+                endpoint,
+                table_name,
+                {
+                    **vendor_environment,
+                    "EVENT_BUS_NAME": "contact-archive-local",
+                    "AWS_ENDPOINT_URL_EVENTBRIDGE": event_bus.url,
+                },
+            )
+            pump = StreamPump(
+                endpoint, table_name, lambda event: runner.invoke("SyncFunction", event)
+            )
             api = LocalApi(template, runner)
             for function in sorted({item.route.function for item in api.routes}):
                 try:
@@ -354,8 +379,9 @@ def main() -> int:
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
             try:
-                while thread.is_alive():
-                    thread.join(0.5)
+                with pump:
+                    while thread.is_alive():
+                        thread.join(0.5)
             finally:
                 server.shutdown()
                 server.server_close()

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
@@ -41,6 +42,9 @@ def local_api() -> Iterator[str]:
             text=True,
         )
         base_url = f"http://127.0.0.1:{port}"
+        # Drained all along: a full pipe would block the server's prints.
+        reader = threading.Thread(target=_collect, args=(server, OUTPUT), daemon=True)
+        reader.start()
         try:
             _wait_until_up(base_url, server)
             yield base_url
@@ -53,11 +57,21 @@ def local_api() -> Iterator[str]:
                 server.wait(timeout=10)
 
 
+OUTPUT: list[str] = []  # what the local API printed, line by line
+
+
+def _collect(server: subprocess.Popen[str], lines: list[str]) -> None:
+    assert server.stdout is not None
+    for line in server.stdout:
+        lines.append(line.rstrip("\n"))
+
+
 def _wait_until_up(base_url: str, server: subprocess.Popen[str]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            output = server.stdout.read() if server.stdout else ""
+            time.sleep(0.5)
+            output = "\n".join(OUTPUT)
             raise RuntimeError(f"local API exited early:\n{output}")
         try:
             httpx.get(f"{base_url}/contacts", timeout=2)

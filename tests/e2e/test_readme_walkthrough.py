@@ -53,15 +53,16 @@ def test_readme_walkthrough_works_as_written(local_api: str) -> None:
     assert [event["action"] for event in history["items"]] == ["registered", "archived", "restored"]
     # the archive carried an Idempotency-Key: running it again replays, it does not re-archive
     assert run(commands[1], local_api) == archived
-    # one person in two vendor sandboxes became one contact with two links
-    assert (from_intercom["created"], from_cc["linked"]) == (1, 1)
+    # one person in two vendor sandboxes became one contact with two links (or already was,
+    # if another test imported her first)
+    assert from_intercom["created"] + from_intercom["unchanged"] == 1
+    assert from_cc["linked"] + from_cc["unchanged"] == 1 and from_cc["created"] == 0
     assert len(grace["items"]) == 1
-    assert {link["vendor"] for link in grace["items"][0]["links"]} == {
-        "intercom",
-        "constant_contact",
-    }
+    vendors = {link["vendor"] for link in grace["items"][0]["links"]}
+    assert {"intercom", "constant_contact"} <= vendors
     # importing again changes nothing
-    assert run(commands[6], local_api)["unchanged"] == from_cc["created"] + from_cc["linked"]
+    again = run(commands[6], local_api)
+    assert (again["unchanged"], again["created"], again["linked"]) == (1, 0, 0)
 
 
 def test_local_api_answers_unknown_routes_in_the_error_shape(local_api: str) -> None:

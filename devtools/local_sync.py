@@ -1,0 +1,127 @@
+"""The local stack's propagation: SyncFunction fed from DynamoDB Local's real stream, and a
+loopback stand-in for EventBridge that shows what SyncFunction announces.
+
+`StreamPump` reads the ledger table's stream as Lambda's event source mapping would (batches of
+10 from TRIM_HORIZON), invokes SyncFunction with the same event shape, retries a batch's failed
+records up to the template's MaximumRetryAttempts and prints what is left as a dead letter.
+`LocalEventBus` answers boto3's `PutEvents` on 127.0.0.1 and keeps the entries; `GET /events`
+lists them (the e2e test reads it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from devtools.dynamodb_local import local_client
+from devtools.stream_reader import StreamReader
+
+POLL_SECONDS = 0.2
+
+
+class LocalEventBus:
+    def __init__(self) -> None:
+        self.entries: list[dict[str, Any]] = []
+        bus = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
+                entries = body.get("Entries", [])
+                bus.entries += entries
+                for entry in entries:
+                    print(f"event {entry.get('DetailType')}: {entry.get('Detail')}", flush=True)
+                self._answer(
+                    {
+                        "FailedEntryCount": 0,
+                        "Entries": [{"EventId": str(uuid.uuid4())} for _ in entries],
+                    }
+                )
+
+            def do_GET(self) -> None:
+                self._answer({"entries": bus.entries})
+
+            def _answer(self, payload: dict[str, Any]) -> None:
+                content = json.dumps(payload).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(content)))
+                self.end_headers()
+                self.wfile.write(content)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def __enter__(self) -> LocalEventBus:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+class StreamPump:
+    def __init__(
+        self,
+        endpoint_url: str,
+        table_name: str,
+        invoke: Callable[[dict[str, Any]], Any],
+        *,
+        max_retries: int = 5,
+    ) -> None:
+        client = local_client(endpoint_url)
+        stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        streams = local_client(endpoint_url, service="dynamodbstreams")
+        self._reader = StreamReader(streams, stream_arn)
+        self._invoke = invoke
+        self._max_retries = max_retries
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
+
+    def __enter__(self) -> StreamPump:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                event = self._reader.next_event()
+            except Exception as error:  # noqa: BLE001 - keep pumping; say what happened
+                print(f"stream: read failed ({type(error).__name__}); retrying", flush=True)
+                event = None
+            if event is None:
+                time.sleep(POLL_SECONDS)
+                continue
+            self._deliver(event["Records"])
+
+    def _deliver(self, records: list[dict[str, Any]]) -> None:
+        for _ in range(1 + self._max_retries):
+            try:
+                response = self._invoke({"Records": records})
+                failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+            except Exception as error:  # noqa: BLE001 - a crash fails the whole batch, as in Lambda
+                print(f"stream: SyncFunction failed ({type(error).__name__})", flush=True)
+                failed = {record["dynamodb"]["SequenceNumber"] for record in records}
+            records = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
+            if not records:
+                return
+        for record in records:
+            print(f"stream: dead letter {record['dynamodb']['SequenceNumber']}", flush=True)
