@@ -442,6 +442,40 @@ class LedgerStore:
             raise
         return True
 
+    def retry_links(
+        self, tenant_id: str, contact_id: str, vendors: list[Vendor], change_id: str
+    ) -> Contact | None:
+        """Put failed links of the pending change back in flight: the write's stream record
+        has SyncFunction try them again. Conditional on each still being failed for that change;
+        None when one moved on meanwhile (a newer change or a settle won)."""
+        names: dict[str, str] = {"#links": "links"}
+        values: dict[str, Any] = {":change": {"S": change_id}, ":failed": {"S": "failed"}}
+        conditions = ["pending.change_id = :change"]
+        sets = []
+        for position, vendor in enumerate(vendors):
+            names[f"#v{position}"] = vendor.value
+            link = f"#links.#v{position}"
+            conditions.append(
+                f"{link}.settled_state = :failed AND {link}.settled_change_id = :change"
+            )
+            sets.append(f"{link}.settled_change_id = :none")
+        values[":none"] = {"NULL": True}
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_contact_key(tenant_id, contact_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return contact_from_item(response["Attributes"])
+
     def settle_link(self, settlement: LinkSettlement) -> bool:
         """Record what a vendor call did to one link, for the change that asked for it.
 

@@ -25,8 +25,13 @@ from contact_archive.models import Contact
 from contact_archive.observability import count, logger
 from contact_archive.store import LedgerStore, contact_from_item
 from contact_archive.sync import ClientFor, SyncOutcome, sync_link
+from contact_archive.vendors.errors import TransientVendorError
 
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+# A batch whose every record failed is reported like any other, record by record, so that the
+# retries, bisection and the dead-letter queue treat each record on its own.
+processor = BatchProcessor(
+    event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False
+)
 
 
 def contact_image(image: dict[str, Any] | None) -> Contact | None:
@@ -43,16 +48,23 @@ def sync_record(
     new = contact_image(images.get("NewImage"))
     if new is None:
         return
+    unavailable: list[TransientVendorError] = []
     for vendor in new.links:
         if new.link_state(vendor) not in IN_FLIGHT:
             continue
-        outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, vendor).outcome
+        try:
+            outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, vendor).outcome
+        except TransientVendorError as error:
+            unavailable.append(error)  # one vendor down must not hold the others back
+            continue
         count(f"LinkSync{outcome.value.title().replace('_', '')}")
         if outcome is SyncOutcome.FAILED:
             logger.warning(
                 "vendor sync failed",
                 extra={"contact_id": new.contact_id, "vendor": vendor.value},
             )
+    if unavailable:
+        raise unavailable[0]  # the record is retried; links already settled are skipped then
     found = announcements(contact_image(images.get("OldImage")), new)
     if found:
         publisher.publish(found)

@@ -269,3 +269,21 @@ def list_contacts(store: LedgerStore, codec: CursorCodec, query: ListQuery) -> C
     )
     next_cursor = codec.encode(query.tenant_id, fingerprint, last_key) if last_key else None
     return ContactPage(items, next_cursor)
+
+
+RETRY_ATTEMPTS = 3
+
+
+def retry_failed_links(store: LedgerStore, tenant_id: str, contact_id: str) -> tuple[Contact, int]:
+    """Send a contact's failed links through vendor sync again; returns the contact and how
+    many links were retried (0: nothing had failed, a no-op)."""
+    contact = get_contact(store, tenant_id, contact_id)
+    for _ in range(RETRY_ATTEMPTS):
+        failed = [v for v in contact.links if contact.link_state(v) is LinkState.FAILED]
+        if not failed or contact.pending is None:
+            return contact, 0
+        retried = store.retry_links(tenant_id, contact_id, failed, contact.pending.change_id)
+        if retried is not None:
+            return retried, len(failed)
+        contact = get_contact(store, tenant_id, contact_id)  # a settle or a change won: look again
+    raise VersionConflict(contact.version, contact.version)

@@ -11,6 +11,7 @@ from typing import Any
 import boto3
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from contact_archive.event_bus import EventPublisher
 from contact_archive.models import Actor, LinkState, Vendor
@@ -24,10 +25,13 @@ from contact_archive.use_cases import (
     get_contact,
     register_contact,
     restore_contact,
+    retry_failed_links,
 )
 from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.credentials import IntercomCredentials
 from contact_archive.vendors.registry import VendorClients
 from contact_archive.vendors.retry import RetryPolicy
+from devtools.sandboxes.base import Faults
 from devtools.sandboxes.stack import SandboxStack
 from devtools.stream_reader import StreamReader
 from tests.support import FakeLambdaContext
@@ -119,9 +123,14 @@ def side_effects(stack: SandboxStack) -> dict[Vendor, SideEffects]:
 
 
 @pytest.fixture
+def credentials(stack: SandboxStack) -> JsonSource:
+    return JsonSource(stack.credentials(TENANT))
+
+
+@pytest.fixture
 def lambda_(
     store: LedgerStore,
-    stack: SandboxStack,
+    credentials: JsonSource,
     side_effects: dict[Vendor, SideEffects],
     dynamodb_local_endpoint: str,
     table_name: str,
@@ -130,7 +139,7 @@ def lambda_(
     stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
     streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_endpoint)
     clients = VendorClients(
-        JsonSource(stack.credentials(TENANT)),
+        credentials,
         transports=dict(side_effects),
         retry=RetryPolicy(max_attempts=3),
         sleep=lambda _: None,
@@ -280,3 +289,69 @@ def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     lambda_.drain()
     assert states(store) == {LinkState.ARCHIVED}
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
+
+
+def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_a_redrive_recovers(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    lambda_: Lambda,
+) -> None:
+    # Given Intercom answering 503 to everything
+    linked_everywhere(store, stack)
+    stack.intercom.faults = Faults(server_error_rate=1.0)
+    # When the contact is archived and the stream drained
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    # Then the other vendors archived it, and the record gave up into the dead letters
+    contact = get_contact(store, TENANT, "c-1")
+    assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVING
+    assert {contact.link_state(v) for v in contact.links if v is not Vendor.INTERCOM} == {
+        LinkState.ARCHIVED
+    }
+    assert lambda_.dead_letters
+    assert not lambda_.bus.detail_types()["ContactArchived"]
+    # When Intercom is back and the dead letters are replayed
+    stack.intercom.faults = Faults()
+    assert lambda_.invoke(lambda_.dead_letters) == []
+    lambda_.drain()
+    # Then Intercom archived it once and the archive is announced
+    assert states(store) == {LinkState.ARCHIVED}
+    assert side_effects[Vendor.INTERCOM].accepted == Counter(archive=1)
+    assert lambda_.bus.detail_types()["ContactArchived"] == 1
+
+
+def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    credentials: JsonSource,
+    lambda_: Lambda,
+) -> None:
+    # Given Intercom refusing the tenant's token (401: permanent, not retried)
+    linked_everywhere(store, stack)
+    good = credentials.load(TENANT, Vendor.INTERCOM)
+    assert isinstance(good, IntercomCredentials)
+    credentials.save(
+        TENANT, Vendor.INTERCOM, good.model_copy(update={"access_token": SecretStr("revoked")})
+    )
+    # When the contact is archived
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    lambda_.drain()
+    # Then the Intercom link is failed with the vendor's reason, and the failure announced once
+    contact = get_contact(store, TENANT, "c-1")
+    link = contact.links[Vendor.INTERCOM]
+    assert contact.link_state(Vendor.INTERCOM) is LinkState.FAILED
+    assert link.attempts == 1 and link.last_error and "revoked" not in link.last_error
+    assert lambda_.bus.detail_types()["VendorSyncFailed"] == 1
+    assert lambda_.bus.detail_types()["ContactArchived"] == 1  # settled, one link failed
+    # When the token is fixed and the failed links are retried (POST /contacts/c-1/sync)
+    credentials.save(TENANT, Vendor.INTERCOM, good)
+    lambda_.clients.forget(TENANT, Vendor.INTERCOM)
+    retried, count = retry_failed_links(store, TENANT, "c-1")
+    assert count == 1 and retried.link_state(Vendor.INTERCOM) is LinkState.ARCHIVING
+    lambda_.drain()
+    # Then Intercom archived it, once
+    assert states(store) == {LinkState.ARCHIVED}
+    assert side_effects[Vendor.INTERCOM].accepted == Counter(archive=1)
+    assert retry_failed_links(store, TENANT, "c-1")[1] == 0  # nothing failed any more

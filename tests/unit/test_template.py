@@ -213,6 +213,7 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("GET", "/contacts/{contact_id}/history"): "ListFunction",
         ("PUT", "/contacts/{contact_id}"): "RegisterFunction",
         ("POST", "/contacts/import"): "RegisterFunction",
+        ("POST", "/contacts/{contact_id}/sync"): "RegisterFunction",
     }
 
 

@@ -1,4 +1,5 @@
-"""RegisterFunction's routes: `PUT /contacts/{contact_id}` and `POST /contacts/import`."""
+"""RegisterFunction's routes: `PUT /contacts/{contact_id}`, `POST /contacts/{contact_id}/sync` and
+`POST /contacts/import`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,12 @@ from contact_archive.cursor import query_fingerprint
 from contact_archive.dependencies import get_cursor_codec, get_store, get_vendor_clients
 from contact_archive.importing import ImportCommand, ImportResult, import_contacts
 from contact_archive.observability import count
-from contact_archive.use_cases import LinkInput, RegisterCommand, register_contact
+from contact_archive.use_cases import (
+    LinkInput,
+    RegisterCommand,
+    register_contact,
+    retry_failed_links,
+)
 
 router = APIGatewayRouter()
 
@@ -125,3 +131,21 @@ def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[
             "next_cursor": next_cursor,
         },
     )
+
+
+@router.post(
+    "/contacts/<contact_id>/sync",
+    summary="Retry a contact's failed vendor links",
+    description=(
+        "Links that ended `failed` for the contact's latest archive or restore go back to "
+        "`archiving` / `restoring`, and vendor sync tries them again. 202 when some were retried; "
+        "200, changing nothing, when no link had failed."
+    ),
+    responses=documented(ContactOut, 404, 409, ok_status=202),
+    tags=["contacts"],
+)
+def retry_sync(contact_id: ContactIdPath) -> Response[dict[str, Any]]:
+    contact, retried = retry_failed_links(get_store(), tenant_of(router), contact_id)
+    if retried:
+        count("LinksRetried", retried)
+    return json_response(202 if retried else 200, contact_body(contact), version=contact.version)
