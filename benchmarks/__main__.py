@@ -3,7 +3,8 @@
 (a) DynamoDB requests per operation, counted with botocore event hooks;
 (b) cold start and peak memory per function, in fresh processes, against a bare boto3 handler;
 (c) warm invoke time per operation against the bare boto3 call it wraps;
-(d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst.
+(d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst;
+(f) vendor calls under 30% injected faults; (g) the local stack's request-to-settled time.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
-from benchmarks import vendors  # noqa: E402
 from contact_archive.store import HISTORY_INLINE_MAX  # noqa: E402
 from devtools.dynamodb_local import DynamoDBLocal  # noqa: E402
 from devtools.template import load_template, table_definition  # noqa: E402
@@ -465,6 +465,9 @@ def render(
 def main() -> None:
     with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
         bench = Bench(server.endpoint_url)
+        # Imported once Bench has set the environment: Powertools reads it when the layer loads.
+        from benchmarks import local_stack, vendors
+
         counts = bench.request_counts()
         bare, cold = bench.cold_starts(Path(workdir))
         imports = bench.import_breakdown("archive")
@@ -473,7 +476,8 @@ def main() -> None:
             vendors.vendor_calls(),
             vendors.constant_contact_burst(),
             vendors.constant_contact_burst(client_side_limit=False),
-        )
+        ) + vendors.render_faults(vendors.calls_under_faults(0.0), vendors.calls_under_faults(0.3))
+        vendor_lines += local_stack.render(local_stack.settle_times(server.endpoint_url))
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)
