@@ -4,19 +4,14 @@ every one of the four links settled, over HTTP against `make run`'s server."""
 from __future__ import annotations
 
 import os
-import socket
 import statistics
-import subprocess
-import sys
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import httpx
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from devtools.local_process import running_local_api
+
 ROUNDS = int(os.environ.get("BENCH_SETTLE_RUNS", "7"))
 POLL_SECONDS = 0.02
 IMPORTS = [
@@ -33,49 +28,6 @@ class SettleTimes:
     restore: list[float]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def local_stack(dynamodb_endpoint: str) -> Iterator[str]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
-        "TABLE_NAME": "contact-archive-bench-local",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "devtools.local_api"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert server.stdout is not None
-    # Drained all along: a full pipe would block the server.
-    threading.Thread(target=server.stdout.read, daemon=True).start()
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base_url}/contacts", timeout=2)
-                break
-            except httpx.TransportError:
-                assert server.poll() is None and time.monotonic() < deadline, "no local API"
-                time.sleep(0.2)
-        yield base_url
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
-
-
 def _until_settled(api: str, contact_id: str, state: str) -> float:
     started = time.monotonic()
     while True:
@@ -88,7 +40,9 @@ def _until_settled(api: str, contact_id: str, state: str) -> float:
 
 def settle_times(dynamodb_endpoint: str) -> SettleTimes:
     archive, restore = [], []
-    with local_stack(dynamodb_endpoint) as api:
+    environment = {"TABLE_NAME": "contact-archive-bench-local"}
+    with running_local_api(dynamodb_endpoint, environment) as process:
+        api = process.url
         for body in IMPORTS:
             httpx.post(f"{api}/contacts/import", json=body, timeout=30).raise_for_status()
         (grace,) = httpx.get(

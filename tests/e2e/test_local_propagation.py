@@ -10,10 +10,10 @@ from typing import Any
 
 import httpx
 
+from devtools.local_process import LocalApiProcess
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.intercom import IntercomSandbox
 from devtools.sandboxes.sequence import SequenceSandbox
-from tests.e2e.conftest import OUTPUT
 
 SETTLE_SECONDS = 30
 CUSTOMER = "demo-customer"
@@ -25,9 +25,9 @@ IMPORTS = [
 ]
 
 
-def sandbox_urls() -> dict[str, str]:
-    found = dict(re.findall(r"^Vendor sandbox (\w+): (\S+)$", "\n".join(OUTPUT), re.M))
-    assert len(found) == 4, OUTPUT
+def sandbox_urls(output: list[str]) -> dict[str, str]:
+    found = dict(re.findall(r"^Vendor sandbox (\w+): (\S+)$", "\n".join(output), re.M))
+    assert len(found) == 4, output
     return found
 
 
@@ -42,9 +42,9 @@ def settled(api: str, contact_id: str, state: str) -> dict[str, Any]:
         time.sleep(0.2)
 
 
-def at_vendors(links: dict[str, str]) -> dict[str, bool]:
+def at_vendors(links: dict[str, str], output: list[str]) -> dict[str, bool]:
     """Whether each sandbox holds the linked contact archived, asked over its own API."""
-    urls = sandbox_urls()
+    urls = sandbox_urls(output)
     intercom = httpx.get(
         f"{urls['intercom']}/contacts/{links['intercom']}",
         headers={"Authorization": f"Bearer {IntercomSandbox().token}", "Intercom-Version": "2.10"},
@@ -86,7 +86,8 @@ def at_vendors(links: dict[str, str]) -> dict[str, bool]:
     }
 
 
-def test_an_archive_and_a_restore_reach_all_four_sandboxes(local_api: str) -> None:
+def test_an_archive_and_a_restore_reach_all_four_sandboxes(local_process: LocalApiProcess) -> None:
+    local_api, output = local_process.url, local_process.output
     # Given Grace imported from all four vendors: one contact, four links
     for body in IMPORTS:
         assert httpx.post(f"{local_api}/contacts/import", json=body, timeout=30).status_code == 200
@@ -100,7 +101,7 @@ def test_an_archive_and_a_restore_reach_all_four_sandboxes(local_api: str) -> No
     # Then every link settles archived, and every sandbox holds her archived
     contact = settled(local_api, grace["id"], "archived")
     links = {link["vendor"]: link["vendor_id"] for link in contact["links"]}
-    assert at_vendors(links) == dict.fromkeys(links, True)
+    assert at_vendors(links, output) == dict.fromkeys(links, True)
     # When she is restored
     assert httpx.post(f"{local_api}/contacts/{grace['id']}/restore", json={}, timeout=5).is_success
     # Then every link is active again (Routera and Sequence under new ids), and every sandbox
@@ -111,8 +112,8 @@ def test_an_archive_and_a_restore_reach_all_four_sandboxes(local_api: str) -> No
         "routera",
         "sequence",
     }
-    assert at_vendors(relinked) == dict.fromkeys(relinked, False)
+    assert at_vendors(relinked, output) == dict.fromkeys(relinked, False)
     # And SyncFunction announced both settled changes
-    events = [line for line in OUTPUT if line.startswith("event ")]
+    events = [line for line in output if line.startswith("event ")]
     assert any(line.startswith("event ContactArchived") for line in events)
     assert any(line.startswith("event ContactRestored") for line in events)
