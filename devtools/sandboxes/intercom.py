@@ -27,6 +27,12 @@ from contact_archive.vendors.intercom.types import (
     Error,
 )
 from devtools.sandboxes.base import Faults, Sandbox, json_response
+from devtools.webhooks import (
+    INTERCOM_TEST_APP_ID,
+    TEST_WEBHOOK_SECRET,
+    SignedDelivery,
+    intercom_delivery,
+)
 
 API_VERSION = "2.10"
 DEFAULT_PER_PAGE = 50
@@ -61,7 +67,8 @@ def _decode_cursor(cursor: str) -> str | None:
 
 
 class IntercomSandbox(Sandbox):
-    """Intercom contacts in memory; `contact()` and `auto_unarchive()` act behind the API's back."""
+    """Intercom contacts in memory; `contact()`, `archive_in_ui()` and `auto_unarchive()` act
+    behind the API's back, the last two returning the signed webhook Intercom would send."""
 
     def __init__(
         self,
@@ -72,10 +79,14 @@ class IntercomSandbox(Sandbox):
         clock: Callable[[], float] = time.time,
         rate_limit_per_minute: int = RATE_LIMIT_PER_MINUTE,
         workspace_id: str = "sandbox-workspace",
+        app_id: str = INTERCOM_TEST_APP_ID,
+        webhook_secret: str = TEST_WEBHOOK_SECRET,
     ) -> None:
         super().__init__(faults, sleep)
         self.token = token
         self.workspace_id = workspace_id
+        self.app_id = app_id
+        self.webhook_secret = webhook_secret
         self.rate_limit_per_minute = rate_limit_per_minute
         self._clock = clock
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
@@ -103,13 +114,41 @@ class IntercomSandbox(Sandbox):
         found = self._contacts.get(contact_id)
         return None if found is None else copy.deepcopy(found)
 
-    def auto_unarchive(self, contact_id: str) -> None:
-        """What Intercom does when an archived person logs in again: unarchive without asking."""
-        contact = self._contacts[contact_id]
-        now = self._now()
-        contact.update(archived=False, last_seen_at=now, updated_at=now)
+    def auto_unarchive(self, contact_id: str) -> SignedDelivery:
+        """What Intercom does when an archived person logs in again: unarchive without asking.
+
+        Returns the signed `contact.unarchived` delivery Intercom would then send (not sent)."""
+        with self._lock:
+            contact = self._contacts[contact_id]
+            now = self._now()
+            contact.update(archived=False, last_seen_at=now, updated_at=now)
+        return self.webhook("contact.unarchived", contact_id)
+
+    def archive_in_ui(self, contact_id: str) -> SignedDelivery:
+        """Someone archives the contact in Intercom's own UI; returns the signed
+        `contact.archived` delivery Intercom would then send (not sent)."""
+        with self._lock:
+            self._contacts[contact_id].update(archived=True, updated_at=self._now())
+        return self.webhook("contact.archived", contact_id)
+
+    def webhook(self, topic: str, contact_id: str) -> SignedDelivery:
+        """A signed delivery of `topic` about a stored contact, timed now, with this sandbox's
+        app id and webhook secret."""
+        return intercom_delivery(
+            topic,
+            contact_id,
+            created_at=self._now(),
+            external_id=self._contacts[contact_id]["external_id"],
+            app_id=self.app_id,
+            secret=self.webhook_secret,
+        )
 
     # -- routing -----------------------------------------------------------------------------
+
+    def archived_states(self) -> dict[str, bool]:
+        return {
+            contact_id: bool(contact["archived"]) for contact_id, contact in self._contacts.items()
+        }
 
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         """The vendor's gate: Bearer token, version header and per-minute allowance; every

@@ -22,6 +22,12 @@ import httpx
 
 from contact_archive.vendors.sequence.types import Contact, ContactBillingPreference
 from devtools.sandboxes.base import Faults, Sandbox, json_response
+from devtools.webhooks import (
+    SEQUENCE_TEST_ACCOUNT_ID,
+    TEST_WEBHOOK_SECRET,
+    SignedDelivery,
+    sequence_delivery,
+)
 
 API_VERSION = "2024-07-30"
 BILLING_PREFERENCES: frozenset[str] = frozenset(get_args(ContactBillingPreference))
@@ -50,12 +56,17 @@ class SequenceSandbox(Sandbox):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
         base_path: str = "/api",
+        account_id: str = SEQUENCE_TEST_ACCOUNT_ID,
+        webhook_secret: str = TEST_WEBHOOK_SECRET,
     ) -> None:
         super().__init__(faults, sleep)
         self.client_id = client_id
         self.client_secret = client_secret
+        self.account_id = account_id
+        self.webhook_secret = webhook_secret
         self._clock = clock
         self._customers: dict[str, dict[str, Contact]] = {}
+        self._archived_customers: dict[str, str] = {}  # customer id -> archivedAt
         # The spec's servers end in `/api` (`https://sandbox.sequencehq.com/api`): a client keeps
         # its base URL; `base_path=""` serves the paths at the root.
         contacts = base_path.rstrip("/") + "/customers/{customer}/contacts"
@@ -90,6 +101,32 @@ class SequenceSandbox(Sandbox):
         """A copy of a stored contact, or None."""
         found = self._customers.get(customer, {}).get(contact_id)
         return None if found is None else dict(found)
+
+    def archive_customer_in_ui(self, customer: str) -> SignedDelivery:
+        """Someone archives a customer in Sequence's dashboard; returns the signed
+        `CUSTOMER_ARCHIVED` delivery Sequence would then send (not sent).
+
+        Its `resource` is the part of the spec's `Customer` the sandbox holds: `id`,
+        `archivedAt` and `contacts`. What archiving a customer does to its contacts is not
+        documented, so the sandbox leaves them as they are."""
+        now = self._clock()
+        with self._lock:
+            if customer not in self._customers:
+                raise KeyError(customer)
+            archived_at = self._archived_customers.setdefault(customer, _timestamp(now))
+            contacts = [dict(contact) for contact in self._customers[customer].values()]
+        return sequence_delivery(
+            "CUSTOMER_ARCHIVED",
+            customer,
+            delivered_at=now,
+            account_id=self.account_id,
+            resource={"id": customer, "archivedAt": archived_at, "contacts": contacts},
+            secret=self.webhook_secret,
+        )
+
+    def customer_archived_at(self, customer: str) -> str | None:
+        """When the customer was archived in the dashboard, or None."""
+        return self._archived_customers.get(customer)
 
     # Endpoints.
 
@@ -140,6 +177,13 @@ class SequenceSandbox(Sandbox):
             contact["archivedAt"] = now
             contact["updatedAt"] = now
         return json_response(200, dict(contact))
+
+    def archived_states(self) -> dict[str, bool]:
+        return {
+            contact["id"]: "archivedAt" in contact
+            for contacts in self._customers.values()
+            for contact in contacts.values()
+        }
 
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         refused = self._refuse(request)

@@ -1,8 +1,10 @@
 """Recorded vendor payloads and the vendors' specs, shared by the vendor mapper tests.
 
 Each vendor keeps its payloads in `tests/vendors/<vendor>/payloads/`: `contact_*.json`,
-`list_*.json` and `error_*.json`, and beside each contact payload `<name>.expected.json`, the
-canonical contact it maps to. The specs are `../shared/vendor-specs/` beside the checkout.
+`webhook_*.json`, `list_*.json` and `error_*.json`. Beside each contact payload is
+`<name>.expected.json`, the canonical contact it maps to; beside each webhook body (the raw bytes
+a vendor POSTs) the `VendorNotification` it parses to. The specs are `../shared/vendor-specs/`
+beside the checkout.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 
 import yaml
 
-KINDS = ("contact_", "list_", "error_")
+KINDS = ("contact_", "webhook_", "list_", "error_")
+PAIRED_KINDS = ("contact_", "webhook_")  # each needs an expected result beside it
 EXPECTED_SUFFIX = ".expected.json"
 # The vendors' specs sit in ../shared/vendor-specs beside the checkout (so they do in CI);
 # VENDOR_SPECS points elsewhere.
@@ -38,29 +41,42 @@ class RecordedPayloads:
         """A payload by name, with or without `.json`."""
         return _read(self.directory / f"{name.removesuffix('.json')}.json")
 
-    @property
-    def contacts(self) -> list[Path]:
+    def load_bytes(self, name: str) -> bytes:
+        """A payload's exact bytes (webhook signatures and ids are computed over them)."""
+        return (self.directory / f"{name.removesuffix('.json')}.json").read_bytes()
+
+    def _of_kind(self, prefix: str) -> list[Path]:
         return sorted(
             path
-            for path in self.directory.glob("contact_*.json")
+            for path in self.directory.glob(f"{prefix}*.json")
             if not path.name.endswith(EXPECTED_SUFFIX)
         )
+
+    @property
+    def contacts(self) -> list[Path]:
+        return self._of_kind("contact_")
+
+    @property
+    def webhooks(self) -> list[Path]:
+        return self._of_kind("webhook_")
 
     def expected_for(self, payload: Path) -> Any:
         return _read(payload.with_name(payload.stem + EXPECTED_SUFFIX))
 
     def layout_problems(self) -> list[str]:
-        """Files of an unknown kind, contacts without a result, results without a contact."""
+        """Files of an unknown kind, payloads without a result, results without a payload."""
         problems = []
+        paired = {*self.contacts, *self.webhooks}
         for path in sorted(self.directory.glob("*.json")):
             if path.name.endswith(EXPECTED_SUFFIX):
                 payload = path.with_name(path.name.removesuffix(EXPECTED_SUFFIX) + ".json")
-                if payload not in self.contacts:
-                    problems.append(f"{path.name} has no contact payload")
+                if payload not in paired:
+                    kind = "webhook" if payload.name.startswith("webhook_") else "contact"
+                    problems.append(f"{path.name} has no {kind} payload")
             elif not path.name.startswith(KINDS):
-                problems.append(f"{path.name} is not a contact, list or error payload")
+                problems.append(f"{path.name} is not a contact, webhook, list or error payload")
             elif (
-                path.name.startswith("contact_")
+                path.name.startswith(PAIRED_KINDS)
                 and not path.with_name(path.stem + EXPECTED_SUFFIX).exists()
             ):
                 problems.append(f"{path.name} has no {path.stem}{EXPECTED_SUFFIX}")

@@ -208,3 +208,37 @@ class Error(TypedDict):
     type: Required[str]
     request_id: NotRequired[str | None]
     errors: Required[list[ErrorItem]]
+
+
+class ContactDeleted(TypedDict):
+    """`contact_deleted`: the answer to `DELETE /contacts/{id}`; also the item we expect in a
+    `contact.deleted` notification (Intercom documents deleted topics as carrying identifying
+    fields only)."""
+
+    type: Required[Literal["contact"]]
+    id: Required[str]
+    external_id: NotRequired[str | None]
+    deleted: Required[bool]
+
+
+# Webhooks. The 2.10 spec describes none of this; the envelope is the one in `VENDORS.md` and in
+# Intercom's "Signed notifications" example (`type`, `id`, `topic`, `app_id`, `data.type`,
+# `data.item`, plus `created_at` in UNIX seconds).
+
+
+class NotificationEventData(TypedDict):
+    """`data` of a notification: `item` is the topic's object (a contact for `contact.*`)."""
+
+    type: NotRequired[str]  # "notification_event_data" in Intercom's example
+    item: Required[dict[str, Any]]
+
+
+class NotificationEvent(TypedDict):
+    """One webhook delivery body."""
+
+    type: Required[Literal["notification_event"]]
+    id: Required[str]  # "notif_…"; the dedup key (assumed kept on redelivery: not documented)
+    topic: Required[str]
+    app_id: Required[str]
+    data: Required[NotificationEventData]
+    created_at: NotRequired[int]  # UNIX seconds; absent from Intercom's own signed example
