@@ -7,6 +7,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -15,6 +16,7 @@ from typing import Any
 import httpx
 
 Handler = Callable[[httpx.Request, dict[str, str]], httpx.Response]
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass
@@ -24,6 +26,9 @@ class Faults:
     server_error_rate: float = 0.0  # answers 503
     throttle_rate: float = 0.0  # answers 429 with Retry-After
     timeout_rate: float = 0.0  # raises httpx.ReadTimeout, as a hung vendor would
+    # A write (POST, PUT, PATCH, DELETE) is carried out, then its answer is lost: the caller
+    # sees httpx.ReadTimeout although the vendor acted.
+    lost_answer_rate: float = 0.0
     slow_rate: float = 0.0  # answers after `slow_seconds`
     retry_after_seconds: int = 1
     slow_seconds: float = 0.05
@@ -53,6 +58,10 @@ class Sandbox:
     ) -> None:
         self.faults = faults or Faults()
         self.requests: list[httpx.Request] = []
+        # What the vendor's writes did to its contacts: "created", "archived", "restored"
+        # (an answer lost on the way back still counts; a repeated archive changes nothing).
+        self.effects: Counter[str] = Counter()
+        self.lost_answers: list[httpx.Request] = []  # writes carried out, answers dropped
         self._routes: list[tuple[str, re.Pattern[str], Handler, bool]] = []
         self._lock = threading.Lock()
         self._sleep = sleep
@@ -76,14 +85,38 @@ class Sandbox:
             injected = self._injected_fault()
             if injected is not None:
                 return injected
-            for method, pattern, handler, guarded in self._routes:
-                match = pattern.match(request.url.path)
-                if match and method == request.method:
-                    params = match.groupdict()
-                    if guarded:
-                        return self.admit(request, partial(handler, request, params))
-                    return handler(request, params)
-            return json_response(404, {"message": f"no route {request.method} {request.url.path}"})
+            if request.method in SAFE_METHODS:
+                return self._route(request)
+            before = self.archived_states()
+            response = self._route(request)
+            self._count_effects(before, self.archived_states())
+            if self.faults.draw(self.faults.lost_answer_rate):
+                self.lost_answers.append(request)
+                raise httpx.ReadTimeout("sandbox: injected lost answer")
+            return response
+
+    def archived_states(self) -> dict[str, bool]:
+        """Each contact's id and whether it is archived: what `effects` are counted from."""
+        return {}
+
+    def _count_effects(self, before: dict[str, bool], after: dict[str, bool]) -> None:
+        for contact_id, archived in after.items():
+            if contact_id not in before:
+                self.effects["created"] += 1
+            elif archived and not before[contact_id]:
+                self.effects["archived"] += 1
+            elif before[contact_id] and not archived:
+                self.effects["restored"] += 1
+
+    def _route(self, request: httpx.Request) -> httpx.Response:
+        for method, pattern, handler, guarded in self._routes:
+            match = pattern.match(request.url.path)
+            if match and method == request.method:
+                params = match.groupdict()
+                if guarded:
+                    return self.admit(request, partial(handler, request, params))
+                return handler(request, params)
+        return json_response(404, {"message": f"no route {request.method} {request.url.path}"})
 
     def calls(self, method: str, path_pattern: str) -> int:
         """How many requests matched, faults included: what a vendor would have seen."""

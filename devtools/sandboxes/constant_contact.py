@@ -182,6 +182,12 @@ class ConstantContactSandbox(Sandbox):
 
     # -- routing -----------------------------------------------------------------------------
 
+    def archived_states(self) -> dict[str, bool]:
+        return {
+            contact_id: bool(contact.get("deleted_at"))
+            for contact_id, contact in self._contacts.items()
+        }
+
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         """The vendor's gate: Bearer token, then 4 requests a second per API key."""
         authorization = request.headers.get("Authorization", "")

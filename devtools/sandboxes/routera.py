@@ -190,6 +190,9 @@ class RouteraSandbox(Sandbox):
     def _missing_id(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         return _error(400, "Missing contactId in path")
 
+    def archived_states(self) -> dict[str, bool]:
+        return {contact_id: _is_archived(contact) for contact_id, contact in self._contacts.items()}
+
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         refused = self._refuse(request)
         return refused if refused is not None else call()

@@ -78,6 +78,8 @@ class VendorLink(DomainModel):
     settled_change_id: str | None = None  # the pending change this link last settled
     snapshot: dict[str, Any] | None = None  # what the vendor needs for a restore
     snapshot_change_id: str | None = None  # the archive the snapshot was taken for
+    # The restore a re-create was sent for: a retry of it looks for what that attempt made.
+    recreate_change_id: str | None = None
     last_error: str | None = None
     attempts: int = 0
     synced_at: str | None = None

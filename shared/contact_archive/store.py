@@ -417,24 +417,61 @@ class LedgerStore:
         Written only while that change is still pending and the link still points at `vendor_id`;
         False when either moved on (a newer change won: its own sync takes over).
         """
-        names = {"#links": "links", "#vendor": vendor.value, "#snapshot": "snapshot"}
+        return self._set_on_pending_link(
+            tenant_id,
+            contact_id,
+            vendor,
+            vendor_id=vendor_id,
+            change_id=change_id,
+            values={"snapshot": to_attribute(snapshot), "snapshot_change_id": {"S": change_id}},
+        )
+
+    def mark_recreate(
+        self, tenant_id: str, contact_id: str, vendor: Vendor, *, vendor_id: str, change_id: str
+    ) -> bool:
+        """Note, before a re-create is sent for the restore `change_id`, that one was: should the
+        answer be lost or the sync die before settling, its retry looks for the created contact
+        instead of creating another. Same conditions and answer as `save_snapshot`."""
+        return self._set_on_pending_link(
+            tenant_id,
+            contact_id,
+            vendor,
+            vendor_id=vendor_id,
+            change_id=change_id,
+            values={"recreate_change_id": {"S": change_id}},
+        )
+
+    def _set_on_pending_link(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        vendor: Vendor,
+        *,
+        vendor_id: str,
+        change_id: str,
+        values: dict[str, dict[str, Any]],
+    ) -> bool:
+        """SET fields of one link, while `change_id` is pending and the link is `vendor_id`."""
+        names = {"#links": "links", "#vendor": vendor.value}
+        assignments = []
+        attribute_values: dict[str, dict[str, Any]] = {
+            ":change": {"S": change_id},
+            ":vendor_id": {"S": vendor_id},
+        }
+        for index, (field, value) in enumerate(values.items()):
+            names[f"#f{index}"] = field
+            attribute_values[f":v{index}"] = value
+            assignments.append(f"#links.#vendor.#f{index} = :v{index}")
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=_contact_key(tenant_id, contact_id),
-                UpdateExpression=(
-                    "SET #links.#vendor.#snapshot = :snapshot,"
-                    " #links.#vendor.snapshot_change_id = :change"
-                ),
+                UpdateExpression="SET " + ", ".join(assignments),
                 ConditionExpression=(
                     "pending.change_id = :change AND #links.#vendor.vendor_id = :vendor_id"
                 ),
                 ExpressionAttributeNames=names,
-                ExpressionAttributeValues={
-                    ":snapshot": to_attribute(snapshot),
-                    ":change": {"S": change_id},
-                    ":vendor_id": {"S": vendor_id},
-                },
+                ExpressionAttributeValues=attribute_values,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] == "ConditionalCheckFailedException":

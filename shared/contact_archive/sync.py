@@ -2,8 +2,9 @@
 
 The ledger says what should be (`pending`: archive or restore); this module makes one vendor
 agree and records the outcome on the link. Each step is safe to repeat: a link already settled
-for the pending change is left alone, a snapshot is taken once per archive, and every write is
-conditional on the change still being pending (a newer change has its own sync).
+for the pending change is left alone, a snapshot is taken once per archive, a re-create is marked
+before it is sent (a retry looks for what it made), and every write is conditional on the change
+still being pending (a newer change has its own sync).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from contact_archive.models import (
 )
 from contact_archive.store import LedgerStore, LinkSettlement
 from contact_archive.use_cases import Clock
-from contact_archive.vendors.client import LinkRef, VendorClient
+from contact_archive.vendors.client import LinkRef, RecreatingClient, VendorClient
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
 
 type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client
@@ -107,8 +108,10 @@ def sync_link(
             client.archive(ref)
             new_id = None
         else:
-            restored = client.restore(ref, link.snapshot)
-            new_id = restored.vendor_id if restored.vendor_id != link.vendor_id else None
+            restored_id = _restore(store, client, contact, link, pending, ref)
+            if restored_id is None:
+                return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
+            new_id = restored_id if restored_id != link.vendor_id else None
     except (PermanentVendorError, VendorNotFound) as error:
         settled = settle(LinkState.FAILED, error=str(error))
         return LinkSync(SyncOutcome.FAILED if settled else SyncOutcome.SUPERSEDED, link.vendor_id)
@@ -138,3 +141,37 @@ def _save_snapshot(
         change_id=pending.change_id,
         snapshot=client.take_snapshot(ref),
     )
+
+
+def _restore(
+    store: LedgerStore,
+    client: VendorClient,
+    contact: Contact,
+    link: VendorLink,
+    pending: PendingChange,
+    ref: LinkRef,
+) -> str | None:
+    """Bring the vendor's contact back; its vendor id afterwards, or None when a newer change
+    took over. Unarchive and revive are safe to repeat; a re-create is not, so the attempt is
+    marked on the link before it is sent, and a later run for the same restore (after a lost
+    answer, a crash before settling) first looks for the contact that attempt made."""
+    if not isinstance(client, RecreatingClient):
+        return client.restore(ref, link.snapshot).vendor_id
+
+    def taken(vendor_id: str) -> bool:
+        owner = store.find_contact_id_by_vendor_id(contact.tenant_id, link.vendor, vendor_id)
+        return owner not in (None, contact.contact_id)
+
+    if link.recreate_change_id == pending.change_id:
+        found = client.find_recreated(ref, link.snapshot, taken=taken)
+        if found is not None:
+            return found
+    elif not store.mark_recreate(
+        contact.tenant_id,
+        contact.contact_id,
+        link.vendor,
+        vendor_id=link.vendor_id,
+        change_id=pending.change_id,
+    ):
+        return None
+    return client.restore(ref, link.snapshot, taken=taken).vendor_id

@@ -210,3 +210,46 @@ def test_archived_then_restored_before_any_sync_calls_no_vendor(
     assert counter.calls == {"GetItem": 5, "UpdateItem": 4}
     contact = get_contact(store, TENANT, "c-1")
     assert {contact.link_state(vendor) for vendor in Vendor} == {LinkState.ACTIVE}
+
+
+@pytest.mark.parametrize("vendor", [Vendor.SEQUENCE, Vendor.ROUTERA])
+def test_a_sync_that_died_after_a_re_create_links_that_contact_instead_of_creating_another(
+    store: LedgerStore,
+    stack: SandboxStack,
+    clients: VendorClients,
+    vendor: Vendor,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given an archived contact being restored, and a sync that dies (a Lambda timeout) right
+    # after the vendor made the new contact, before anything was recorded
+    vendor_id, scope = seed(stack, vendor)
+    register_contact(
+        store,
+        RegisterCommand(TENANT, "c-1", ALICE, links=[LinkInput(vendor, vendor_id, scope)]),
+    )
+    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    sync_all(store, clients, "c-1")
+    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    client = clients(TENANT, vendor)
+    made: list[str] = []
+
+    def restore_then_die(*args: Any, **kwargs: Any) -> Any:
+        made.append(type(client).restore(client, *args, **kwargs).vendor_id)
+        raise TimeoutError("Task timed out")
+
+    monkeypatch.setattr(client, "restore", restore_then_die)
+    with pytest.raises(TimeoutError):
+        sync_all(store, clients, "c-1")
+    monkeypatch.undo()
+    assert get_contact(store, TENANT, "c-1").link_state(vendor) is LinkState.RESTORING
+
+    # When the stream retries the record
+    outcomes = sync_all(store, clients, "c-1")
+
+    # Then the contact the dead attempt made is linked, and the vendor was asked to create once
+    assert outcomes == {SyncOutcome.SETTLED}
+    contact = get_contact(store, TENANT, "c-1")
+    assert contact.link_state(vendor) is LinkState.ACTIVE
+    assert contact.links[vendor].vendor_id == made[0]
+    creates = "/api/customers/customer-1/contacts" if vendor is Vendor.SEQUENCE else "/contacts"
+    assert stack.sandboxes[vendor].calls("POST", creates) == 1

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from devtools.sandboxes.base import Faults, Sandbox
+from devtools.sandboxes.base import Faults, Sandbox, json_response
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.intercom import IntercomSandbox
 from devtools.sandboxes.routera import RouteraSandbox
@@ -45,6 +45,26 @@ def test_injected_timeouts_raise_read_timeout(factory: Callable[..., Sandbox]) -
     with pytest.raises(httpx.ReadTimeout):
         get(sandbox)
     assert sandbox.calls("GET", "/contacts") == 1  # the vendor saw it, the caller did not
+
+
+def test_a_lost_answer_carries_out_the_write_then_times_out() -> None:
+    # Given a sandbox that loses the answer to every write
+    sandbox = Sandbox(faults=Faults(lost_answer_rate=1.0))
+    created: list[str] = []
+
+    def create(request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        created.append("new")
+        return json_response(201, {"id": "new"})
+
+    sandbox.route("POST", "/contacts", create, guarded=False)
+    sandbox.route("GET", "/contacts", lambda request, params: json_response(200, created))
+    with httpx.Client(base_url="https://vendor.test", transport=sandbox.transport()) as client:
+        # When a contact is created
+        with pytest.raises(httpx.ReadTimeout):
+            client.post("/contacts", json={})
+        # Then the caller got no answer, yet the vendor made it, and reads are answered
+        assert client.get("/contacts").json() == ["new"]
+    assert created == ["new"]
 
 
 @pytest.mark.parametrize("factory", SANDBOXES, ids=ids)

@@ -141,3 +141,79 @@ def test_a_wait_the_vendor_gives_in_its_body_beyond_the_budget_fails_at_once() -
     assert len(vendor.requests) == 1 and waits == []
     assert raised.value.retry_after == constant_contact_mapper.QUOTA_WAIT_SECONDS
     assert "quota_exceeded" in str(raised.value)
+
+
+# create_once: a create is not safe to repeat blindly
+
+
+def created_id(response: httpx.Response) -> str:
+    return str(response.json()["id"])
+
+
+class NothingFound:
+    """A `find` that finds nothing and counts how often it was asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def __call__(self) -> str | None:
+        self.asked += 1
+        return None
+
+
+def test_a_create_refused_before_the_vendor_acted_is_simply_retried() -> None:
+    # Given a vendor that throttles, then refuses the connection, then creates
+    vendor = ScriptedVendor(
+        (429, {"Retry-After": "1"}, {"message": "slow down"}),
+        httpx.ConnectError("refused"),
+        (201, {}, {"id": "new-1"}),
+    )
+    find = NothingFound()
+    # When a contact is created
+    made = http_for(vendor, []).create_once("/contacts", json={}, created=created_id, find=find)
+    # Then it was retried without ever looking for an earlier attempt's contact
+    assert made == "new-1"
+    assert len(vendor.requests) == 3 and find.asked == 0
+
+
+@pytest.mark.parametrize(
+    "unsure",
+    [httpx.ReadTimeout("answer lost"), httpx.RemoteProtocolError("dropped"), (502, {}, {})],
+    ids=["read-timeout", "dropped-connection", "502"],
+)
+def test_after_a_create_that_may_have_happened_the_vendor_is_asked_first(
+    unsure: tuple[int, dict[str, str], object] | Exception,
+) -> None:
+    # Given a create whose outcome is unknown, and a vendor that did make the contact
+    vendor = ScriptedVendor(unsure)
+    # When it is retried
+    made = http_for(vendor, []).create_once(
+        "/contacts", json={}, created=created_id, find=lambda: "made-by-the-lost-attempt"
+    )
+    # Then the contact found is taken and no second create is sent
+    assert made == "made-by-the-lost-attempt"
+    assert len(vendor.requests) == 1
+
+
+def test_when_nothing_was_made_the_create_is_sent_again_and_looked_for_each_time() -> None:
+    # Given two creates whose answers were lost although the vendor made nothing
+    vendor = ScriptedVendor(
+        httpx.ReadTimeout("lost"), (500, {}, {"message": "oops"}), (201, {}, {"id": "new-2"})
+    )
+    find = NothingFound()
+    # When it is created
+    made = http_for(vendor, []).create_once("/contacts", json={}, created=created_id, find=find)
+    # Then each retry looked first, found nothing, and sent the create again
+    assert made == "new-2"
+    assert len(vendor.requests) == 3 and find.asked == 2
+
+
+def test_a_create_that_never_gets_through_says_it_may_have_happened() -> None:
+    # Given a vendor whose every create answer is lost
+    vendor = ScriptedVendor(*(httpx.ReadTimeout("lost") for _ in range(4)))
+    # When a contact is created, Then the caller learns the outcome is unknown
+    with pytest.raises(TransientVendorError) as raised:
+        http_for(vendor, []).create_once(
+            "/contacts", json={}, created=created_id, find=NothingFound()
+        )
+    assert raised.value.may_have_applied

@@ -7,10 +7,10 @@ restores is each client's business (`vendors/<vendor>/client.py`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from contact_archive.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
@@ -72,6 +72,36 @@ class VendorClient(Protocol):
     def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
         """One page of the account's contacts, archived ones included where the vendor lists
         them; pass the previous page's `next_cursor` to go on."""
+        ...
+
+
+# Whether a vendor id already belongs to another contact of the ledger: a contact made for
+# someone else with the same fields is not the one a lost re-create made.
+type Taken = Callable[[str], bool]
+
+
+def nothing_taken(vendor_id: str) -> bool:
+    return False
+
+
+@runtime_checkable
+class RecreatingClient(VendorClient, Protocol):
+    """A client whose restore creates a new contact (`RestoreStrategy.RECREATE`): the one vendor
+    call that is not safe to repeat, so a retry must first look for what an attempt made."""
+
+    def restore(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> RestoreResult:
+        """Re-create the contact, at most once: after an answer that may have been lost, the
+        contact it made (`find_recreated`) is taken rather than a second one created."""
+        ...
+
+    def find_recreated(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> str | None:
+        """The id of the contact an earlier restore of `ref` from `snapshot` created, if one
+        did: an active contact, other than the archived one and not `taken`, holding exactly
+        the fields a re-create sends. None when there is none (a restore may then create it)."""
         ...
 
 

@@ -29,7 +29,11 @@ class AlreadyInTargetState(VendorError):
 
 
 class TransientVendorError(VendorError):
-    """429, 5xx, a timeout: worth retrying, after `retry_after` seconds when the vendor says."""
+    """429, 5xx, a timeout: worth retrying, after `retry_after` seconds when the vendor says.
+
+    `may_have_applied`: the request may have reached the vendor and taken effect even so (a
+    timeout once sent, a 5xx). Repeating it is harmless for reads and for archives; a create
+    must first look for what the lost attempt made (`VendorHttp.create_once`)."""
 
     retryable = True
 
@@ -40,6 +44,8 @@ class TransientVendorError(VendorError):
         *,
         status: int | None = None,
         retry_after: float | None = None,
+        may_have_applied: bool = False,
     ) -> None:
         super().__init__(vendor, message, status=status)
         self.retry_after = retry_after
+        self.may_have_applied = may_have_applied

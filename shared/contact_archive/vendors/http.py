@@ -58,35 +58,82 @@ class VendorHttp:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """A successful (2xx) response, or a `VendorError` after the retries the policy allows."""
+        """A successful (2xx) response, or a `VendorError` after the retries the policy allows.
+        Only for requests that are safe to repeat; a create goes through `create_once`."""
+        return call_with_retries(
+            lambda: self._send(method, path, headers=headers, params=params, json=json),
+            self._retry,
+            sleep=self._sleep,
+        )
 
-        def attempt() -> httpx.Response:
-            if self._bucket is not None:
-                self._bucket.acquire()
+    def create_once[T](
+        self,
+        path: str,
+        *,
+        json: Any,
+        created: Callable[[httpx.Response], T],
+        find: Callable[[], T | None],
+    ) -> T:
+        """`POST path` that creates something, made at most once at the vendor.
+
+        A 429 or a refused connection is retried as usual: the vendor did nothing. After a
+        failure the vendor may have acted on anyway (a timeout once sent, a 5xx), `find` looks
+        for what that attempt made before the next try, and its answer is taken if it did."""
+        unsure = False
+
+        def attempt() -> T:
+            nonlocal unsure
+            if unsure and (found := find()) is not None:
+                return found
             try:
-                response = self._client.request(
-                    method, path, headers=headers, params=params, json=json, auth=self._auth
-                )
-            except httpx.TimeoutException:
-                raise TransientVendorError(self.vendor, f"{method} timed out") from None
-            except httpx.TransportError as error:
-                raise TransientVendorError(
-                    self.vendor, f"{method} failed: {type(error).__name__}"
-                ) from None
-            if response.is_success:
-                return response
-            body = self._body(response)
-            refused = classify(
-                self.vendor,
-                response.status_code,
-                response.headers,
-                None if body is None else self._error_text(body),
-            )
-            if isinstance(refused, TransientVendorError) and self._wait_hint and body is not None:
-                refused.retry_after = self._wait_hint(body) or refused.retry_after
-            raise refused
+                return created(self._send("POST", path, json=json))
+            except TransientVendorError as error:
+                unsure = unsure or error.may_have_applied
+                raise
 
         return call_with_retries(attempt, self._retry, sleep=self._sleep)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
+        """One attempt: a 2xx response, or the taxonomy's error for what happened."""
+        if self._bucket is not None:
+            self._bucket.acquire()
+        try:
+            response = self._client.request(
+                method, path, headers=headers, params=params, json=json, auth=self._auth
+            )
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
+            # Nothing was sent: the vendor cannot have acted on it.
+            raise TransientVendorError(
+                self.vendor, f"{method} failed: {type(error).__name__}"
+            ) from None
+        except httpx.TimeoutException:
+            raise TransientVendorError(
+                self.vendor, f"{method} timed out", may_have_applied=True
+            ) from None
+        except httpx.TransportError as error:
+            raise TransientVendorError(
+                self.vendor, f"{method} failed: {type(error).__name__}", may_have_applied=True
+            ) from None
+        if response.is_success:
+            return response
+        body = self._body(response)
+        refused = classify(
+            self.vendor,
+            response.status_code,
+            response.headers,
+            None if body is None else self._error_text(body),
+        )
+        if isinstance(refused, TransientVendorError) and self._wait_hint and body is not None:
+            refused.retry_after = self._wait_hint(body) or refused.retry_after
+        raise refused
 
     @staticmethod
     def _body(response: httpx.Response) -> Any:

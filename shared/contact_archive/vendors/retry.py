@@ -92,7 +92,10 @@ def classify(
     text = message or f"HTTP {status}"
     if status == 429 or status >= 500:
         wait = retry_after(headers, time.time() if now is None else now)
-        return TransientVendorError(vendor, text, status=status, retry_after=wait)
+        # A 5xx may come after the vendor acted (a gateway timing out on it); a 429 never does.
+        return TransientVendorError(
+            vendor, text, status=status, retry_after=wait, may_have_applied=status >= 500
+        )
     if status == 404:
         return VendorNotFound(vendor, text, status=status)
     return PermanentVendorError(vendor, text, status=status)

@@ -25,6 +25,8 @@ from contact_archive.vendors.client import (
     LinkRef,
     RestoreResult,
     RestoreStrategy,
+    Taken,
+    nothing_taken,
 )
 from contact_archive.vendors.credentials import RouteraCredentials
 from contact_archive.vendors.errors import (
@@ -37,7 +39,7 @@ from contact_archive.vendors.http import VendorHttp
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy, classify
 from contact_archive.vendors.routera import mapper
-from contact_archive.vendors.routera.types import Contact
+from contact_archive.vendors.routera.types import Contact, CreateContactRequest
 
 # A token is renewed this long before Routera says it expires (at most half its lifetime), so a
 # request never leaves with a token that dies on the way.
@@ -193,17 +195,46 @@ class RouteraClient:
             ) from None
         return ArchiveResult()
 
-    def restore(self, ref: LinkRef, snapshot: Mapping[str, Any] | None) -> RestoreResult:
+    def restore(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> RestoreResult:
         """Re-create the contact from the snapshot's fields; the new id replaces the old one,
-        which stays archived in Routera."""
+        which stays archived in Routera. Made at most once: after an answer that may have been
+        lost, the active contacts are read for it before creating again."""
+        body = self._create_body(snapshot)
+        vendor_id = self._http.create_once(
+            "/contacts",
+            json=body,
+            created=lambda response: str(response.json()["id"]),
+            find=lambda: self._made_by(body, replacing=ref.vendor_id, taken=taken),
+        )
+        return RestoreResult(vendor_id=vendor_id, replaced_vendor_id=ref.vendor_id)
+
+    def find_recreated(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> str | None:
+        return self._made_by(self._create_body(snapshot), replacing=ref.vendor_id, taken=taken)
+
+    def _create_body(self, snapshot: Mapping[str, Any] | None) -> CreateContactRequest:
         if snapshot is None:
             raise PermanentVendorError(self.vendor, "no snapshot to re-create the contact from")
         try:
-            body = mapper.create_body(snapshot)
+            return mapper.create_body(snapshot)
         except ValueError as error:
             raise PermanentVendorError(self.vendor, f"cannot re-create: {error}") from None
-        created: Contact = self._http.request("POST", "/contacts", json=body).json()
-        return RestoreResult(vendor_id=created["id"], replaced_vendor_id=ref.vendor_id)
+
+    def _made_by(self, body: CreateContactRequest, *, replacing: str, taken: Taken) -> str | None:
+        """The contact the create made, looked for page by page among the active contacts:
+        Routera documents no search by field, so this is the one lookup it allows."""
+        offset: int | None = 0
+        while offset is not None:
+            contacts, offset = self._page(ListPhase.ACTIVE, offset)
+            for contact in contacts:
+                if mapper.made_by_create(contact, body, replacing=replacing) and not taken(
+                    contact["id"]
+                ):
+                    return contact["id"]
+        return None
 
     def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
         """One page of every contact: the active ones first, then the archived ones, since
@@ -212,16 +243,7 @@ class RouteraClient:
         Offsets shift when a contact is archived mid-listing (it leaves the active list for the
         archived one), so a listing that races archives may miss or repeat a contact."""
         phase, offset = _read_cursor(cursor)
-        response = self._http.request(
-            "GET",
-            "/contacts",
-            params={
-                "archived": "true" if phase is ListPhase.ARCHIVED else "false",
-                "limit": self._page_size,
-                "offset": offset,
-            },
-        )
-        contacts, next_offset = mapper.list_page(response.json())
+        contacts, next_offset = self._page(phase, offset)
         if next_offset is not None:
             next_cursor: str | None = f"{phase}:{next_offset}"
         elif phase is ListPhase.ACTIVE:
@@ -232,6 +254,19 @@ class RouteraClient:
             contacts=[mapper.to_canonical(contact, scope=scope) for contact in contacts],
             next_cursor=next_cursor,
         )
+
+    def _page(self, phase: ListPhase, offset: int) -> tuple[list[Contact], int | None]:
+        """One raw page of active or archived contacts, and the next page's offset."""
+        response = self._http.request(
+            "GET",
+            "/contacts",
+            params={
+                "archived": "true" if phase is ListPhase.ARCHIVED else "false",
+                "limit": self._page_size,
+                "offset": offset,
+            },
+        )
+        return mapper.list_page(response.json())
 
     def _get(self, contact_id: str) -> Contact:
         contact: Contact = self._http.request("GET", _contact_path(contact_id)).json()

@@ -78,6 +78,17 @@ def create_body(saved: Mapping[str, Any]) -> CreateContactRequest:
     return {"fields": {str(key): value for key, value in fields.items() if key not in SYSTEM_KEYS}}
 
 
+def made_by_create(contact: Contact, body: CreateContactRequest, *, replacing: str) -> bool:
+    """Whether `contact` is what a re-create sending `body` made: active, not the contact it
+    replaces, and holding every field the create set."""
+    fields: Mapping[str, Any] = contact
+    return (
+        contact["id"] != replacing
+        and not archived_state(contact.get("archived"))[0]
+        and all(fields.get(key) == value for key, value in body["fields"].items())
+    )
+
+
 def list_page(payload: ContactList) -> tuple[list[Contact], int | None]:
     """A page of contacts and the offset of the next page, or None after the last one.
 

@@ -26,6 +26,8 @@ from contact_archive.vendors.client import (
     LinkRef,
     RestoreResult,
     RestoreStrategy,
+    Taken,
+    nothing_taken,
 )
 from contact_archive.vendors.credentials import SequenceCredentials
 from contact_archive.vendors.errors import (
@@ -37,7 +39,7 @@ from contact_archive.vendors.http import VendorHttp
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy
 from contact_archive.vendors.sequence import mapper
-from contact_archive.vendors.sequence.types import Contact
+from contact_archive.vendors.sequence.types import Contact, ContactRequestModel
 
 API_VERSION = "2024-07-30"
 
@@ -111,17 +113,47 @@ class SequenceClient:
         )
         return ArchiveResult(already=already)
 
-    def restore(self, ref: LinkRef, snapshot: Mapping[str, Any] | None) -> RestoreResult:
+    def restore(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> RestoreResult:
         """Re-create the contact under its customer from the snapshot; the new id replaces the
-        old one, which stays archived in Sequence."""
+        old one, which stays archived in Sequence. Made at most once: after an answer that may
+        have been lost, the customer's list is read for the contact before creating again."""
+        path, body = self._create_request(snapshot)
+        vendor_id = self._http.create_once(
+            path,
+            json=body,
+            created=lambda response: str(response.json()["id"]),
+            find=lambda: self._made_by(path, body, replacing=ref.vendor_id, taken=taken),
+        )
+        return RestoreResult(vendor_id=vendor_id, replaced_vendor_id=ref.vendor_id)
+
+    def find_recreated(
+        self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
+    ) -> str | None:
+        path, body = self._create_request(snapshot)
+        return self._made_by(path, body, replacing=ref.vendor_id, taken=taken)
+
+    def _create_request(
+        self, snapshot: Mapping[str, Any] | None
+    ) -> tuple[str, ContactRequestModel]:
         if snapshot is None:
             raise PermanentVendorError(self.vendor, "no snapshot to re-create the contact from")
         try:
-            path, body = mapper.create_path(snapshot), mapper.create_body(snapshot)
+            return mapper.create_path(snapshot), mapper.create_body(snapshot)
         except ValueError as error:
             raise PermanentVendorError(self.vendor, f"cannot re-create: {error}") from None
-        created: Contact = self._http.request("POST", path, json=body).json()
-        return RestoreResult(vendor_id=created["id"], replaced_vendor_id=ref.vendor_id)
+
+    def _made_by(
+        self, contacts_path: str, body: ContactRequestModel, *, replacing: str, taken: Taken
+    ) -> str | None:
+        """The contact the create made, looked for in the customer's list (its create path)."""
+        for contact in self._list_at(contacts_path):
+            if mapper.made_by_create(contact, body, replacing=replacing) and not taken(
+                contact["id"]
+            ):
+                return contact["id"]
+        return None
 
     def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
         """All of a customer's contacts, archived ones included, in one page: Sequence does not
@@ -140,9 +172,10 @@ class SequenceClient:
         raise VendorNotFound(self.vendor, "no such contact under the customer")
 
     def _list(self, customer: str) -> list[Contact]:
-        response = self._http.request(
-            "GET", _contacts_path(customer), params={"includeArchived": "true"}
-        )
+        return self._list_at(_contacts_path(customer))
+
+    def _list_at(self, contacts_path: str) -> list[Contact]:
+        response = self._http.request("GET", contacts_path, params={"includeArchived": "true"})
         contacts, _ = mapper.list_page(response.json())
         return contacts
 

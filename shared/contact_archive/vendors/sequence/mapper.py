@@ -77,6 +77,17 @@ def create_path(saved: Mapping[str, Any]) -> str:
     return f"/customers/{quote(customer, safe='')}/contacts"
 
 
+def made_by_create(contact: Contact, body: ContactRequestModel, *, replacing: str) -> bool:
+    """Whether `contact` is what a re-create sending `body` made: active, not the contact it
+    replaces, and holding every field the create set."""
+    fields: Mapping[str, Any] = contact
+    return (
+        contact["id"] != replacing
+        and not contact.get("archivedAt")
+        and all(fields.get(key) == value for key, value in body.items())
+    )
+
+
 def list_page(payload: ContactResponseModel) -> tuple[list[Contact], None]:
     """A customer's contacts. Sequence lists them all in one answer: there is never a next page."""
     return list(payload.get("items") or []), None
