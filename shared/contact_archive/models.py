@@ -27,6 +27,7 @@ class LinkState(StrEnum):
     ARCHIVED = "archived"
     RESTORING = "restoring"
     FAILED = "failed"
+    DELETED = "deleted"  # deleted at the vendor (Intercom `contact.deleted`): it cannot come back
 
 
 class ChangeAction(StrEnum):
@@ -40,6 +41,15 @@ class HistoryAction(StrEnum):
     ARCHIVED = "archived"
     RESTORED = "restored"
     RELINKED = "relinked"  # a restore re-created the vendor contact under a new id
+    VENDOR_CHANGED = "vendor_changed"  # a vendor told us (webhook) it changed a contact itself
+    DRIFT_DETECTED = "drift_detected"  # reconciliation found a vendor disagreeing with the ledger
+
+
+class VendorChangePolicy(StrEnum):
+    """What a tenant wants done when a vendor changes a contact by itself."""
+
+    RECORD = "record"  # the link's new state and a history event: the ledger only
+    MIRROR = "mirror"  # also archive or restore the contact at every other vendor
 
 
 def utc_now() -> datetime:
@@ -78,6 +88,7 @@ class VendorLink(DomainModel):
     settled_change_id: str | None = None  # the pending change this link last settled
     snapshot: dict[str, Any] | None = None  # what the vendor needs for a restore
     snapshot_change_id: str | None = None  # the archive the snapshot was taken for
+    vendor_changed_at: str | None = None  # when the vendor last changed it by itself
     # The restore a re-create was sent for: a retry of it looks for what that attempt made.
     recreate_change_id: str | None = None
     last_error: str | None = None

@@ -34,6 +34,7 @@ from contact_archive.models import (
     HistoryEvent,
     LinkState,
     Vendor,
+    VendorChangePolicy,
     iso,
 )
 
@@ -81,6 +82,14 @@ def vendor_ref_pk(tenant_id: str, vendor: Vendor, vendor_id: str) -> str:
 
 def idempotency_pk(tenant_id: str, key_hash: str) -> str:
     return f"TENANT#{tenant_id}#IDEMPOTENCY#{key_hash}"
+
+
+def delivery_pk(tenant_id: str, vendor: Vendor, notification_id: str) -> str:
+    return f"TENANT#{tenant_id}#DELIVERY#{vendor.value}#{notification_id}"
+
+
+def settings_key(tenant_id: str) -> dict[str, Any]:
+    return {"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": "SETTINGS"}}
 
 
 def _contact_key(tenant_id: str, contact_id: str) -> dict[str, Any]:
@@ -173,6 +182,36 @@ class LinkSettlement:
     attempts: int = 1
     error: str | None = None
     new_vendor_id: str | None = None  # set when a restore re-created the vendor contact
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """A vendor's notification, kept (until `expires_at`) so a redelivery changes nothing."""
+
+    tenant_id: str
+    vendor: Vendor
+    notification_id: str
+    outcome: str  # what applying it did, for whoever looks a delivery up
+    at: str
+    expires_at: int  # UNIX seconds: the table's TTL
+
+
+@dataclass(frozen=True)
+class VendorStateChange:
+    """A link's state as its vendor reports it (see `LedgerStore.record_vendor_state`)."""
+
+    tenant_id: str
+    contact_id: str
+    vendor: Vendor
+    vendor_id: str
+    state: LinkState
+    occurred_at: str  # when the vendor changed it
+    expected_version: int  # the contact's version the decision to record was made on
+    event: dict[str, Any]  # the history entry (`history_entry`)
+
+
+class DuplicateDelivery(Exception):
+    """The notification was applied before: nothing was written."""
 
 
 class ConcurrentUpdate(Exception):
@@ -806,6 +845,116 @@ class LedgerStore:
             raise
         contacts = [contact_from_item(item) for item in response.get("Items", [])]
         return contacts, response.get("LastEvaluatedKey")
+
+    # -- vendor-originated changes ----------------------------------------------------------
+
+    def claim_delivery(self, delivery: Delivery) -> None:
+        """Keep a notification that changes nothing; `DuplicateDelivery` if it came before."""
+        try:
+            self._client.put_item(**self._delivery_put(delivery))
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise DuplicateDelivery from None
+            raise
+
+    def record_vendor_state(self, change: VendorStateChange, delivery: Delivery | None) -> bool:
+        """Set a link's settled state as its vendor changed it, with a history event, version
+        +1, and (when it came as a notification) the delivery kept: all or nothing.
+
+        Conditional on the contact's version (False: it changed since it was read; read again)
+        and on the link still naming `vendor_id`. `DuplicateDelivery` if the notification came
+        before; then nothing is written.
+        """
+        names = {"#links": "links", "#vendor": change.vendor.value}
+        values = {
+            ":state": change.state.value,
+            ":occurred": change.occurred_at,
+            ":now": change.event["at"],
+            ":one": 1,
+            ":version": change.expected_version,
+            ":vendor_id": change.vendor_id,
+            ":event": [_encode_event(change.event)],
+        }
+        sets = [
+            "#links.#vendor.settled_state = :state",
+            "#links.#vendor.vendor_changed_at = :occurred",
+            "#links.#vendor.synced_at = :now",
+            "version = version + :one",
+            "updated_at = :now",
+            "history = list_append(history, :event)",
+        ]
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": _contact_key(change.tenant_id, change.contact_id),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "version = :version AND #links.#vendor.vendor_id = :vendor_id",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
+        }
+        if delivery is None:
+            try:
+                self._client.update_item(**update)
+            except ClientError as error:
+                if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                    return False
+                raise
+            return True
+        try:
+            items: list[Any] = [{"Put": self._delivery_put(delivery)}, {"Update": update}]
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise DuplicateDelivery from None
+            return False
+        return True
+
+    def _delivery_put(self, delivery: Delivery) -> dict[str, Any]:
+        item = {
+            "pk": delivery_pk(delivery.tenant_id, delivery.vendor, delivery.notification_id),
+            "sk": "DELIVERY",
+            "type": "delivery",
+            "tenant_id": delivery.tenant_id,
+            "vendor": delivery.vendor.value,
+            "notification_id": delivery.notification_id,
+            "outcome": delivery.outcome,
+            "at": delivery.at,
+            "expires_at": delivery.expires_at,
+        }
+        return {
+            "TableName": self._table,
+            "Item": to_item(item),
+            # A kept delivery past its TTL but not yet removed no longer counts.
+            "ConditionExpression": "attribute_not_exists(pk) OR expires_at < :now",
+            "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
+        }
+
+    def get_vendor_change_policy(self, tenant_id: str) -> VendorChangePolicy:
+        """The tenant's policy for vendor-originated changes; `record` unless it chose one."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=settings_key(tenant_id),
+            ProjectionExpression="vendor_change_policy",
+        )
+        chosen = response.get("Item", {}).get("vendor_change_policy", {}).get("S")
+        return VendorChangePolicy(chosen) if chosen else VendorChangePolicy.RECORD
+
+    def set_vendor_change_policy(
+        self, tenant_id: str, policy: VendorChangePolicy, *, at: str
+    ) -> None:
+        self._client.update_item(
+            TableName=self._table,
+            Key=settings_key(tenant_id),
+            UpdateExpression="SET #type = :type, vendor_change_policy = :policy, updated_at = :at",
+            ExpressionAttributeNames={"#type": "type"},
+            ExpressionAttributeValues={
+                ":type": {"S": "tenant_settings"},
+                ":policy": {"S": policy.value},
+                ":at": {"S": at},
+            },
+        )
 
     def find_contact_id_by_vendor_id(
         self, tenant_id: str, vendor: Vendor, vendor_id: str

@@ -93,9 +93,10 @@ def sync_link(
             )
         )
 
-    if link.settled_state is target:
-        # E.g. archived and restored again before any sync ran: the vendor never moved.
-        settled = settle(target)
+    if link.settled_state in (target, LinkState.DELETED):
+        # Archived and restored again before any sync ran: the vendor never moved. Or the vendor
+        # deleted the contact: there is nothing left to call.
+        settled = settle(link.settled_state)
         return LinkSync(
             SyncOutcome.SETTLED_WITHOUT_CALL if settled else SyncOutcome.SUPERSEDED, link.vendor_id
         )

@@ -1,0 +1,186 @@
+"""Changes a vendor made by itself (told by a webhook, or found by reconciliation), applied to
+the ledger: the link's new state and a history event whose source names the vendor.
+
+Nothing is sent back to the vendor the change came from. A report that matches what the ledger
+already knows or is doing (often the echo of our own archive) changes nothing, and so does one
+older than the last change recorded for that link. The tenant's policy decides whether the rest
+of the contact follows: `record` (the ledger only) or `mirror` (archive or restore it at every
+other vendor, through the normal sync).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from contact_archive.models import (
+    Actor,
+    HistoryAction,
+    LinkState,
+    Vendor,
+    VendorChangePolicy,
+    iso,
+    utc_now,
+)
+from contact_archive.store import (
+    ConcurrentUpdate,
+    Delivery,
+    DuplicateDelivery,
+    LedgerStore,
+    VendorStateChange,
+    history_entry,
+)
+from contact_archive.use_cases import ChangeCommand, Clock, archive_contact, restore_contact
+
+# A notification is kept this long: vendors redeliver for hours, Intercom for up to a day or two.
+DELIVERY_RETENTION_SECONDS = 7 * 86400
+# Writes that lose a race with another change read the contact again this many times.
+RECORD_ATTEMPTS = 5
+
+# Where a link in flight is heading: a vendor reporting that state tells nothing new.
+_HEADING_TO = {LinkState.ARCHIVING: LinkState.ARCHIVED, LinkState.RESTORING: LinkState.ACTIVE}
+
+
+@dataclass(frozen=True)
+class VendorReport:
+    """What a vendor says one of its contacts now is."""
+
+    tenant_id: str
+    vendor: Vendor
+    vendor_id: str
+    state: LinkState  # ACTIVE, ARCHIVED or DELETED
+    occurred_at: str  # ISO 8601 UTC: when the vendor changed it
+    action: HistoryAction  # VENDOR_CHANGED (a webhook) or DRIFT_DETECTED (reconciliation)
+    actor_name: str  # "webhook" or "reconcile"
+    details: dict[str, Any] = field(default_factory=dict)  # topic, notification id, ...
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(name=self.actor_name, source=f"vendor:{self.vendor.value}")
+
+
+class Applied(StrEnum):
+    RECORDED = "recorded"  # the link's new state is in the ledger
+    MIRRORED = "mirrored"  # ...and the contact is being archived or restored everywhere else
+    ALREADY_KNOWN = "already_known"  # the ledger already has it, or is making it so
+    STALE = "stale"  # older than the vendor change last recorded for this link
+    NOT_LINKED = "not_linked"  # the id is an old one of the contact (a re-created link)
+    UNKNOWN_CONTACT = "unknown_contact"  # no contact of the tenant has this vendor id
+    DUPLICATE = "duplicate"  # this notification was applied before
+
+
+@dataclass(frozen=True)
+class AppliedReport:
+    outcome: Applied
+    contact_id: str | None = None
+    was: LinkState | None = None  # the link's state in the ledger before
+
+
+def apply_vendor_report(
+    store: LedgerStore,
+    report: VendorReport,
+    *,
+    notification_id: str | None = None,
+    clock: Clock = utc_now,
+) -> AppliedReport:
+    """Apply one report. With a `notification_id` (a webhook) the delivery is kept, in the same
+    write as the change, so a redelivery answers `DUPLICATE` and changes nothing."""
+    at = iso(clock())
+
+    def delivery(outcome: Applied) -> Delivery | None:
+        if notification_id is None:
+            return None
+        return Delivery(
+            tenant_id=report.tenant_id,
+            vendor=report.vendor,
+            notification_id=notification_id,
+            outcome=outcome.value,
+            at=at,
+            expires_at=int(time.time()) + DELIVERY_RETENTION_SECONDS,
+        )
+
+    def unchanged(
+        outcome: Applied, contact_id: str | None, was: LinkState | None = None
+    ) -> AppliedReport:
+        kept = delivery(outcome)
+        if kept is not None:
+            try:
+                store.claim_delivery(kept)
+            except DuplicateDelivery:
+                return AppliedReport(Applied.DUPLICATE, contact_id, was)
+        return AppliedReport(outcome, contact_id, was)
+
+    contact_id = store.find_contact_id_by_vendor_id(
+        report.tenant_id, report.vendor, report.vendor_id
+    )
+    if contact_id is None:
+        return unchanged(Applied.UNKNOWN_CONTACT, None)
+    for _ in range(RECORD_ATTEMPTS):
+        contact = store.get_contact(report.tenant_id, contact_id)
+        link = contact.links.get(report.vendor) if contact else None
+        if contact is None or link is None or link.vendor_id != report.vendor_id:
+            return unchanged(Applied.NOT_LINKED, contact_id)
+        was = link.state_under(contact.pending)
+        if link.vendor_changed_at is not None and link.vendor_changed_at >= report.occurred_at:
+            return unchanged(Applied.STALE, contact_id, was)
+        if report.state in (was, _HEADING_TO.get(was)):
+            return unchanged(Applied.ALREADY_KNOWN, contact_id, was)
+        event = history_entry(
+            at,
+            report.action,
+            report.actor,
+            None,
+            {
+                "vendor": report.vendor.value,
+                "vendor_id": report.vendor_id,
+                "state": report.state.value,
+                "ledger_state": was.value,
+                "occurred_at": report.occurred_at,
+                **report.details,
+            },
+        )
+        change = VendorStateChange(
+            tenant_id=report.tenant_id,
+            contact_id=contact_id,
+            vendor=report.vendor,
+            vendor_id=report.vendor_id,
+            state=report.state,
+            occurred_at=report.occurred_at,
+            expected_version=contact.version,
+            event=event,
+        )
+        try:
+            if store.record_vendor_state(change, delivery(Applied.RECORDED)):
+                break
+        except DuplicateDelivery:
+            return AppliedReport(Applied.DUPLICATE, contact_id, was)
+    else:
+        raise ConcurrentUpdate(contact_id)
+    if store.get_vendor_change_policy(report.tenant_id) is VendorChangePolicy.MIRROR and _mirror(
+        store,
+        report,
+        contact_id,
+        others=[v for v in contact.links if v is not report.vendor],
+        clock=clock,
+    ):
+        return AppliedReport(Applied.MIRRORED, contact_id, was)
+    return AppliedReport(Applied.RECORDED, contact_id, was)
+
+
+def _mirror(
+    store: LedgerStore, report: VendorReport, contact_id: str, *, others: list[Vendor], clock: Clock
+) -> bool:
+    """Archive or restore the contact as its vendor did, at the other vendors only (the one it
+    came from already is there). With no other link the contact's own status still follows."""
+    command = ChangeCommand(
+        tenant_id=report.tenant_id,
+        contact_id=contact_id,
+        actor=report.actor,
+        reason=f"{report.state.value} at {report.vendor.value}",
+        vendors=others or None,
+    )
+    if report.state is LinkState.ACTIVE:
+        return restore_contact(store, command, clock).changed
+    return archive_contact(store, command, clock).changed
