@@ -1,14 +1,28 @@
 """Read a table's DynamoDB stream the way Lambda's event source mapping does, for the local
 stack and tests: every shard from its start (TRIM_HORIZON), in batches, as the same
-`{"Records": [...]}` event Lambda hands SyncFunction, with `eventSourceARN` added.
+`{"Records": [...]}` event Lambda hands SyncFunction (the layer's `as_lambda_record`, which the
+dead-letter redrive uses too).
 
 Works on DynamoDB Local's and moto's streams alike.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import sys
+from dataclasses import dataclass
 from typing import Any
+
+from devtools import REPO_ROOT
+
+if str(REPO_ROOT / "shared") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "shared"))  # the layer, as in the Lambda runtime
+from contact_archive.stream_records import as_lambda_record
+
+
+@dataclass(frozen=True)
+class StreamBatch:
+    shard_id: str
+    records: list[dict[str, Any]]  # Lambda event records, in stream order
 
 
 class StreamReader:
@@ -18,8 +32,17 @@ class StreamReader:
         self._batch_size = batch_size
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: closed)
 
+    @property
+    def stream_arn(self) -> str:
+        return self._arn
+
     def next_event(self) -> dict[str, Any] | None:
         """The next batch as a Lambda event, or None when no shard has a record right now."""
+        batch = self.next_batch()
+        return None if batch is None else {"Records": batch.records}
+
+    def next_batch(self) -> StreamBatch | None:
+        """The next batch with the shard it came from, or None when no shard has a record."""
         self._discover_shards()
         for shard_id, iterator in self._iterators.items():
             if iterator is None:
@@ -28,7 +51,7 @@ class StreamReader:
             self._iterators[shard_id] = response.get("NextShardIterator")
             records = response.get("Records", [])
             if records:
-                return {"Records": [self._as_lambda_record(record) for record in records]}
+                return StreamBatch(shard_id, [as_lambda_record(r, self._arn) for r in records])
         return None
 
     def _discover_shards(self) -> None:
@@ -39,10 +62,3 @@ class StreamReader:
                 self._iterators[shard_id] = self._client.get_shard_iterator(
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
-
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        images = dict(record["dynamodb"])
-        created = images.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):  # boto3 parses it; Lambda sends epoch seconds
-            images["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {**record, "dynamodb": images, "eventSourceARN": self._arn}

@@ -41,3 +41,4 @@ def _clear_caches() -> None:
     get_settings.cache_clear()
     dependencies.get_store.cache_clear()
     dependencies.codec_for.cache_clear()
+    dependencies.get_dead_letter_redrive.cache_clear()

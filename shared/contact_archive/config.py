@@ -21,6 +21,9 @@ class Settings(BaseModel):
     vendor_credentials_file: str | None = None
     vendor_credentials: str | None = None
     event_bus_name: str | None = None  # where SyncFunction announces settled changes
+    # RedriveFunction: SyncFunction's dead-letter queue, and SyncFunction itself to replay into.
+    dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    sync_function_name: str | None = Field(default=None, min_length=1, max_length=170)
 
 
 class ConfigurationError(RuntimeError):

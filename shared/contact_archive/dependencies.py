@@ -14,9 +14,13 @@ from contact_archive.store import LedgerStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_events import EventBridgeClient
+    from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_sqs import SQSClient
 
     from contact_archive.event_bus import EventPublisher
+    from contact_archive.redrive import DeadLetterRedrive
     from contact_archive.vendors.credential_sources import CredentialSource
     from contact_archive.vendors.registry import VendorClients
 
@@ -90,3 +94,33 @@ def get_event_publisher() -> EventPublisher:
         raise ConfigurationError("set EVENT_BUS_NAME")
     client = cast("EventBridgeClient", get_session().create_client("events"))
     return EventPublisher(client, bus_name)
+
+
+@lru_cache(maxsize=1)
+def get_dead_letter_redrive() -> DeadLetterRedrive:
+    from botocore.config import Config
+
+    from contact_archive.redrive import (
+        SYNC_INVOKE_TIMEOUT_SECONDS,
+        DeadLetterRedrive,
+        SyncFunctionInvoker,
+    )
+
+    settings = get_settings()
+    if not settings.dead_letter_queue_url or not settings.sync_function_name:
+        raise ConfigurationError("set DEAD_LETTER_QUEUE_URL and SYNC_FUNCTION_NAME")
+    session = get_session()
+    # SyncFunction answers within its own timeout; an invoke is never retried by the client,
+    # so that a slow replay is not started a second time beside the first.
+    invoke_config = Config(
+        connect_timeout=5,
+        read_timeout=SYNC_INVOKE_TIMEOUT_SECONDS,
+        retries={"total_max_attempts": 1},
+    )
+    lambda_client = cast("LambdaClient", session.create_client("lambda", config=invoke_config))
+    return DeadLetterRedrive(
+        cast("SQSClient", session.create_client("sqs")),
+        cast("DynamoDBStreamsClient", session.create_client("dynamodbstreams")),
+        settings.dead_letter_queue_url,
+        SyncFunctionInvoker(lambda_client, settings.sync_function_name),
+    )

@@ -56,3 +56,14 @@ def sync_entrypoint() -> Entrypoint:
         )
 
     return handle
+
+
+def redrive_entrypoint() -> Entrypoint:
+    """By hand: replay SyncFunction's dead letters from the table's stream."""
+    from contact_archive.dependencies import get_dead_letter_redrive
+    from contact_archive.redrive import handle_redrive
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return handle_redrive(event, context, get_dead_letter_redrive)
+
+    return handle

@@ -6,6 +6,7 @@ import base64
 import json
 from typing import Any
 
+from contact_archive.redrive import RedriveRequest
 from devtools.template import api_routes, functions, load_template
 from tests.support import EVENTS
 
@@ -85,3 +86,14 @@ def test_eventbridge_samples_have_the_envelope_shape() -> None:
         if "detail-type" in event:
             assert envelope <= set(event), name
             assert {"tenant_id", "contact_id"} <= set(event["detail"]), name
+
+
+def test_every_function_invoked_by_hand_has_a_sample_it_accepts() -> None:
+    by_hand = sorted(
+        logical_id
+        for logical_id, definition in functions(load_template()).items()
+        if not definition.get("Events")
+    )
+    assert by_hand == ["RedriveFunction"]
+    request = RedriveRequest.model_validate(samples()["redrive_dead_letters"])
+    assert request.max_messages == 10

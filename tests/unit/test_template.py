@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from contact_archive.redrive import REPLAY_RESERVE_SECONDS, SYNC_INVOKE_TIMEOUT_SECONDS
 from devtools.template import (
     api_routes,
     function_environment,
@@ -25,6 +26,7 @@ FUNCTIONS = {
     "ListFunction": "functions/list",
     "RegisterFunction": "functions/register",
     "SyncFunction": "functions/sync",
+    "RedriveFunction": "functions/redrive",
 }
 
 
@@ -261,3 +263,32 @@ def test_the_stream_drives_sync_with_partial_failures_bisection_bounds_and_a_wat
     ]
     assert alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert sync["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "ContactArchiveBus"}
+
+
+def test_redrive_reads_the_dead_letters_and_the_stream_and_invokes_sync_only(
+    template: dict[str, Any],
+) -> None:
+    """RedriveFunction has no trigger; it may take, delete and release messages of
+    SyncFunction's dead-letter queue, read the ledger's stream, and invoke SyncFunction:
+    nothing else, and each on that one resource."""
+    redrive = template["Resources"]["RedriveFunction"]["Properties"]
+    assert not redrive.get("Events")
+    dead_letters = {"Fn::GetAtt": ["SyncDeadLetterQueue", "Arn"]}
+    stream = {"Fn::GetAtt": ["LedgerTable", "StreamArn"]}
+    assert _grants(template, "RedriveFunction") == {
+        "sqs:ReceiveMessage": [dead_letters],
+        "sqs:DeleteMessage": [dead_letters],
+        "sqs:ChangeMessageVisibility": [dead_letters],
+        "dynamodb:GetShardIterator": [stream],
+        "dynamodb:GetRecords": [stream],
+        "lambda:InvokeFunction": [{"Fn::GetAtt": ["SyncFunction", "Arn"]}],
+    }
+    assert redrive["Environment"]["Variables"] == {
+        "DEAD_LETTER_QUEUE_URL": {"Ref": "SyncDeadLetterQueue"},
+        "SYNC_FUNCTION_NAME": {"Ref": "SyncFunction"},
+    }
+    assert template["Outputs"]["RedriveFunctionName"]["Value"] == {"Ref": "RedriveFunction"}
+    # A replay waits for SyncFunction's answer, and starts only with time left for one
+    sync_timeout = template["Resources"]["SyncFunction"]["Properties"]["Timeout"]
+    assert sync_timeout < SYNC_INVOKE_TIMEOUT_SECONDS <= REPLAY_RESERVE_SECONDS
+    assert REPLAY_RESERVE_SECONDS < redrive["Timeout"] <= 900
