@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import boto3
 import pytest
 
+from contact_archive.event_bus import EventPublisher
 from contact_archive.store import LedgerStore
+from contact_archive.stream import handle_stream
+from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.registry import VendorClients
+from contact_archive.vendors.retry import RetryPolicy
 from devtools.dynamodb_local import DynamoDBLocal
+from devtools.sandboxes.stack import SandboxStack
+from devtools.stream_reader import StreamReader
 from devtools.template import load_template, table_definition
-from tests.support import RequestCounter
+from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, FakeEventBridge, Handler, StreamLambda
+from tests.support import FakeLambdaContext, RequestCounter
 
 pytestmark = pytest.mark.dynamodb_local
 
@@ -44,3 +53,62 @@ def store(dynamodb_local_endpoint: str, table_name: str) -> LedgerStore:
 @pytest.fixture
 def counter(store: LedgerStore) -> RequestCounter:
     return RequestCounter(store._client)  # noqa: SLF001
+
+
+# -- SyncFunction on the table's real stream, against the vendor sandboxes ---------------------
+
+
+@pytest.fixture
+def stack() -> SandboxStack:
+    return SandboxStack()
+
+
+@pytest.fixture
+def bus() -> FakeEventBridge:
+    return FakeEventBridge()
+
+
+@pytest.fixture
+def credentials(stack: SandboxStack) -> JsonSource:
+    return JsonSource(stack.credentials(SYNC_TENANT))
+
+
+@pytest.fixture
+def vendor_clients(stack: SandboxStack, credentials: JsonSource) -> VendorClients:
+    return VendorClients(
+        credentials,
+        transports=stack.transports(),
+        retry=RetryPolicy(max_attempts=3),
+        sleep=lambda _: None,
+    )
+
+
+@pytest.fixture
+def streams(dynamodb_local_endpoint: str) -> Any:
+    return boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_endpoint)
+
+
+@pytest.fixture
+def stream_arn(dynamodb_local_endpoint: str, table_name: str) -> str:
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint)
+    arn: str = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+    return arn
+
+
+@pytest.fixture
+def sync_handler(
+    store: LedgerStore, vendor_clients: VendorClients, bus: FakeEventBridge
+) -> Handler:
+    """SyncFunction's handler in-process, against the sandboxes."""
+    publisher = EventPublisher(bus, "bus")  # type: ignore[arg-type]
+
+    def handle(event: dict[str, Any]) -> Mapping[str, Any]:
+        return handle_stream(event, FakeLambdaContext(), store, vendor_clients, publisher)
+
+    return handle
+
+
+@pytest.fixture
+def lambda_(streams: Any, stream_arn: str, sync_handler: Handler) -> StreamLambda:
+    """The event source mapping; its dead letters are kept in `dead_letters` only."""
+    return StreamLambda(StreamReader(streams, stream_arn), sync_handler)

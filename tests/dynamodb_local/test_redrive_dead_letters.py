@@ -7,18 +7,16 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any
 
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from contact_archive.event_bus import EventPublisher
 from contact_archive.models import Actor, LinkState, Vendor
 from contact_archive.redrive import DeadLetterRedrive
 from contact_archive.store import LedgerStore
-from contact_archive.stream import handle_stream
 from contact_archive.use_cases import (
     ChangeCommand,
     LinkInput,
@@ -27,16 +25,17 @@ from contact_archive.use_cases import (
     get_contact,
     register_contact,
 )
-from contact_archive.vendors.credential_sources import JsonSource
-from contact_archive.vendors.registry import VendorClients
-from contact_archive.vendors.retry import RetryPolicy
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.stack import SandboxStack
 from devtools.stream_reader import StreamReader
-from tests.dynamodb_local.lambda_feeder import STREAM_ATTEMPTS, FakeEventBridge, StreamLambda
-from tests.support import FakeLambdaContext
+from tests.dynamodb_local.lambda_feeder import (
+    STREAM_ATTEMPTS,
+    SYNC_TENANT,
+    FakeEventBridge,
+    StreamLambda,
+)
 
-TENANT = "tenant-a"
+TENANT = SYNC_TENANT
 ALICE = Actor(name="alice", source="api")
 VENDORS = (Vendor.INTERCOM, Vendor.ROUTERA)
 NOTHING = {"replayed": 0, "still_failing": 0, "expired": 0, "malformed": 0, "deferred": 0}
@@ -76,52 +75,10 @@ def queue_url(sqs: Any) -> str:
 
 
 @pytest.fixture
-def stack() -> SandboxStack:
-    return SandboxStack()
-
-
-@pytest.fixture
-def bus() -> FakeEventBridge:
-    return FakeEventBridge()
-
-
-@pytest.fixture
-def streams(dynamodb_local_endpoint: str) -> Any:
-    return boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_endpoint)
-
-
-@pytest.fixture
-def stream_arn(dynamodb_local_endpoint: str, table_name: str) -> str:
-    client = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint)
-    arn: str = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-    return arn
-
-
-@pytest.fixture
-def sync_handler(
-    store: LedgerStore,
-    stack: SandboxStack,
-    bus: FakeEventBridge,
-) -> Any:
-    """SyncFunction's handler in-process, against the sandboxes."""
-    clients = VendorClients(
-        JsonSource(stack.credentials(TENANT)),
-        transports=stack.transports(),
-        retry=RetryPolicy(max_attempts=3),
-        sleep=lambda _: None,
-    )
-    publisher = EventPublisher(bus, "bus")
-
-    def handle(event: dict[str, Any]) -> Mapping[str, Any]:
-        return handle_stream(event, FakeLambdaContext(), store, clients, publisher)
-
-    return handle
-
-
-@pytest.fixture
 def lambda_(
     streams: Any, stream_arn: str, sync_handler: Any, sqs: Any, queue_url: str
 ) -> StreamLambda:
+    """The event source mapping, sending its dead letters to the SQS queue."""
     reader = StreamReader(streams, stream_arn)
     return StreamLambda(reader, sync_handler, sqs=sqs, dead_letter_queue_url=queue_url)
 

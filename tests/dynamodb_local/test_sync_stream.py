@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from typing import Any
 
-import boto3
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.event_bus import EventPublisher
 from contact_archive.models import Actor, LinkState, Vendor
 from contact_archive.store import LedgerStore
-from contact_archive.stream import handle_stream
 from contact_archive.use_cases import (
     ChangeCommand,
     LinkInput,
@@ -29,31 +25,14 @@ from contact_archive.use_cases import (
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.credentials import IntercomCredentials
 from contact_archive.vendors.registry import VendorClients
-from contact_archive.vendors.retry import RetryPolicy
 from devtools.sandboxes.base import Faults, Sandbox
 from devtools.sandboxes.stack import SandboxStack
-from devtools.stream_reader import StreamReader
-from tests.support import FakeLambdaContext
+from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, FakeEventBridge, StreamLambda
 
-TENANT = "tenant-a"
+TENANT = SYNC_TENANT
 ALICE = Actor(name="alice", source="api")
 CUSTOMER = "customer-1"
 LIST_ID = "07936f78-662a-11eb-af0a-fa163e56c9b0"
-STREAM_ATTEMPTS = 6  # Lambda's first try plus MaximumRetryAttempts (5)
-
-
-class FakeEventBridge:
-    """Takes PutEvents as EventBridge would (moto cannot run beside DynamoDB Local)."""
-
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.entries += Entries
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
-
-    def detail_types(self) -> Counter[str]:
-        return Counter(entry["DetailType"] for entry in self.entries)
 
 
 class SideEffects:
@@ -72,70 +51,9 @@ class SideEffects:
         )
 
 
-class Lambda:
-    """Feeds the stream to SyncFunction's handler as the event source mapping would: batches in
-    order, failed records retried up to STREAM_ATTEMPTS, then sent to the dead-letter list."""
-
-    def __init__(self, reader: StreamReader, store: LedgerStore, clients: VendorClients) -> None:
-        self.reader = reader
-        self.store = store
-        self.clients = clients
-        self.bus = FakeEventBridge()
-        self.publisher = EventPublisher(self.bus, "bus")  # type: ignore[arg-type]
-        self.delivered: list[dict[str, Any]] = []
-        self.dead_letters: list[dict[str, Any]] = []
-
-    def invoke(self, records: list[dict[str, Any]]) -> list[str]:
-        response = handle_stream(
-            {"Records": records}, FakeLambdaContext(), self.store, self.clients, self.publisher
-        )
-        return [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
-
-    def drain(self) -> None:
-        while (event := self.reader.next_event()) is not None:
-            records = event["Records"]
-            self.delivered += records
-            for _ in range(STREAM_ATTEMPTS):
-                failed = set(self.invoke(records))
-                records = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
-                if not records:
-                    break
-            self.dead_letters += records
-
-
-@pytest.fixture
-def stack() -> SandboxStack:
-    return SandboxStack()
-
-
 @pytest.fixture
 def side_effects(stack: SandboxStack) -> dict[Vendor, SideEffects]:
     return {vendor: SideEffects(sandbox) for vendor, sandbox in stack.sandboxes.items()}
-
-
-@pytest.fixture
-def credentials(stack: SandboxStack) -> JsonSource:
-    return JsonSource(stack.credentials(TENANT))
-
-
-@pytest.fixture
-def lambda_(
-    store: LedgerStore,
-    credentials: JsonSource,
-    stack: SandboxStack,
-    dynamodb_local_endpoint: str,
-    table_name: str,
-) -> Lambda:
-    client = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint)
-    stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-    streams = boto3.client("dynamodbstreams", endpoint_url=dynamodb_local_endpoint)
-    clients = VendorClients(
-        credentials,
-        transports=stack.transports(),
-        retry=RetryPolicy(max_attempts=3),
-        sleep=lambda _: None,
-    )
-    return Lambda(StreamReader(streams, stream_arn), store, clients)
 
 
 def linked_everywhere(store: LedgerStore, stack: SandboxStack, contact_id: str = "c-1") -> None:
@@ -172,7 +90,8 @@ def test_an_archive_and_a_restore_reach_every_vendor_once_and_are_announced_once
     store: LedgerStore,
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
-    lambda_: Lambda,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
 ) -> None:
     # Given a contact linked to all four vendors
     linked_everywhere(store, stack)
@@ -183,14 +102,14 @@ def test_an_archive_and_a_restore_reach_every_vendor_once_and_are_announced_once
     # Then every vendor archived it once, and the settled archive was announced once
     assert states(store) == {LinkState.ARCHIVED}
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
-    assert lambda_.bus.detail_types() == Counter(ContactArchived=1)
+    assert bus.detail_types() == Counter(ContactArchived=1)
     # When it is restored
     restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
     lambda_.drain()
     # Then every vendor restored it once
     assert states(store) == {LinkState.ACTIVE}
     assert accepted(side_effects) == {key: Counter(archive=1, restore=1) for key in Vendor}
-    assert lambda_.bus.detail_types() == Counter(ContactArchived=1, ContactRestored=1)
+    assert bus.detail_types() == Counter(ContactArchived=1, ContactRestored=1)
     assert lambda_.dead_letters == []
 
 
@@ -198,7 +117,8 @@ def test_redelivered_and_out_of_order_records_repeat_no_vendor_call(
     store: LedgerStore,
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
-    lambda_: Lambda,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
 ) -> None:
     # Given an archive and a restore, synced
     linked_everywhere(store, stack)
@@ -220,7 +140,7 @@ def test_redelivered_and_out_of_order_records_repeat_no_vendor_call(
 
 
 def test_archived_then_restored_before_sync_ends_restored_without_vendor_calls(
-    store: LedgerStore, stack: SandboxStack, lambda_: Lambda
+    store: LedgerStore, stack: SandboxStack, lambda_: StreamLambda, bus: FakeEventBridge
 ) -> None:
     linked_everywhere(store, stack)
     archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
@@ -228,14 +148,15 @@ def test_archived_then_restored_before_sync_ends_restored_without_vendor_calls(
     lambda_.drain()
     assert states(store) == {LinkState.ACTIVE}
     assert all(not sandbox.requests for sandbox in stack.sandboxes.values())
-    assert lambda_.bus.detail_types() == Counter(ContactRestored=1)
+    assert bus.detail_types() == Counter(ContactRestored=1)
 
 
 def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
     store: LedgerStore,
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
-    lambda_: Lambda,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
 ) -> None:
     # Given vendors failing 30% of requests (503, 429 with Retry-After, timeouts), seeded, and
     # losing the answer to 10% of the writes they carry out
@@ -271,7 +192,8 @@ def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
 def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     store: LedgerStore,
     stack: SandboxStack,
-    lambda_: Lambda,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
     side_effects: dict[Vendor, SideEffects],
 ) -> None:
     # Given a batch with a record whose contact image is corrupt, beside a good archive
@@ -292,11 +214,12 @@ def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
 
 
-def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_a_redrive_recovers(
+def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_the_others_archive(
     store: LedgerStore,
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
-    lambda_: Lambda,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
 ) -> None:
     # Given Intercom answering 503 to everything
     linked_everywhere(store, stack)
@@ -311,15 +234,8 @@ def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_a_redrive_recovers(
         LinkState.ARCHIVED
     }
     assert lambda_.dead_letters
-    assert not lambda_.bus.detail_types()["ContactArchived"]
-    # When Intercom is back and the dead letters are replayed
-    stack.intercom.faults = Faults()
-    assert lambda_.invoke(lambda_.dead_letters) == []
-    lambda_.drain()
-    # Then Intercom archived it once and the archive is announced
-    assert states(store) == {LinkState.ARCHIVED}
-    assert side_effects[Vendor.INTERCOM].accepted == Counter(archive=1)
-    assert lambda_.bus.detail_types()["ContactArchived"] == 1
+    assert not bus.detail_types()["ContactArchived"]
+    # (test_redrive_dead_letters.py replays them once Intercom is back)
 
 
 def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
@@ -327,7 +243,9 @@ def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
     credentials: JsonSource,
-    lambda_: Lambda,
+    vendor_clients: VendorClients,
+    lambda_: StreamLambda,
+    bus: FakeEventBridge,
 ) -> None:
     # Given Intercom refusing the tenant's token (401: permanent, not retried)
     linked_everywhere(store, stack)
@@ -344,11 +262,11 @@ def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
     link = contact.links[Vendor.INTERCOM]
     assert contact.link_state(Vendor.INTERCOM) is LinkState.FAILED
     assert link.attempts == 1 and link.last_error and "revoked" not in link.last_error
-    assert lambda_.bus.detail_types()["VendorSyncFailed"] == 1
-    assert lambda_.bus.detail_types()["ContactArchived"] == 1  # settled, one link failed
+    assert bus.detail_types()["VendorSyncFailed"] == 1
+    assert bus.detail_types()["ContactArchived"] == 1  # settled, one link failed
     # When the token is fixed and the failed links are retried (POST /contacts/c-1/sync)
     credentials.save(TENANT, Vendor.INTERCOM, good)
-    lambda_.clients.forget(TENANT, Vendor.INTERCOM)
+    vendor_clients.forget(TENANT, Vendor.INTERCOM)
     retried, count = retry_failed_links(store, TENANT, "c-1")
     assert count == 1 and retried.link_state(Vendor.INTERCOM) is LinkState.ARCHIVING
     lambda_.drain()
