@@ -335,8 +335,11 @@ def render_faults(clean: FaultRun, faulty: FaultRun) -> list[str]:
         "",
         f"Dead letters: {clean.dead_letters} without faults, {faulty.dead_letters} with. Each side "
         "effect still happened once per contact (the DynamoDB Local tests assert it by counting "
-        "accepted changes in the sandboxes); the extra calls are the retries of refused or "
-        "timed-out requests.",
+        "the changes each sandbox made, with answers to writes also lost after the vendor acted); "
+        "the extra calls are the retries of refused or timed-out requests, and, after a re-create "
+        "(Sequence, Routera) timed out, one listing to look for the contact it may have made "
+        "before creating again. A re-create also costs the sync one more `UpdateItem`: the "
+        "attempt is marked on the link before the vendor is called.",
         "",
     ]
     return lines
