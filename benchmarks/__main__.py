@@ -4,7 +4,8 @@
 (b) cold start and peak memory per function, in fresh processes, against a bare boto3 handler;
 (c) warm invoke time per operation against the bare boto3 call it wraps;
 (d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst;
-(f) vendor calls under 30% injected faults; (g) the local stack's request-to-settled time.
+(f) vendor calls under 30% injected faults; (g) the local stack's request-to-settled time;
+(h) webhook handling time and DynamoDB requests per webhook (`benchmarks/webhooks.py`, on moto).
 """
 
 from __future__ import annotations
@@ -455,7 +456,8 @@ def render(
         "## Reproduce",
         "",
         "```",
-        "make bench            # BENCH_COLD_RUNS / BENCH_WARM_RUNS change the run counts",
+        "make bench            # BENCH_COLD_RUNS / BENCH_WARM_RUNS / BENCH_WEBHOOK_RUNS change the run counts",
+        ".venv/bin/python -m benchmarks.webhooks   # section (h) alone, printed",
         "```",
         "",
     ]
@@ -466,7 +468,7 @@ def main() -> None:
     with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
         bench = Bench(server.endpoint_url)
         # Imported once Bench has set the environment: Powertools reads it when the layer loads.
-        from benchmarks import local_stack, vendors
+        from benchmarks import local_stack, vendors, webhooks
 
         counts = bench.request_counts()
         bare, cold = bench.cold_starts(Path(workdir))
@@ -478,6 +480,7 @@ def main() -> None:
             vendors.constant_contact_burst(client_side_limit=False),
         ) + vendors.render_faults(vendors.calls_under_faults(0.0), vendors.calls_under_faults(0.3))
         vendor_lines += local_stack.render(local_stack.settle_times(server.endpoint_url))
+        vendor_lines += webhooks.render(webhooks.measure())
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)

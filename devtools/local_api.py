@@ -9,6 +9,9 @@ Local only: the tenant is `dev-tenant`, or the value of the request header `X-Te
 
 Propagation: SyncFunction runs from DynamoDB Local's stream (`devtools/local_sync.py`), so an
 archive visibly reaches the vendors; what it announces is printed and listed at the URL shown.
+ReconcileFunction runs on a local schedule (`devtools/local_schedule.py`, every
+LOCAL_RECONCILE_SECONDS, default 60, 0 for never), so a change made in a sandbox's own state shows
+up in the ledger as drift.
 
 Vendors: unless VENDOR_CREDENTIALS_FILE or VENDOR_CREDENTIALS name real accounts, the four vendor
 sandboxes run on loopback ports, seeded with a few contacts, and `dev-tenant` has credentials for
@@ -41,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.dynamodb_local import provision_table
+from devtools.local_schedule import LocalSchedule, interval_from_environment
 from devtools.local_sync import LocalEventBus, StreamPump
 from devtools.runtime import LAYER_DIR, LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
 from devtools.template import Route, api_routes, load_template
@@ -378,8 +382,12 @@ def main() -> int:
             )
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
+            schedule = LocalSchedule(
+                lambda event: runner.invoke("ReconcileFunction", event),
+                interval_from_environment(),
+            )
             try:
-                with pump:
+                with pump, schedule:
                     while thread.is_alive():
                         thread.join(0.5)
             finally:

@@ -160,3 +160,44 @@ def sequence_delivery(
         notification_type, customer_id, account_id=account_id, resource=resource
     )
     return sign_sequence(encode(notification), delivered_at=delivered_at, secret=secret)
+
+
+# -- sending one to the local API (`make run`) ---------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m devtools.send_webhook intercom contact.archived <contact id>` or
+    `python -m devtools.send_webhook sequence CUSTOMER_ARCHIVED <customer id>`: sign a delivery
+    with the test secret and POST it to the local API's webhook URL; prints the answer."""
+    import argparse
+    import time
+    from datetime import UTC
+
+    import httpx
+
+    parser = argparse.ArgumentParser(
+        prog="python -m devtools.send_webhook", description=main.__doc__
+    )
+    parser.add_argument("vendor", choices=[Vendor.INTERCOM.value, Vendor.SEQUENCE.value])
+    parser.add_argument("topic", help="contact.archived, contact.unarchived, contact.deleted, ...")
+    parser.add_argument("subject", help="the Intercom contact id, or the Sequence customer id")
+    parser.add_argument("--tenant", default="dev-tenant")
+    parser.add_argument("--url", default="http://127.0.0.1:3000", help="the local API")
+    parser.add_argument("--secret", default=TEST_WEBHOOK_SECRET)
+    args = parser.parse_args(argv)
+    if args.vendor == Vendor.INTERCOM.value:
+        delivery = intercom_delivery(
+            args.topic, args.subject, created_at=int(time.time()), secret=args.secret
+        )
+    else:
+        delivery = sequence_delivery(
+            args.topic, args.subject, delivered_at=datetime.now(UTC), secret=args.secret
+        )
+    url = f"{args.url.rstrip('/')}/webhooks/{args.vendor}/{args.tenant}"
+    try:
+        response = httpx.post(url, content=delivery.body, headers=delivery.headers, timeout=10)
+    except httpx.TransportError as error:
+        print(f"POST {url} failed: {error} (is `make run` going?)")
+        return 1
+    print(f"POST {url} -> {response.status_code} {response.text}")
+    return 0 if response.status_code < 400 else 1

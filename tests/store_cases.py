@@ -450,3 +450,47 @@ class StoreCases:
         assert store.find_contact_id_by_vendor_id(TENANT, Vendor.SEQUENCE, "seq-1") == "c-1"
         assert not store.settle_link(settlement)
         assert get_contact(store, TENANT, "c-1").version == restoring.version + 1
+
+    def test_a_customer_change_is_kept_once_with_its_delivery(
+        self, store: LedgerStore, counter: RequestCounter
+    ) -> None:
+        from contact_archive.store import (
+            CustomerChange,
+            Delivery,
+            DuplicateDelivery,
+            customer_change_from_item,
+            customer_change_pk,
+        )
+
+        # Given a whole customer's change (Sequence CUSTOMER_ARCHIVED) and its delivery
+        change = CustomerChange(
+            tenant_id=TENANT,
+            vendor=Vendor.SEQUENCE,
+            customer_id="customer-1",
+            state=LinkState.ARCHIVED,
+            occurred_at="2026-11-23T10:00:00.000Z",
+            topic="CUSTOMER_ARCHIVED",
+            notification_id="sha256:abc",
+            expires_at=4_000_000_000,
+        )
+        delivery = Delivery(
+            TENANT,
+            Vendor.SEQUENCE,
+            "sha256:abc",
+            "queued",
+            "2026-11-23T10:00:01.000Z",
+            4_000_000_000,
+        )
+        counter.reset()
+        # When it is queued: one transaction keeps both
+        store.queue_customer_change(change, delivery)
+        assert counter.calls == {"TransactWriteItems": 1}
+        key = {
+            "pk": {"S": customer_change_pk(TENANT, Vendor.SEQUENCE, "sha256:abc")},
+            "sk": {"S": "CUSTOMER_CHANGE"},
+        }
+        item = store._client.get_item(TableName=store._table, Key=key)["Item"]  # noqa: SLF001
+        assert customer_change_from_item(item) == change
+        # And the same delivery again is refused as a duplicate, writing nothing
+        with pytest.raises(DuplicateDelivery):
+            store.queue_customer_change(change, delivery)

@@ -74,7 +74,9 @@ class SandboxStack:
     def credentials(
         self, tenant_id: str, base_urls: Mapping[Vendor, str] = IN_PROCESS_BASE_URLS
     ) -> dict[str, Any]:
-        """A credentials document (`JsonSource`) giving `tenant_id` the sandboxes' accounts."""
+        """A credentials document (`JsonSource`) giving `tenant_id` the sandboxes' accounts,
+        with the sandboxes' webhook signing secrets (`TEST_WEBHOOK_SECRET` unless changed), so
+        that the deliveries they emit verify at `/webhooks/{vendor}/{tenant_id}`."""
         cc_base = base_urls[Vendor.CONSTANT_CONTACT]
         cc_origin = str(httpx.URL(cc_base).copy_with(path="/"))
         return {
@@ -83,6 +85,7 @@ class SandboxStack:
                     "client_id": self.sequence.client_id,
                     "client_secret": self.sequence.client_secret,
                     "base_url": base_urls[Vendor.SEQUENCE],
+                    "webhook_secret": self.sequence.webhook_secret,
                 },
                 Vendor.ROUTERA.value: {
                     "client_id": self.routera.client_id,
@@ -92,6 +95,7 @@ class SandboxStack:
                 Vendor.INTERCOM.value: {
                     "access_token": self.intercom.token,
                     "base_url": base_urls[Vendor.INTERCOM],
+                    "webhook_secret": self.intercom.webhook_secret,
                 },
                 Vendor.CONSTANT_CONTACT.value: {
                     "client_id": self.constant_contact.client_id,

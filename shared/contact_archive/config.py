@@ -24,6 +24,12 @@ class Settings(BaseModel):
     # RedriveFunction: SyncFunction's dead-letter queue, and SyncFunction itself to replay into.
     dead_letter_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
     sync_function_name: str | None = Field(default=None, min_length=1, max_length=170)
+    # ReconcileFunction: per tenant and vendor, at most this many pages a run, of this size
+    # (ledger pages; Constant Contact's take up to 500), and nothing new started with less time
+    # left than the reserve.
+    reconcile_max_pages: int = Field(default=10, ge=1, le=1000)
+    reconcile_page_size: int = Field(default=100, ge=1, le=500)
+    reconcile_time_reserve_seconds: int = Field(default=30, ge=0, le=600)
 
 
 class ConfigurationError(RuntimeError):

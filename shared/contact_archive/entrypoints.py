@@ -41,8 +41,9 @@ def list_entrypoint() -> Entrypoint:
 
 def register_entrypoint() -> Entrypoint:
     from contact_archive.api.register_routes import router
+    from contact_archive.api.settings_routes import router as settings_router
 
-    return build_resolver(router).resolve
+    return build_resolver(router, settings_router).resolve
 
 
 def sync_entrypoint() -> Entrypoint:
@@ -58,6 +59,37 @@ def sync_entrypoint() -> Entrypoint:
     return handle
 
 
+def reconcile_entrypoint() -> Entrypoint:
+    """A schedule: poll the vendors for changes they made by themselves (drift)."""
+    from contact_archive.config import get_settings
+    from contact_archive.dependencies import (
+        get_credential_source,
+        get_event_publisher,
+        get_store,
+        get_vendor_clients,
+    )
+    from contact_archive.reconcile import Limits, handle_reconcile
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        settings = get_settings()
+        limits = Limits(
+            max_pages=settings.reconcile_max_pages,
+            page_size=settings.reconcile_page_size,
+            time_reserve_seconds=settings.reconcile_time_reserve_seconds,
+        )
+        return handle_reconcile(
+            event,
+            context,
+            get_store(),
+            get_vendor_clients(),
+            get_credential_source(),
+            get_event_publisher(),
+            limits,
+        )
+
+    return handle
+
+
 def redrive_entrypoint() -> Entrypoint:
     """By hand: replay SyncFunction's dead letters from the table's stream."""
     from contact_archive.dependencies import get_dead_letter_redrive
@@ -67,3 +99,10 @@ def redrive_entrypoint() -> Entrypoint:
         return handle_redrive(event, context, get_dead_letter_redrive)
 
     return handle
+
+
+def webhook_entrypoint() -> Entrypoint:
+    """Vendors' signed webhook deliveries (no API authorizer: the signature authenticates)."""
+    from contact_archive.api.webhook_routes import router
+
+    return build_resolver(router).resolve

@@ -210,12 +210,89 @@ class VendorStateChange:
     event: dict[str, Any]  # the history entry (`history_entry`)
 
 
+@dataclass(frozen=True)
+class CustomerChange:
+    """A vendor changed every contact of one of its customers (Sequence `CUSTOMER_ARCHIVED`).
+
+    The ledger has no index by a link's scope, so the webhook only keeps this item; its stream
+    record has SyncFunction list the customer's contacts at the vendor and apply each one
+    (`customer_changes.py`). Kept until `expires_at`, like the delivery it came with."""
+
+    tenant_id: str
+    vendor: Vendor
+    customer_id: str  # the scope of the links it concerns (`VendorLink.scope`)
+    state: LinkState
+    occurred_at: str
+    topic: str
+    notification_id: str
+    expires_at: int
+
+
+CUSTOMER_CHANGE_TYPE = "vendor_customer_change"
+
+
+def customer_change_pk(tenant_id: str, vendor: Vendor, notification_id: str) -> str:
+    return f"TENANT#{tenant_id}#CUSTOMER_CHANGE#{vendor.value}#{notification_id}"
+
+
+def customer_change_from_item(item: dict[str, Any]) -> CustomerChange:
+    """A stream image of a `CUSTOMER_CHANGE_TYPE` item (`KeyError`/`ValueError` if it is not)."""
+    plain = from_item(item)
+    return CustomerChange(
+        tenant_id=str(plain["tenant_id"]),
+        vendor=Vendor(plain["vendor"]),
+        customer_id=str(plain["customer_id"]),
+        state=LinkState(plain["state"]),
+        occurred_at=str(plain["occurred_at"]),
+        topic=str(plain["topic"]),
+        notification_id=str(plain["notification_id"]),
+        expires_at=int(plain["expires_at"]),
+    )
+
+
 class DuplicateDelivery(Exception):
     """The notification was applied before: nothing was written."""
 
 
 class ConcurrentUpdate(Exception):
     """The contact changed between read and write; the caller decides whether to retry."""
+
+
+# -- reconciliation: where each tenant's vendor check stands ----------------------------------
+
+RECONCILE_TYPE = "reconcile_watermark"
+BATCH_GET_LIMIT = 100  # keys per BatchGetItem
+BATCH_GET_ATTEMPTS = 5  # unprocessed keys are asked for again this many times
+
+
+def watermark_key(tenant_id: str, vendor: Vendor) -> dict[str, Any]:
+    return {"pk": {"S": f"TENANT#{tenant_id}"}, "sk": {"S": f"RECONCILE#{vendor.value}"}}
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """How far reconciliation of one tenant's vendor has got (`reconcile.py`)."""
+
+    tenant_id: str
+    vendor: Vendor
+    cursor: str | None = None  # where the current pass stopped; None: the next run starts one
+    high_water: str | None = None  # a pass looks for vendor changes after this time
+    pass_started_at: str | None = None  # when the current pass began
+    passes: int = 0  # passes completed
+    version: int = 0  # +1 on every save
+
+
+def _watermark_from_item(item: dict[str, Any]) -> Watermark:
+    plain = from_item(item)
+    return Watermark(
+        tenant_id=str(plain["tenant_id"]),
+        vendor=Vendor(plain["vendor"]),
+        cursor=plain.get("cursor"),
+        high_water=plain.get("high_water"),
+        pass_started_at=plain.get("pass_started_at"),
+        passes=int(plain.get("passes") or 0),
+        version=int(plain.get("version") or 0),
+    )
 
 
 class LedgerStore:
@@ -977,6 +1054,147 @@ class LedgerStore:
         )
         return contacts
 
+    # -- reconciliation -----------------------------------------------------------------------
+
+    def claim_watermark(
+        self, tenant_id: str, vendor: Vendor, *, run_id: str, now: str, lease_until: str
+    ) -> Watermark | None:
+        """Take the tenant's vendor for one run, until `lease_until` (ISO 8601 UTC), and read
+        where it stands, in one conditional write. None when another run holds it: two
+        overlapping runs never check, nor advance, the same tenant's vendor at once."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=watermark_key(tenant_id, vendor),
+                UpdateExpression=(
+                    "SET #type = :type, tenant_id = :tenant, vendor = :vendor,"
+                    " run_id = :run, lease_until = :until, claimed_at = :now"
+                ),
+                ConditionExpression="attribute_not_exists(lease_until) OR lease_until < :now",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues={
+                    ":type": {"S": RECONCILE_TYPE},
+                    ":tenant": {"S": tenant_id},
+                    ":vendor": {"S": vendor.value},
+                    ":run": {"S": run_id},
+                    ":until": {"S": lease_until},
+                    ":now": {"S": now},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise
+        return _watermark_from_item(response["Attributes"])
+
+    def save_watermark(self, watermark: Watermark, *, run_id: str, now: str) -> bool:
+        """Store where the run got to and release the claim, if the run still holds it; False
+        when it lost it (its lease ran out and another run took over): nothing is written."""
+        values = {
+            ":cursor": watermark.cursor,
+            ":high": watermark.high_water,
+            ":started": watermark.pass_started_at,
+            ":passes": watermark.passes,
+            ":zero": 0,
+            ":one": 1,
+            ":now": now,
+            ":run": run_id,
+        }
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=watermark_key(watermark.tenant_id, watermark.vendor),
+                UpdateExpression=(
+                    "SET #cursor = :cursor, high_water = :high, pass_started_at = :started,"
+                    " passes = :passes, version = if_not_exists(version, :zero) + :one,"
+                    " updated_at = :now REMOVE run_id, lease_until"
+                ),
+                ConditionExpression="run_id = :run",
+                ExpressionAttributeNames={"#cursor": "cursor"},
+                ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def get_watermark(self, tenant_id: str, vendor: Vendor) -> Watermark | None:
+        item = self._client.get_item(
+            TableName=self._table, Key=watermark_key(tenant_id, vendor), ConsistentRead=True
+        ).get("Item")
+        return _watermark_from_item(item) if item else None
+
+    def list_linked_contacts(
+        self, tenant_id: str, vendor: Vendor, *, after: str | None, limit: int
+    ) -> tuple[list[Contact], str | None]:
+        """One page (one Query on the tenant index) of the tenant's contacts linked to `vendor`,
+        in contact id order, from after the contact id `after`; and the contact id to go on
+        after (None at the end). A page may hold fewer than `limit` (the vendor filter)."""
+        start_key = None
+        if after is not None:
+            start_key = {
+                **_contact_key(tenant_id, after),
+                "tenant_pk": {"S": f"TENANT#{tenant_id}"},
+                "tenant_sk": {"S": after},
+            }
+        contacts, last_key = self.list_contacts(
+            tenant_id, status=None, vendor=vendor, email=None, limit=limit, start_key=start_key
+        )
+        return contacts, (last_key["tenant_sk"]["S"] if last_key else None)
+
+    def find_contact_ids_by_vendor_ids(
+        self, tenant_id: str, vendor: Vendor, vendor_ids: list[str]
+    ) -> dict[str, str]:
+        """{vendor_id: contact_id} for those of `vendor_ids` the tenant has linked: one
+        BatchGetItem per 100 ids (a vendor's page of contacts), not a read per id."""
+        keys = [
+            {"pk": {"S": vendor_ref_pk(tenant_id, vendor, vendor_id)}, "sk": {"S": "VENDOR_REF"}}
+            for vendor_id in dict.fromkeys(vendor_ids)
+        ]
+        found: dict[str, str] = {}
+        for item in self._batch_get(keys, "vendor_id, contact_id", {}):
+            found[item["vendor_id"]["S"]] = item["contact_id"]["S"]
+        return found
+
+    def get_contacts(self, tenant_id: str, contact_ids: list[str]) -> dict[str, Contact]:
+        """{contact_id: contact} for those that exist, one BatchGetItem per 100 ids."""
+        keys = [_contact_key(tenant_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
+        contacts = (
+            contact_from_item(item)
+            for item in self._batch_get(keys, _CONTACT_PROJECTION, _CONTACT_PROJECTION_NAMES)
+        )
+        return {contact.contact_id: contact for contact in contacts}
+
+    def _batch_get(
+        self, keys: list[dict[str, Any]], projection: str, names: dict[str, str]
+    ) -> list[dict[str, Any]]:
+        """Every item of `keys` that exists (consistent reads); unprocessed keys (throttling)
+        are asked for again with a short backoff, a few times, before giving up."""
+        items: list[dict[str, Any]] = []
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            request: dict[str, Any] = {
+                "Keys": keys[start : start + BATCH_GET_LIMIT],
+                "ProjectionExpression": projection,
+                "ConsistentRead": True,
+            }
+            if names:
+                request["ExpressionAttributeNames"] = names
+            for attempt in range(BATCH_GET_ATTEMPTS):
+                response = self._client.batch_get_item(
+                    RequestItems={self._table: cast(Any, request)}
+                )
+                items += response.get("Responses", {}).get(self._table, [])
+                unprocessed = response.get("UnprocessedKeys", {}).get(self._table)
+                if not unprocessed:
+                    break
+                request = dict(unprocessed)
+                time.sleep(0.05 * 2**attempt)
+            else:
+                raise RuntimeError("DynamoDB left keys of a batch read unprocessed")
+        return items
+
     # -- idempotency ------------------------------------------------------------------------
 
     def claim_idempotency_key(
@@ -1046,3 +1264,35 @@ class LedgerStore:
             TableName=self._table,
             Key={"pk": {"S": idempotency_pk(tenant_id, key_hash)}, "sk": {"S": "IDEMPOTENCY"}},
         )
+
+    # -- vendor changes to a whole customer (fanned out by SyncFunction) ---------------------
+
+    def queue_customer_change(self, change: CustomerChange, delivery: Delivery) -> None:
+        """Keep the delivery and the change item together, in one transaction: the item's
+        stream record does the work. `DuplicateDelivery` (nothing written) if it came before."""
+        item = {
+            "pk": customer_change_pk(change.tenant_id, change.vendor, change.notification_id),
+            "sk": "CUSTOMER_CHANGE",
+            "type": CUSTOMER_CHANGE_TYPE,
+            "tenant_id": change.tenant_id,
+            "vendor": change.vendor.value,
+            "customer_id": change.customer_id,
+            "state": change.state.value,
+            "occurred_at": change.occurred_at,
+            "topic": change.topic,
+            "notification_id": change.notification_id,
+            "expires_at": change.expires_at,
+        }
+        writes: list[Any] = [
+            {"Put": self._delivery_put(delivery)},
+            {"Put": {"TableName": self._table, "Item": to_item(item)}},
+        ]
+        try:
+            self._client.transact_write_items(TransactItems=writes)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                raise DuplicateDelivery from None
+            raise

@@ -5,6 +5,9 @@ which reads the contact afresh, so a stale, duplicate or out-of-order record act
 state and repeats nothing already done. Then what the record's write made true is announced.
 A transient vendor error fails the record (reported in `batchItemFailures`): Lambda retries it,
 bisecting the batch, and after the last attempt it goes to the dead-letter queue.
+
+The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
+customer): it is fanned out to that customer's contacts (`customer_changes.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_archive.announcements import IN_FLIGHT, announcements
+from contact_archive.customer_changes import apply_customer_change, customer_change_of
 from contact_archive.event_bus import EventPublisher
 from contact_archive.models import Contact
 from contact_archive.observability import count, logger
@@ -44,6 +48,11 @@ def contact_image(image: dict[str, Any] | None) -> Contact | None:
 def sync_record(
     record: dict[str, Any], store: LedgerStore, client_for: ClientFor, publisher: EventPublisher
 ) -> None:
+    change = customer_change_of(record)
+    if change is not None:
+        # A vendor changed a whole customer (webhook): fan it out to the customer's contacts.
+        apply_customer_change(store, client_for, change)
+        return
     images = record.get("dynamodb") or {}
     new = contact_image(images.get("NewImage"))
     if new is None:

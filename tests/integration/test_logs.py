@@ -6,6 +6,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -123,4 +124,128 @@ def test_imports_log_no_vendor_secret_or_imported_person(
     printed = capsys.readouterr()
     output = captured_logs.getvalue() + printed.out + printed.err
     for needle in (EMAIL, FIRST, LAST, "wrong-intercom-token-0123456789", *secrets):
+        assert needle not in output
+
+
+# -- webhooks ------------------------------------------------------------------------------------
+
+
+def test_webhooks_log_neither_body_signature_nor_secret(
+    store: LedgerStore,
+    captured_logs: io.StringIO,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Given a tenant with Intercom and Sequence signing secrets, and Ada linked to both, at
+    # debug level
+    from contact_archive import dependencies
+    from contact_archive.config import get_settings
+    from devtools.webhooks import (
+        TEST_WEBHOOK_SECRET,
+        SignedDelivery,
+        encode,
+        sign_intercom,
+        sign_sequence,
+    )
+
+    intercom_secret, sequence_secret = "ic-webhook-SECRET-1234", "seq-webhook-SECRET-5678"
+    credentials = {
+        TENANT: {
+            "intercom": {"access_token": "ic-token-SECRET-9", "webhook_secret": intercom_secret},
+            "sequence": {
+                "client_id": "seq",
+                "client_secret": "seq-client-SECRET-9",
+                "webhook_secret": sequence_secret,
+            },
+        }
+    }
+    monkeypatch.setenv("VENDOR_CREDENTIALS", json.dumps(credentials))
+    get_settings.cache_clear()
+    dependencies.get_credential_source.cache_clear()
+    register, webhook = load_handler("register"), load_handler("webhook")
+    links = [
+        {"vendor": "intercom", "vendor_id": "ic-ada"},
+        {"vendor": "sequence", "vendor_id": "seq-ada", "scope": "cus-ada"},
+    ]
+    person = {"email": EMAIL, "first_name": FIRST, "last_name": LAST, "links": links}
+    registered = register.lambda_handler(
+        api_event("register_contact", body=person), FakeLambdaContext()
+    )
+    assert registered["statusCode"] == 201
+
+    def notification(topic: str, contact_id: str, notification_id: str) -> bytes:
+        # A full contact item, as Intercom may send: the person's data is in the body
+        item = {"type": "contact", "id": contact_id, "email": EMAIL, "name": f"{FIRST} {LAST}"}
+        return encode(
+            {
+                "type": "notification_event",
+                "id": notification_id,
+                "topic": topic,
+                "app_id": "app",
+                "created_at": 1_795_381_800,
+                "data": {"item": item},
+            }
+        )
+
+    deliveries: list[SignedDelivery] = [
+        sign_intercom(notification("contact.archived", "ic-ada", "n-1"), intercom_secret),
+        sign_intercom(notification("contact.archived", "ic-ada", "n-1"), intercom_secret),  # dup
+        sign_intercom(notification("contact.deleted", "nobody", "n-2"), intercom_secret),
+        sign_intercom(notification("contact.archived", "ic-ada", "n-3"), TEST_WEBHOOK_SECRET),
+        sign_intercom(encode({"email": EMAIL, "name": FIRST}), intercom_secret),  # malformed
+        sign_intercom(f'{{"broken": "{LAST}'.encode(), intercom_secret),  # not JSON
+        sign_sequence(
+            encode(
+                {
+                    "notificationType": "CUSTOMER_ARCHIVED",
+                    "sequenceAccountId": "acct",
+                    "resource": {"id": "cus-ada", "contacts": [{"email": EMAIL}]},
+                }
+            ),
+            delivered_at=datetime.now(UTC),
+            secret=sequence_secret,
+        ),
+    ]
+    # When each is delivered
+    statuses = []
+    for delivery in deliveries:
+        event = load_event("webhook_intercom_contact_archived")
+        vendor = delivery.vendor.value
+        event["path"] = f"/webhooks/{vendor}/{TENANT}"
+        event["pathParameters"] = {"vendor": vendor, "tenant_id": TENANT}
+        event["headers"] = dict(delivery.headers)
+        event["multiValueHeaders"] = {k: [v] for k, v in delivery.headers.items()}
+        event["body"], event["isBase64Encoded"] = delivery.body.decode(), False
+        statuses.append(webhook.lambda_handler(event, FakeLambdaContext())["statusCode"])
+    # and a crash in the store while applying one
+    monkeypatch.setattr(LedgerStore, "find_contact_id_by_vendor_id", _explode)
+    crash = sign_intercom(notification("contact.unarchived", "ic-ada", "n-4"), intercom_secret)
+    event["path"] = f"/webhooks/intercom/{TENANT}"
+    event["pathParameters"] = {"vendor": "intercom", "tenant_id": TENANT}
+    event["headers"] = dict(crash.headers)
+    event["multiValueHeaders"] = {k: [v] for k, v in crash.headers.items()}
+    event["body"] = crash.body.decode()
+    statuses.append(webhook.lambda_handler(event, FakeLambdaContext())["statusCode"])
+    dependencies.get_credential_source.cache_clear()
+    assert statuses == [200, 200, 202, 401, 400, 400, 202, 500]
+
+    # Then the logs say what happened, by id and reason...
+    printed = capsys.readouterr()
+    output = captured_logs.getvalue() + printed.out + printed.err
+    for message in ("webhook received", "webhook refused", "webhook malformed", "unhandled error"):
+        assert message in output
+    # ...and hold no body, no signature, no secret and no personal data
+    signatures = [value for d in deliveries for k, value in d.headers.items() if "ignature" in k]
+    for needle in (
+        EMAIL,
+        FIRST,
+        LAST,
+        intercom_secret,
+        sequence_secret,
+        TEST_WEBHOOK_SECRET,
+        "ic-token-SECRET-9",
+        "seq-client-SECRET-9",
+        *signatures,
+        *(delivery.body.decode() for delivery in deliveries),
+    ):
         assert needle not in output

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import SecretStr
+
 from contact_archive.redrive import RedriveRequest
+from contact_archive.vendors.intercom import webhook as intercom_webhook
+from contact_archive.vendors.sequence import webhook as sequence_webhook
 from devtools.template import api_routes, functions, load_template
+from devtools.webhooks import TEST_WEBHOOK_SECRET
 from tests.support import EVENTS
 
 
@@ -33,8 +39,32 @@ def test_every_eventbridge_trigger_has_a_sample_event() -> None:
         if event["Type"] == "EventBridgeRule"
         for detail_type in event["Properties"]["Pattern"]["detail-type"]
     }
-    sampled = {event["detail-type"] for event in samples().values() if "detail-type" in event}
+    sampled = {
+        event["detail-type"]
+        for event in samples().values()
+        if "detail-type" in event and event.get("source") != SCHEDULER_SOURCE
+    }
     assert detail_types == sampled == {"ArchiveContact", "RestoreContact"}
+
+
+# A schedule's events come from EventBridge itself, always in this shape.
+SCHEDULER_SOURCE = "aws.events"
+
+
+def test_every_schedule_trigger_has_a_scheduled_event_sample() -> None:
+    schedules = [
+        logical_id
+        for logical_id, definition in functions(load_template()).items()
+        for event in (definition.get("Events") or {}).values()
+        if event["Type"] in ("Schedule", "ScheduleV2")
+    ]
+    sampled = [event for event in samples().values() if event.get("source") == SCHEDULER_SOURCE]
+    assert schedules == ["ReconcileFunction"]
+    assert len(sampled) == len(schedules) and samples()["reconcile_schedule"] in sampled
+    for event in sampled:
+        assert event["detail-type"] == "Scheduled Event"
+        assert event["detail"] == {}
+        assert len(event["resources"]) == 1 and ":rule/" in event["resources"][0]
 
 
 def test_every_stream_trigger_has_a_sample_with_both_images_of_a_contact() -> None:
@@ -64,12 +94,17 @@ def test_api_samples_have_the_rest_proxy_shape_and_a_tenant() -> None:
             continue
         context = event["requestContext"]
         assert context["resourcePath"] == event["resource"], name
-        assert context["authorizer"]["tenant_id"] == "dev-tenant", name
+        if event["resource"].startswith("/webhooks/"):
+            # No authorizer on the webhook routes: the tenant is in the path (and the signature)
+            assert "authorizer" not in context, name
+            assert event["pathParameters"]["tenant_id"] == "dev-tenant", name
+        else:
+            assert context["authorizer"]["tenant_id"] == "dev-tenant", name
         assert set(event["multiValueHeaders"]) == set(event["headers"]), name
         if event["pathParameters"]:
-            resolved = event["resource"].replace(
-                "{contact_id}", event["pathParameters"]["contact_id"]
-            )
+            resolved = event["resource"]
+            for parameter, value in event["pathParameters"].items():
+                resolved = resolved.replace(f"{{{parameter}}}", value)
             assert event["path"] == resolved, name
 
 
@@ -85,7 +120,8 @@ def test_eventbridge_samples_have_the_envelope_shape() -> None:
     for name, event in samples().items():
         if "detail-type" in event:
             assert envelope <= set(event), name
-            assert {"tenant_id", "contact_id"} <= set(event["detail"]), name
+            if event["source"] != SCHEDULER_SOURCE:  # a command names its contact
+                assert {"tenant_id", "contact_id"} <= set(event["detail"]), name
 
 
 def test_every_function_invoked_by_hand_has_a_sample_it_accepts() -> None:
@@ -97,3 +133,43 @@ def test_every_function_invoked_by_hand_has_a_sample_it_accepts() -> None:
     assert by_hand == ["RedriveFunction"]
     request = RedriveRequest.model_validate(samples()["redrive_dead_letters"])
     assert request.max_messages == 10
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+def _webhook_samples() -> dict[str, dict[str, Any]]:
+    return {
+        name: event
+        for name, event in samples().items()
+        if event.get("httpMethod") == "POST" and event["resource"].startswith("/webhooks/")
+    }
+
+
+def test_every_webhook_topic_has_a_sample_signed_with_the_test_secret() -> None:
+    """Each sample verifies with `TEST_WEBHOOK_SECRET` (Sequence's at its own fixed `t`: later
+    it is outside the 5-minute window, so tests give the handler a clock) and parses."""
+    secret = SecretStr(TEST_WEBHOOK_SECRET)
+    topics = set()
+    for name, event in _webhook_samples().items():
+        body = event["body"].encode()
+        if event["isBase64Encoded"]:
+            body = base64.b64decode(event["body"])
+        vendor = event["pathParameters"]["vendor"]
+        if vendor == "intercom":
+            intercom_webhook.verify(body, event["headers"], secret)
+            notification = intercom_webhook.parse(body)
+        else:
+            signed = event["headers"][sequence_webhook.SIGNATURE_HEADER]
+            moment = datetime.fromtimestamp(int(signed.split(",")[0][2:]) / 1000, UTC)
+            delivered_at = sequence_webhook.verify(body, event["headers"], secret, moment)
+            notification = sequence_webhook.parse(body, delivered_at=delivered_at)
+        assert event["path"] == f"/webhooks/{vendor}/dev-tenant", name
+        topics.add((vendor, notification.topic))
+    assert topics == {
+        ("intercom", "contact.archived"),
+        ("intercom", "contact.unarchived"),
+        ("intercom", "contact.deleted"),
+        ("sequence", "CUSTOMER_ARCHIVED"),
+    }
+    assert any(event["isBase64Encoded"] for event in _webhook_samples().values())

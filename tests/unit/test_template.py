@@ -27,6 +27,8 @@ FUNCTIONS = {
     "RegisterFunction": "functions/register",
     "SyncFunction": "functions/sync",
     "RedriveFunction": "functions/redrive",
+    "ReconcileFunction": "functions/reconcile",
+    "WebhookFunction": "functions/webhook",
 }
 
 
@@ -99,6 +101,8 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
         actions = _as_list(statement["Action"])
         resources = _as_list(statement["Resource"])
         assert statement["Effect"] == "Allow"
+        if actions == ["secretsmanager:ListSecrets"]:
+            continue  # supports no resource-level permissions: pinned in its own test
         assert "*" not in resources, f"{logical_id}: Resource '*' in {statement}"
         for action in actions:
             assert not action.endswith("*"), f"{logical_id}: wildcard action {action}"
@@ -108,6 +112,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                     {"Fn::GetAtt": ["LedgerTable", "Arn"]},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
+                    {"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"},
                     {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
 
@@ -145,6 +150,12 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "SyncFunction": {
+            "secretsmanager:GetSecretValue": [vendor_secrets],
+            "secretsmanager:PutSecretValue": [vendor_secrets],
+        },
+        "WebhookFunction": {"secretsmanager:GetSecretValue": [vendor_secrets]},
+        "ReconcileFunction": {
+            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
             "secretsmanager:GetSecretValue": [vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
@@ -216,6 +227,10 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("PUT", "/contacts/{contact_id}"): "RegisterFunction",
         ("POST", "/contacts/import"): "RegisterFunction",
         ("POST", "/contacts/{contact_id}/sync"): "RegisterFunction",
+        ("GET", "/settings"): "RegisterFunction",
+        ("PUT", "/settings"): "RegisterFunction",
+        ("POST", "/webhooks/{vendor}/{tenant_id}"): "WebhookFunction",
+        ("HEAD", "/webhooks/{vendor}/{tenant_id}"): "WebhookFunction",
     }
 
 
@@ -292,3 +307,90 @@ def test_redrive_reads_the_dead_letters_and_the_stream_and_invokes_sync_only(
     sync_timeout = template["Resources"]["SyncFunction"]["Properties"]["Timeout"]
     assert sync_timeout < SYNC_INVOKE_TIMEOUT_SECONDS <= REPLAY_RESERVE_SECONDS
     assert REPLAY_RESERVE_SECONDS < redrive["Timeout"] <= 900
+
+
+def test_webhooks_skip_the_authorizer_and_only_read_secrets_and_write_the_ledger(
+    template: dict[str, Any],
+) -> None:
+    """Vendors cannot use the API's authorizer: the webhook routes, and only they, opt out of
+    it (the signature authenticates). WebhookFunction reads and writes ledger items (a change
+    and its delivery in one transaction: PutItem and UpdateItem) and reads the tenants' vendor
+    secrets; it never queries, deletes or writes a secret."""
+    api = template["Resources"]["LedgerApi"]["Properties"]
+    assert api["Auth"]["DefaultAuthorizer"] == "TenantAuthorizer"
+
+    def authorizer(route: Any) -> Any:
+        event = functions(template)[route.function]["Events"][route.event]
+        return (event["Properties"].get("Auth") or {}).get("Authorizer")
+
+    unauthenticated = {
+        (route.method, route.path) for route in api_routes(template) if authorizer(route) == "NONE"
+    }
+    assert unauthenticated == {
+        ("POST", "/webhooks/{vendor}/{tenant_id}"),
+        ("HEAD", "/webhooks/{vendor}/{tenant_id}"),
+    }
+    table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    vendor_secrets = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        ":secret:${VendorSecretPrefix}/*"
+    }
+    assert _grants(template, "WebhookFunction") == {
+        "dynamodb:GetItem": [table],
+        "dynamodb:PutItem": [table],
+        "dynamodb:UpdateItem": [table],
+        "secretsmanager:GetSecretValue": [vendor_secrets],
+    }
+    webhook = template["Resources"]["WebhookFunction"]["Properties"]
+    assert webhook["Environment"]["Variables"] == {
+        "VENDOR_SECRET_PREFIX": {"Ref": "VendorSecretPrefix"}
+    }
+    assert webhook["Timeout"] <= 10  # vendors wait seconds for the answer
+    assert template["Outputs"]["WebhookFunctionName"]["Value"] == {"Ref": "WebhookFunction"}
+
+
+def test_reconcile_runs_on_a_parameterised_schedule_with_least_privilege(
+    template: dict[str, Any],
+) -> None:
+    """ReconcileFunction runs on an EventBridge schedule (a parameter, every 15 minutes by
+    default), is not retried (the next run resumes from the watermark), and may: read and write
+    ledger items (watermarks, drift, a mirror's archive, batch lookups), walk the tenant index,
+    read and write back vendor secrets, list secret names (IAM knows no resource for
+    ListSecrets: the one Resource "*", alone in its statement), and announce on the bus."""
+    reconcile = template["Resources"]["ReconcileFunction"]["Properties"]
+    (event,) = reconcile["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
+    assert template["Parameters"]["ReconcileSchedule"]["Default"] == "rate(15 minutes)"
+    assert reconcile["EventInvokeConfig"]["MaximumRetryAttempts"] == 0
+    table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
+    vendor_secrets = {
+        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+        ":secret:${VendorSecretPrefix}/*"
+    }
+    assert _grants(template, "ReconcileFunction") == {
+        "dynamodb:GetItem": [table],
+        "dynamodb:BatchGetItem": [table],
+        "dynamodb:PutItem": [table],
+        "dynamodb:UpdateItem": [table],
+        "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
+        "secretsmanager:GetSecretValue": [vendor_secrets],
+        "secretsmanager:PutSecretValue": [vendor_secrets],
+        "secretsmanager:ListSecrets": ["*"],
+        "events:PutEvents": [{"Fn::GetAtt": ["ContactArchiveBus", "Arn"]}],
+    }
+    unscoped = [
+        statement
+        for logical_id in FUNCTIONS
+        for statement in _statements(template["Resources"][logical_id]["Properties"])
+        if "*" in _as_list(statement["Resource"])
+    ]
+    assert [_as_list(statement["Action"]) for statement in unscoped] == [
+        ["secretsmanager:ListSecrets"]
+    ]
+    assert reconcile["Environment"]["Variables"] == {
+        "VENDOR_SECRET_PREFIX": {"Ref": "VendorSecretPrefix"},
+        "EVENT_BUS_NAME": {"Ref": "ContactArchiveBus"},
+    }
+    assert 60 <= reconcile["Timeout"] <= 900
+    assert template["Outputs"]["ReconcileFunctionName"]["Value"] == {"Ref": "ReconcileFunction"}

@@ -29,6 +29,10 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.VendorNotConfigured: HTTPStatus.CONFLICT,
     # The vendor, not this service, failed: not a 5xx of ours; `details.retryable` says more.
     errors.VendorCallFailed: HTTPStatus.FAILED_DEPENDENCY,
+    # Inbound webhooks: the signature is the authentication; a URL without one is not there.
+    errors.WebhookNotConfigured: HTTPStatus.NOT_FOUND,
+    errors.WebhookUnauthenticated: HTTPStatus.UNAUTHORIZED,
+    errors.WebhookBodyMalformed: HTTPStatus.BAD_REQUEST,
 }
 
 

@@ -9,6 +9,8 @@ from contact_archive.api.changes import change_router
 from contact_archive.api.read_routes import router as read_router
 from contact_archive.api.register_routes import router as register_router
 from contact_archive.api.resolver import build_resolver
+from contact_archive.api.settings_routes import router as settings_router
+from contact_archive.api.webhook_routes import router as webhook_router
 from contact_archive.models import ChangeAction
 
 TITLE = "contact-archive"
@@ -21,6 +23,8 @@ def openapi_document() -> str:
         read_router,
         change_router(ChangeAction.ARCHIVE),
         change_router(ChangeAction.RESTORE),
+        settings_router,
+        webhook_router,
     )
     document = app.get_openapi_json_schema(
         title=TITLE,
@@ -28,7 +32,9 @@ def openapi_document() -> str:
         description=(
             "Archive, list and restore contacts across Sequence, Routera, Intercom and Constant "
             "Contact through one soft-delete ledger. Every request is scoped to the tenant that "
-            "the API authorizer puts in the request context."
+            "the API authorizer puts in the request context, except the vendors' webhook "
+            "deliveries (`/webhooks/...`): no authorizer, the tenant is in the URL and the "
+            "delivery's signature, keyed by that tenant's secret, authenticates it."
         ),
     )
     return document + "\n"

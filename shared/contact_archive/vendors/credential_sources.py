@@ -12,7 +12,7 @@ import json
 import re
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import ValidationError
 
@@ -20,8 +20,13 @@ from contact_archive.errors import VendorNotConfigured
 from contact_archive.models import Vendor
 from contact_archive.vendors.credentials import CREDENTIAL_MODELS, VendorCredentials
 
+if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from mypy_boto3_secretsmanager.type_defs import FilterTypeDef
+
 # Secrets Manager names allow these; a tenant id outside them cannot name a secret.
 _SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
+_VENDOR_NAMES = frozenset(vendor.value for vendor in Vendor)
 
 
 class CredentialSource(Protocol):
@@ -31,6 +36,10 @@ class CredentialSource(Protocol):
 
     def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:
         """Store rotated credentials (Constant Contact's refresh token changes on every use)."""
+        ...
+
+    def configured(self) -> list[tuple[str, Vendor]]:
+        """Every (tenant, vendor) pair that has credentials, sorted: who reconciliation visits."""
         ...
 
 
@@ -54,9 +63,17 @@ def dump_credentials(credentials: VendorCredentials) -> dict[str, Any]:
 
 
 class SecretsManagerSource:
-    def __init__(self, prefix: str, *, max_age_seconds: int = 300) -> None:
+    def __init__(
+        self,
+        prefix: str,
+        *,
+        max_age_seconds: int = 300,
+        secrets_client: SecretsManagerClient | None = None,
+    ) -> None:
+        """`secrets_client`: a Secrets Manager client for `configured()` (one is made if None)."""
         self._prefix = prefix.rstrip("/")
         self._max_age = max_age_seconds
+        self._secrets_client = secrets_client
 
     def secret_name(self, tenant_id: str, vendor: Vendor) -> str:
         if not _SECRET_NAME_PART.match(tenant_id):
@@ -81,6 +98,41 @@ class SecretsManagerSource:
         parameters.set_secret(name, json.dumps(dump_credentials(credentials)))
         # The next load must not hand back the token the vendor just retired.
         parameters.get_secret(name, transform="json", force_fetch=True, max_age=self._max_age)
+
+    def configured(self) -> list[tuple[str, Vendor]]:
+        """The pairs named by secrets under the prefix (`ListSecrets`, filtered by name, paged).
+        Names that do not parse as `<prefix>/<tenant_id>/<vendor>` are left out. The name filter
+        is a case-insensitive prefix match, so the exact prefix is checked again here."""
+        from botocore.session import get_session
+
+        client = self._secrets_client or cast(
+            "SecretsManagerClient", get_session().create_client("secretsmanager")
+        )
+        found: set[tuple[str, Vendor]] = set()
+        name_filter: list[FilterTypeDef] = [{"Key": "name", "Values": [f"{self._prefix}/"]}]
+        token: str | None = None
+        while True:
+            if token:
+                response = client.list_secrets(Filters=name_filter, MaxResults=100, NextToken=token)
+            else:
+                response = client.list_secrets(Filters=name_filter, MaxResults=100)
+            for secret in response.get("SecretList", []):
+                pair = self._pair(secret.get("Name", ""))
+                if pair is not None:
+                    found.add(pair)
+            token = response.get("NextToken")
+            if not token:
+                return sorted(found)
+
+    def _pair(self, name: str) -> tuple[str, Vendor] | None:
+        """(tenant, vendor) from `<prefix>/<tenant_id>/<vendor>`, or None for any other name."""
+        start = f"{self._prefix}/"
+        if not name.startswith(start):
+            return None
+        tenant_id, _, vendor = name.removeprefix(start).partition("/")
+        if not _SECRET_NAME_PART.match(tenant_id) or vendor not in _VENDOR_NAMES:
+            return None
+        return tenant_id, Vendor(vendor)
 
 
 class JsonSource:
@@ -108,3 +160,13 @@ class JsonSource:
             self._document.setdefault(tenant_id, {})[vendor.value] = dump_credentials(credentials)
             if self._path is not None:
                 self._path.write_text(json.dumps(self._document, indent=2), encoding="utf-8")
+
+    def configured(self) -> list[tuple[str, Vendor]]:
+        with self._lock:
+            return sorted(
+                (tenant_id, Vendor(vendor))
+                for tenant_id, vendors in self._document.items()
+                if isinstance(vendors, dict)
+                for vendor in vendors
+                if vendor in _VENDOR_NAMES
+            )

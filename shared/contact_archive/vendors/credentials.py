@@ -28,6 +28,9 @@ class SequenceCredentials(_Credentials):
     client_id: str
     client_secret: SecretStr
     base_url: str = "https://eu.sequencehq.com/api"
+    # The notification policy's `webhookSecret`: signs `Sequence-Signature`. Without it the
+    # tenant's webhook URL answers 404.
+    webhook_secret: SecretStr | None = None
 
 
 class RouteraCredentials(_Credentials):
@@ -41,6 +44,9 @@ class IntercomCredentials(_Credentials):
     access_token: SecretStr
     region: Literal["us", "eu", "au"] = "us"
     base_url: str | None = None  # overrides the region's host (sandboxes)
+    # The app's client secret: signs `X-Hub-Signature`. Without it the tenant's webhook URL
+    # answers 404.
+    webhook_secret: SecretStr | None = None
 
     @property
     def api_base_url(self) -> str:

@@ -212,6 +212,24 @@ class ConstantContactClient:
         contacts, following = mapper.list_page(response.json())
         return ContactPage([mapper.to_canonical(item) for item in contacts], following)
 
+    def list_deleted_page(
+        self,
+        *,
+        updated_after: str | None = None,
+        cursor: str | None = None,
+        limit: int = PAGE_LIMIT,
+    ) -> ContactPage:
+        """One page of deleted contacts (`status=deleted`), those changed after `updated_after`
+        (ISO 8601) when given: deletes made in Constant Contact's own UI show up here. `cursor`
+        is the previous page's `_links.next.href`, which carries the first page's query."""
+        if cursor is None:
+            params = mapper.deleted_since_query(updated_after, limit)
+            response = self._http.request("GET", self._url("contacts"), params=params)
+        else:
+            response = self._http.request("GET", self._next_page_url(cursor))
+        contacts, following = mapper.list_page(response.json())
+        return ContactPage([mapper.to_canonical(item) for item in contacts], following)
+
     def archive_many(
         self,
         vendor_ids: Iterable[str],

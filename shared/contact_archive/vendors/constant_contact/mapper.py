@@ -15,6 +15,7 @@ from contact_archive.vendors.constant_contact.types import (
 )
 
 BULK_DELETE_LIMIT = 500  # `ContactDelete.contact_ids` maxItems
+LIST_LIMIT = 500  # `GET /contacts` `limit` maximum
 THROTTLED_ERROR_KEYS = frozenset({"throttled", "quota_exceeded"})
 QUOTA_WAIT_SECONDS = 3600.0
 
@@ -126,6 +127,18 @@ def bulk_delete_body(contact_ids: Iterable[str]) -> ContactDelete:
             f" got {len(ids)}"
         )
     return {"contact_ids": ids}
+
+
+def deleted_since_query(updated_after: str | None, limit: int) -> dict[str, str | int]:
+    """The query of `GET /contacts` that lists deleted contacts, those changed after
+    `updated_after` (ISO 8601) when given: how deletes made in Constant Contact itself are found,
+    since it has no webhooks for contacts. No subresources: the id and dates are what is needed."""
+    if not 1 <= limit <= LIST_LIMIT:
+        raise ValueError(f"constant_contact: a list page holds 1 to {LIST_LIMIT} contacts")
+    query: dict[str, str | int] = {"status": "deleted", "limit": limit}
+    if updated_after:
+        query["updated_after"] = updated_after
+    return query
 
 
 def list_page(payload: Contacts) -> tuple[list[ContactResource], str | None]:

@@ -1,0 +1,16 @@
+"""WebhookFunction: vendors' signed webhook deliveries (Intercom, Sequence) and Intercom's HEAD check."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contact_archive.entrypoints import webhook_entrypoint
+from contact_archive.observability import logger, metrics
+
+handle = webhook_entrypoint()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return handle(event, context)

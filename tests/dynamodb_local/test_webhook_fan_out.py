@@ -1,0 +1,47 @@
+"""A Sequence customer archived in its dashboard, end to end on DynamoDB Local's real stream: the
+sandbox's signed `CUSTOMER_ARCHIVED` is received (delivery and change item in one transaction),
+and SyncFunction, fed from the stream as Lambda feeds it, archives every link of that customer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from contact_archive.models import Actor, LinkState, Vendor
+from contact_archive.store import LedgerStore
+from contact_archive.use_cases import LinkInput, RegisterCommand, get_contact, register_contact
+from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.webhook_receiver import InboundWebhook, WebhookOutcome, receive_webhook
+from devtools.sandboxes.stack import SandboxStack
+from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, StreamLambda
+
+ALICE = Actor(name="alice", source="api")
+
+
+def test_a_customer_archived_in_sequence_archives_its_links_once(
+    store: LedgerStore, stack: SandboxStack, credentials: JsonSource, lambda_: StreamLambda
+) -> None:
+    # Given two contacts of customer cus-1 and one of cus-2, linked in the ledger
+    for contact_id, customer in (("c-1", "cus-1"), ("c-2", "cus-1"), ("c-3", "cus-2")):
+        made = stack.sequence.add_contact(customer, name=contact_id, email=f"{contact_id}@x.io")
+        link = LinkInput(Vendor.SEQUENCE, made["id"], customer)
+        register_contact(store, RegisterCommand(SYNC_TENANT, contact_id, ALICE, links=[link]))
+    lambda_.drain()  # the registrations' records: nothing to sync
+    # When cus-1 is archived in Sequence's dashboard and its signed delivery arrives (twice)
+    delivery = stack.sequence.archive_customer_in_ui("cus-1")
+    request = InboundWebhook(
+        "sequence", SYNC_TENANT, delivery.body.decode(), False, delivery.headers
+    )
+    now = datetime.now(UTC)  # the sandbox signed it a moment ago, on the same clock
+    assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.QUEUED
+    assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.DUPLICATE
+    # and SyncFunction reads the table's stream, its own writes' records included
+    lambda_.drain()
+    # Then both links of cus-1 are archived at Sequence's word, cus-2's is not, nothing failed
+    states = {
+        contact_id: get_contact(store, SYNC_TENANT, contact_id).link_state(Vendor.SEQUENCE)
+        for contact_id in ("c-1", "c-2", "c-3")
+    }
+    assert states == {"c-1": LinkState.ARCHIVED, "c-2": LinkState.ARCHIVED, "c-3": LinkState.ACTIVE}
+    assert lambda_.dead_letters == []
+    # and no archive was sent back to Sequence: the customer was listed, once
+    assert [request.method for request in stack.sequence.requests] == ["GET"]
