@@ -147,6 +147,16 @@ def behind_the_ledgers_back(clients: VendorClients, link: LinkInput) -> None:
     clients(TENANT, link.vendor).archive(LinkRef(link.vendor_id, link.scope))
 
 
+def deleted_at_constant_contact(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, *, count: int
+) -> None:
+    """Contacts c-0, c-1, ... linked to Constant Contact, then deleted there behind our back."""
+    for number in range(count):
+        link = seed(stack, Vendor.CONSTANT_CONTACT, number)
+        register(store, f"c-{number}", [link])
+        behind_the_ledgers_back(clients, link)
+
+
 def state(store: LedgerStore, contact_id: str, vendor: Vendor, tenant: str = TENANT) -> LinkState:
     return get_contact(store, tenant, contact_id).link_state(vendor)
 
@@ -366,10 +376,7 @@ def test_a_bounded_run_resumes_where_it_stopped_and_a_pass_then_looks_only_at_ne
     run: Callable[..., RunResult],
 ) -> None:
     # Given three contacts deleted behind the ledger's back; runs of one page of two
-    links = [seed(stack, Vendor.CONSTANT_CONTACT, n) for n in range(3)]
-    for number, link in enumerate(links):
-        register(store, f"c-{number}", [link])
-        behind_the_ledgers_back(clients, link)
+    deleted_at_constant_contact(store, stack, clients, count=3)
     bounded = Limits(max_pages=1, page_size=2)
     pair = (TENANT, Vendor.CONSTANT_CONTACT)
     # When a first run stops after its one page
@@ -541,10 +548,7 @@ def test_a_persistent_429_stops_the_run_and_keeps_its_watermark(
     run: Callable[..., RunResult],
 ) -> None:
     # Given three Constant Contact deletes, and a first run of one page of two
-    links = [seed(stack, Vendor.CONSTANT_CONTACT, n) for n in range(3)]
-    for number, link in enumerate(links):
-        register(store, f"c-{number}", [link])
-        behind_the_ledgers_back(clients, link)
+    deleted_at_constant_contact(store, stack, clients, count=3)
     bounded = Limits(max_pages=1, page_size=2)
     pair = (TENANT, Vendor.CONSTANT_CONTACT)
     run(pair, limits=bounded)
