@@ -272,7 +272,9 @@ def render(figures: WebhookFigures) -> list[str]:
         "",
         "A recorded change reads the vendor-id item and the contact, writes the link's new state "
         "with its history event and the kept delivery in one transaction, and reads the tenant's "
-        "policy (`mirror` adds the archive or restore of the contact: one `UpdateItem`). A "
+        "policy (`mirror` adds the archive or restore of the contact: one `UpdateItem`; once a "
+        "contact has had more than 30 changes, one `GetItem` more to see whether its history "
+        "wants moving to a page, which a transaction cannot return). A "
         "duplicate is recognised by the delivery's conditional put; an unknown contact keeps its "
         "delivery only. Ignored topics and refused signatures never reach the table. A Sequence "
         "customer is one transaction (the delivery and the change item) and a 202: SyncFunction "

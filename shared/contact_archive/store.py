@@ -970,11 +970,12 @@ class LedgerStore:
         }
         if delivery is None:
             try:
-                self._client.update_item(**update)
+                response = self._client.update_item(**update, ReturnValues="ALL_NEW")
             except ClientError as error:
                 if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
                     return False
                 raise
+            self._page_out_history(response["Attributes"])
             return True
         try:
             items: list[Any] = [{"Put": self._delivery_put(delivery)}, {"Update": update}]
@@ -986,6 +987,15 @@ class LedgerStore:
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 raise DuplicateDelivery from None
             return False
+        if change.expected_version + 1 > HISTORY_INLINE_MAX:
+            # A transaction returns no item: read it to see whether its history wants paging
+            # out (only once the contact has had more changes than the item keeps inline).
+            written = self._client.get_item(
+                TableName=self._table,
+                Key=_contact_key(change.tenant_id, change.contact_id),
+                ConsistentRead=True,
+            )
+            self._page_out_history(written.get("Item", {}))
         return True
 
     def _delivery_put(self, delivery: Delivery) -> dict[str, Any]:

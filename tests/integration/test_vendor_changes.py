@@ -4,6 +4,9 @@ mirrored to the other vendors only when the tenant asks."""
 
 from __future__ import annotations
 
+import os
+from typing import Any
+
 import pytest
 
 from contact_archive.models import (
@@ -14,7 +17,7 @@ from contact_archive.models import (
     Vendor,
     VendorChangePolicy,
 )
-from contact_archive.store import LedgerStore
+from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore, contact_pk
 from contact_archive.sync import SyncOutcome, sync_link
 from contact_archive.use_cases import (
     ChangeCommand,
@@ -202,3 +205,26 @@ def test_dynamodb_requests_per_report(
         store, report(LinkState.ARCHIVED, tenant=OTHER_TENANT), notification_id="n-2"
     )
     assert counter.calls == {"GetItem": 1, "PutItem": 1}
+
+
+@pytest.mark.parametrize("from_webhook", [True, False], ids=["webhook", "reconcile"])
+def test_a_contact_changed_only_at_its_vendor_keeps_its_item_small(
+    store: LedgerStore, ledger_table: Any, grace: str, from_webhook: bool
+) -> None:
+    # Given Intercom archiving and unarchiving Grace 40 times by itself
+    for number in range(40):
+        state = LinkState.ARCHIVED if number % 2 == 0 else LinkState.ACTIVE
+        applied = apply_vendor_report(
+            store,
+            report(state, f"2026-11-23T10:{number:02d}:00.000Z"),
+            notification_id=f"n-{number}" if from_webhook else None,
+        )
+        assert applied.outcome is Applied.RECORDED
+    # Then the item holds no more history than it keeps inline, and none of it is lost
+    item = ledger_table.get_item(
+        TableName=os.environ["TABLE_NAME"],
+        Key={"pk": {"S": contact_pk(TENANT, grace)}, "sk": {"S": "CONTACT"}},
+    )["Item"]
+    assert len(item["history"]["L"]) <= HISTORY_INLINE_MAX
+    history = contact_history(store, TENANT, grace)
+    assert [event.version for event in history] == list(range(1, 42))
