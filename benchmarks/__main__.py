@@ -27,7 +27,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
-from contact_archive.store import HISTORY_INLINE_MAX  # noqa: E402
+from contact_archive.ledger.store.history import HISTORY_INLINE_MAX  # noqa: E402
 from devtools.dynamodb_local import DynamoDBLocal  # noqa: E402
 from devtools.template import load_template, table_definition  # noqa: E402
 from tests.support import FakeLambdaContext, RequestCounter, load_event, load_handler  # noqa: E402
@@ -83,7 +83,7 @@ class Bench:
         }
         from contact_archive.dependencies import get_store
 
-        self.counter_client = get_store()._client  # noqa: SLF001
+        self.counter_client = get_store().client
         self.counter = RequestCounter(self.counter_client)
         self.call("register", load_event("register_contact"))
         self.client.put_item(

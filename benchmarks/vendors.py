@@ -16,19 +16,13 @@ from typing import Any
 import boto3
 import httpx
 
+from contact_archive.announcements.publisher import EventPublisher
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
 from contact_archive.dependencies import get_store
-from contact_archive.event_bus import EventPublisher
-from contact_archive.models import Actor, Vendor
-from contact_archive.stream import handle_stream
-from contact_archive.sync import sync_link
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    register_contact,
-    restore_contact,
-)
+from contact_archive.ledger.models import Actor, Vendor
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.stream import handle_stream
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.constant_contact.client import ConstantContactClient
 from contact_archive.vendors.credential_sources import JsonSource
@@ -251,7 +245,7 @@ def calls_under_faults(fault_rate: float, contacts: int = 25, seed: int = 11) ->
     tenant = f"bench-faults-{run}"  # sandbox ids repeat from run to run; tenants keep them apart
     stack = SandboxStack(faults=Faults(part, part, part, seed=seed))
     store = get_store()
-    client = store._client  # noqa: SLF001 - the bench reads the stream of the store's table
+    client = store.client
     stream_arn = client.describe_table(TableName=os.environ["TABLE_NAME"])["Table"][
         "LatestStreamArn"
     ]

@@ -117,10 +117,10 @@ def measure(runs: int = RUNS) -> WebhookFigures:
 def _measure(runs: int) -> WebhookFigures:
     import boto3
 
+    from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
     from contact_archive.dependencies import get_store
-    from contact_archive.models import Actor, Vendor
-    from contact_archive.store import CUSTOMER_CHANGE_TYPE
-    from contact_archive.use_cases import LinkInput, RegisterCommand, register_contact
+    from contact_archive.ledger.models import Actor, Vendor
+    from contact_archive.ledger.store.keys import CUSTOMER_CHANGE_TYPE
     from devtools.template import load_template, table_definition
     from devtools.webhooks import SignedDelivery, intercom_delivery, sequence_delivery
     from tests.support import FakeLambdaContext, RequestCounter, load_event, load_handler
@@ -132,8 +132,8 @@ def _measure(runs: int) -> WebhookFigures:
     definition.pop("StreamSpecification", None)
     raw.create_table(**definition)
     store = get_store()
-    counter = RequestCounter(store._client)  # noqa: SLF001
-    in_calls = CallClock(store._client)  # noqa: SLF001
+    counter = RequestCounter(store.client)
+    in_calls = CallClock(store.client)
     actor = Actor(name="bench", source="api")
     for number in range(CONTACTS):
         link = LinkInput(Vendor.INTERCOM, f"ic-{number}")

@@ -16,7 +16,7 @@ from devtools import REPO_ROOT
 
 if str(REPO_ROOT / "shared") not in sys.path:
     sys.path.insert(0, str(REPO_ROOT / "shared"))  # the layer, as in the Lambda runtime
-from contact_archive.stream_records import as_lambda_record
+from contact_archive.sync.stream_ranges import as_lambda_record
 
 
 @dataclass(frozen=True)

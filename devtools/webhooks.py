@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.intercom.types import NotificationEvent
 from contact_archive.vendors.sequence import webhook as sequence_webhook

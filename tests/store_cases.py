@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from contact_archive.cursor import CursorCodec
-from contact_archive.errors import (
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.reading import ListQuery, contact_history, get_contact, list_contacts
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.cursor import CursorCodec
+from contact_archive.ledger.errors import (
     ContactNotFound,
     IdempotencyKeyReused,
     InvalidCursor,
@@ -17,21 +20,10 @@ from contact_archive.errors import (
     VendorIdTaken,
     VersionConflict,
 )
-from contact_archive.idempotency import request_hash, run_once
-from contact_archive.models import Actor, ContactStatus, LinkState, Vendor
-from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore, LinkSettlement
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    ListQuery,
-    RegisterCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    list_contacts,
-    register_contact,
-    restore_contact,
-)
+from contact_archive.ledger.idempotency import request_hash, run_once
+from contact_archive.ledger.models import Actor, ContactStatus, LinkSettlement, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.history import HISTORY_INLINE_MAX
 from tests.support import RequestCounter
 
 TENANT = "tenant-a"
@@ -178,7 +170,7 @@ class StoreCases:
         assert page.items == []
         # the same vendor id may belong to a contact in another tenant
         register(store, "c-1", tenant=OTHER_TENANT)
-        assert store.find_contact_id_by_vendor_id(OTHER_TENANT, Vendor.INTERCOM, "ic-1") == "c-1"
+        assert store.vendor_refs.find(OTHER_TENANT, Vendor.INTERCOM, "ic-1") == "c-1"
 
     def test_get_is_one_request(self, store: LedgerStore, counter: RequestCounter) -> None:
         register(store, "c-1")
@@ -197,8 +189,8 @@ class StoreCases:
     def test_changing_a_vendor_id_moves_the_lookup(self, store: LedgerStore) -> None:
         register(store, "c-1", [LinkInput(Vendor.INTERCOM, "ic-1")])
         register(store, "c-1", [LinkInput(Vendor.INTERCOM, "ic-2")])
-        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.INTERCOM, "ic-1") is None
-        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.INTERCOM, "ic-2") == "c-1"
+        assert store.vendor_refs.find(TENANT, Vendor.INTERCOM, "ic-1") is None
+        assert store.vendor_refs.find(TENANT, Vendor.INTERCOM, "ic-2") == "c-1"
         register(store, "c-2", [LinkInput(Vendor.INTERCOM, "ic-1")])  # the old id is free again
         events = contact_history(store, TENANT, "c-1")
         assert events[-1].action == "updated"
@@ -215,7 +207,7 @@ class StoreCases:
 
     def test_lookup_by_email_ignores_case(self, store: LedgerStore) -> None:
         register(store, "c-1", email="Ada.Lovelace@Example.com")
-        found = store.find_contacts_by_email(TENANT, "ada.lovelace@example.COM")
+        found = store.contacts.find_by_email(TENANT, "ada.lovelace@example.COM")
         assert [contact.contact_id for contact in found] == ["c-1"]
 
     def test_list_pages_are_one_query_each_and_cover_every_contact_once(
@@ -259,8 +251,8 @@ class StoreCases:
 
     def test_list_items_carry_no_history(self, store: LedgerStore) -> None:
         register(store, "c-1")
-        raw = store._client.query(  # noqa: SLF001 - checking the index projection itself
-            TableName=store._table,  # noqa: SLF001
+        raw = store.client.query(  # checking the index projection itself
+            TableName=store.table.name,
             IndexName="by_tenant",
             KeyConditionExpression="tenant_pk = :t",
             ExpressionAttributeValues={":t": {"S": f"TENANT#{TENANT}"}},
@@ -322,8 +314,8 @@ class StoreCases:
             archive_contact(store, change("c-1"))
             restore_contact(store, change("c-1"))
         # Then its item holds only recent events
-        item = store._client.get_item(  # noqa: SLF001 - checking the stored shape itself
-            TableName=store._table,  # noqa: SLF001
+        item = store.client.get_item(  # checking the stored shape itself
+            TableName=store.table.name,
             Key={"pk": {"S": f"TENANT#{TENANT}#CONTACT#c-1"}, "sk": {"S": "CONTACT"}},
         )["Item"]
         assert len(item["history"]["L"]) <= HISTORY_INLINE_MAX
@@ -347,7 +339,7 @@ class StoreCases:
         assert archive is not None
         counter.reset()
         # When its Routera snapshot is saved for that archive
-        saved = store.save_snapshot(
+        saved = store.links.save_snapshot(
             TENANT,
             "c-1",
             Vendor.ROUTERA,
@@ -362,7 +354,7 @@ class StoreCases:
         assert link.snapshot_change_id == archive.change_id
         # And once a restore replaced the archive, a late snapshot for it is refused
         restore_contact(store, change("c-1"))
-        late = store.save_snapshot(
+        late = store.links.save_snapshot(
             TENANT,
             "c-1",
             Vendor.ROUTERA,
@@ -395,7 +387,7 @@ class StoreCases:
         )
         counter.reset()
         # When Intercom's outcome is recorded
-        assert store.settle_link(settlement)
+        assert store.links.settle(settlement)
         # Then one write settles that link alone, without a new version
         assert counter.calls == {"UpdateItem": 1}
         contact = get_contact(store, TENANT, "c-1")
@@ -405,7 +397,7 @@ class StoreCases:
         assert contact.links[Vendor.INTERCOM].synced_at == "2026-11-23T10:00:00.000Z"
         # And after a restore, the archive's late outcome changes nothing
         restore_contact(store, change("c-1"))
-        assert not store.settle_link(settlement)
+        assert not store.links.settle(settlement)
         assert get_contact(store, TENANT, "c-1").link_state(Vendor.INTERCOM) is (
             LinkState.RESTORING
         )
@@ -431,7 +423,7 @@ class StoreCases:
         )
         counter.reset()
         # When Sequence re-created the contact as seq-2
-        assert store.settle_link(settlement)
+        assert store.links.settle(settlement)
         # Then one transaction moves the link, bumps the version and keeps the old id
         assert counter.calls == {"TransactWriteItems": 1}
         contact = get_contact(store, TENANT, "c-1")
@@ -446,21 +438,18 @@ class StoreCases:
             "new_vendor_id": "seq-2",
         }
         # And both ids still lead to the contact; a duplicate outcome is refused
-        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.SEQUENCE, "seq-2") == "c-1"
-        assert store.find_contact_id_by_vendor_id(TENANT, Vendor.SEQUENCE, "seq-1") == "c-1"
-        assert not store.settle_link(settlement)
+        assert store.vendor_refs.find(TENANT, Vendor.SEQUENCE, "seq-2") == "c-1"
+        assert store.vendor_refs.find(TENANT, Vendor.SEQUENCE, "seq-1") == "c-1"
+        assert not store.links.settle(settlement)
         assert get_contact(store, TENANT, "c-1").version == restoring.version + 1
 
     def test_a_customer_change_is_kept_once_with_its_delivery(
         self, store: LedgerStore, counter: RequestCounter
     ) -> None:
-        from contact_archive.store import (
-            CustomerChange,
-            Delivery,
-            DuplicateDelivery,
-            customer_change_from_item,
-            customer_change_pk,
-        )
+        from contact_archive.ledger.errors import DuplicateDelivery
+        from contact_archive.ledger.records import CustomerChange, Delivery
+        from contact_archive.ledger.store.deliveries import customer_change_from_item
+        from contact_archive.ledger.store.keys import customer_change_pk
 
         # Given a whole customer's change (Sequence CUSTOMER_ARCHIVED) and its delivery
         change = CustomerChange(
@@ -483,14 +472,14 @@ class StoreCases:
         )
         counter.reset()
         # When it is queued: one transaction keeps both
-        store.queue_customer_change(change, delivery)
+        store.deliveries.queue_customer_change(change, delivery)
         assert counter.calls == {"TransactWriteItems": 1}
         key = {
             "pk": {"S": customer_change_pk(TENANT, Vendor.SEQUENCE, "sha256:abc")},
             "sk": {"S": "CUSTOMER_CHANGE"},
         }
-        item = store._client.get_item(TableName=store._table, Key=key)["Item"]  # noqa: SLF001
+        item = store.client.get_item(TableName=store.table.name, Key=key)["Item"]
         assert customer_change_from_item(item) == change
         # And the same delivery again is refused as a duplicate, writing nothing
         with pytest.raises(DuplicateDelivery):
-            store.queue_customer_change(change, delivery)
+            store.deliveries.queue_customer_change(change, delivery)

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from devtools.sandboxes.base import Faults, Sandbox
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.intercom import IntercomSandbox

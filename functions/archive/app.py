@@ -5,7 +5,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_archive.entrypoints import change_entrypoint
-from contact_archive.models import ChangeAction
+from contact_archive.ledger.models import ChangeAction
 from contact_archive.observability import logger, metrics
 
 handle = change_entrypoint(ChangeAction.ARCHIVE)

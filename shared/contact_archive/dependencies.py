@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, cast
 from botocore.session import get_session
 
 from contact_archive.config import ConfigurationError, get_settings
-from contact_archive.cursor import CursorCodec
-from contact_archive.store import LedgerStore
+from contact_archive.ledger.cursor import CursorCodec
+from contact_archive.ledger.store import LedgerStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -19,8 +19,8 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda import LambdaClient
     from mypy_boto3_sqs import SQSClient
 
-    from contact_archive.event_bus import EventPublisher
-    from contact_archive.redrive import DeadLetterRedrive
+    from contact_archive.announcements.publisher import EventPublisher
+    from contact_archive.sync.redrive import DeadLetterRedrive
     from contact_archive.vendors.credential_sources import CredentialSource
     from contact_archive.vendors.registry import VendorClients
 
@@ -87,7 +87,7 @@ def get_vendor_clients() -> VendorClients:
 
 @lru_cache(maxsize=1)
 def get_event_publisher() -> EventPublisher:
-    from contact_archive.event_bus import EventPublisher
+    from contact_archive.announcements.publisher import EventPublisher
 
     bus_name = get_settings().event_bus_name
     if not bus_name:
@@ -100,7 +100,7 @@ def get_event_publisher() -> EventPublisher:
 def get_dead_letter_redrive() -> DeadLetterRedrive:
     from botocore.config import Config
 
-    from contact_archive.redrive import (
+    from contact_archive.sync.redrive import (
         SYNC_INVOKE_TIMEOUT_SECONDS,
         DeadLetterRedrive,
         SyncFunctionInvoker,

@@ -11,7 +11,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_archive.api.resolver import build_resolver
-from contact_archive.models import ChangeAction
+from contact_archive.ledger.models import ChangeAction
 
 Entrypoint = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
@@ -25,9 +25,12 @@ def change_entrypoint(action: ChangeAction) -> Entrypoint:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if "detail-type" in event and "httpMethod" not in event:
             # Imported on the first command: API-only containers never load the parser.
-            from contact_archive.commands import handle_command
+            from contact_archive.config import get_settings
+            from contact_archive.contacts.commands import handle_command
+            from contact_archive.dependencies import get_store
 
-            return handle_command(event, action)
+            ttl_seconds = get_settings().idempotency_ttl_hours * 3600
+            return handle_command(event, action, get_store(), idempotency_ttl_seconds=ttl_seconds)
         return app.resolve(event, context)
 
     return handle
@@ -49,7 +52,7 @@ def register_entrypoint() -> Entrypoint:
 def sync_entrypoint() -> Entrypoint:
     """The table's stream: vendor sync and announcements."""
     from contact_archive.dependencies import get_event_publisher, get_store, get_vendor_clients
-    from contact_archive.stream import handle_stream
+    from contact_archive.sync.stream import handle_stream
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle_stream(
@@ -68,7 +71,7 @@ def reconcile_entrypoint() -> Entrypoint:
         get_store,
         get_vendor_clients,
     )
-    from contact_archive.reconcile import Limits, handle_reconcile
+    from contact_archive.inbound.reconcile import Limits, handle_reconcile
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings = get_settings()
@@ -93,7 +96,7 @@ def reconcile_entrypoint() -> Entrypoint:
 def redrive_entrypoint() -> Entrypoint:
     """By hand: replay SyncFunction's dead letters from the table's stream."""
     from contact_archive.dependencies import get_dead_letter_redrive
-    from contact_archive.redrive import handle_redrive
+    from contact_archive.sync.redrive import handle_redrive
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle_redrive(event, context, get_dead_letter_redrive)

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from openapi_core import Config, OpenAPI
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from devtools.sandboxes.base import Sandbox
 from tests.contracts.routera import RouteraContract
 from tests.contracts.swagger2 import to_openapi3

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import LinkRef, VendorClient, all_contacts
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients

@@ -14,7 +14,7 @@ from typing import Any, cast
 import httpx
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.constant_contact import mapper as constant_contact_mapper
 from contact_archive.vendors.constant_contact.types import ContactResource

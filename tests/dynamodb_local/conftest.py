@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 
-from contact_archive.event_bus import EventPublisher
-from contact_archive.store import LedgerStore
-from contact_archive.stream import handle_stream
+from contact_archive.announcements.publisher import EventPublisher
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.sync.stream import handle_stream
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from contact_archive.vendors.retry import RetryPolicy
@@ -52,7 +52,7 @@ def store(dynamodb_local_endpoint: str, table_name: str) -> LedgerStore:
 
 @pytest.fixture
 def counter(store: LedgerStore) -> RequestCounter:
-    return RequestCounter(store._client)  # noqa: SLF001
+    return RequestCounter(store.client)
 
 
 # -- SyncFunction on the table's real stream, against the vendor sandboxes ---------------------

@@ -11,15 +11,10 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from contact_archive.models import Actor, ContactStatus
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import (
-    ChangeCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    restore_contact,
-)
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.reading import contact_history, get_contact
+from contact_archive.ledger.models import Actor, ContactStatus
+from contact_archive.ledger.store import LedgerStore
 from tests.store_cases import TENANT, register
 
 THREADS = 32

@@ -8,12 +8,14 @@ from collections.abc import Callable
 
 import pytest
 
-from contact_archive.announcements import Announcement
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.reconcile import Limits, reconcile
-from contact_archive.reconcile_checks import Stop
-from contact_archive.store import LedgerStore, Watermark
-from contact_archive.use_cases import LinkInput, RegisterCommand, get_contact, register_contact
+from contact_archive.announcements.publisher import Announcement
+from contact_archive.contacts.reading import get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.inbound.reconcile import Limits, reconcile
+from contact_archive.inbound.reconcile_checks import Stop
+from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.records import Watermark
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
@@ -32,7 +34,7 @@ class Announced:
 
 
 def claim(store: LedgerStore, run_id: str, now: str, until: str) -> Watermark | None:
-    return store.claim_watermark(TENANT, Vendor.ROUTERA, run_id=run_id, now=now, lease_until=until)
+    return store.watermarks.claim(TENANT, Vendor.ROUTERA, run_id=run_id, now=now, lease_until=until)
 
 
 def test_a_watermark_is_claimed_once_saved_by_its_holder_and_taken_over_when_its_lease_ends(
@@ -44,17 +46,17 @@ def test_a_watermark_is_claimed_once_saved_by_its_holder_and_taken_over_when_its
     assert claim(store, "r2", "2026-11-23T10:01:00.000Z", "2026-11-23T10:06:00.000Z") is None
     # Its holder saves where it got to, which releases it
     moved = Watermark(TENANT, Vendor.ROUTERA, cursor="archived:100", pass_started_at="t0")
-    assert store.save_watermark(moved, run_id="r1", now="2026-11-23T10:02:00.000Z")
-    assert not store.save_watermark(moved, run_id="r1", now="2026-11-23T10:02:01.000Z")
+    assert store.watermarks.save(moved, run_id="r1", now="2026-11-23T10:02:00.000Z")
+    assert not store.watermarks.save(moved, run_id="r1", now="2026-11-23T10:02:01.000Z")
     # The next claim reads it back; once that claim's lease ended, another run takes over
     second = claim(store, "r2", "2026-11-23T10:03:00.000Z", "2026-11-23T10:04:00.000Z")
     assert second is not None
     assert (second.cursor, second.pass_started_at, second.version) == ("archived:100", "t0", 1)
     third = claim(store, "r3", "2026-11-23T10:04:00.001Z", "2026-11-23T10:09:00.000Z")
     assert third is not None
-    assert not store.save_watermark(third, run_id="r2", now="2026-11-23T10:05:00.000Z")
-    assert store.save_watermark(third, run_id="r3", now="2026-11-23T10:05:00.000Z")
-    saved = store.get_watermark(TENANT, Vendor.ROUTERA)
+    assert not store.watermarks.save(third, run_id="r2", now="2026-11-23T10:05:00.000Z")
+    assert store.watermarks.save(third, run_id="r3", now="2026-11-23T10:05:00.000Z")
+    saved = store.watermarks.get(TENANT, Vendor.ROUTERA)
     assert saved is not None and saved.version == 2
 
 
@@ -73,8 +75,8 @@ def test_batch_lookups_span_several_batches_and_stay_in_the_tenant(store: Ledger
     )
     ids = [f"rt-{number}" for number in range(120)] + ["rt-999", "rt-unknown"]
     # When they are looked up by vendor id, then read
-    found = store.find_contact_ids_by_vendor_ids(TENANT, Vendor.ROUTERA, ids)
-    contacts = store.get_contacts(TENANT, sorted(found.values()))
+    found = store.vendor_refs.find_many(TENANT, Vendor.ROUTERA, ids)
+    contacts = store.contacts.get_many(TENANT, sorted(found.values()))
     # Then every linked one of the tenant's came back, and nothing of the other tenant's
     assert len(found) == 120 and "rt-999" not in found
     assert found["rt-7"] == "c-007"
@@ -89,12 +91,12 @@ def test_a_ledger_walk_goes_on_after_the_contact_it_stopped_at(store: LedgerStor
     seen: list[str] = []
     after: str | None = None
     while True:
-        contacts, after = store.list_linked_contacts(TENANT, Vendor.INTERCOM, after=after, limit=2)
+        contacts, after = store.contacts.list_linked(TENANT, Vendor.INTERCOM, after=after, limit=2)
         seen += [contact.contact_id for contact in contacts]
         if after is None:
             break
     assert seen == ["c-0", "c-1", "c-3", "c-4"]  # c-2 has no Intercom link
-    resumed, _ = store.list_linked_contacts(TENANT, Vendor.INTERCOM, after="c-1", limit=10)
+    resumed, _ = store.contacts.list_linked(TENANT, Vendor.INTERCOM, after="c-1", limit=10)
     assert [contact.contact_id for contact in resumed] == ["c-3", "c-4"]
 
 

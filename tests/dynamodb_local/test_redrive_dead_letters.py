@@ -14,17 +14,12 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.redrive import DeadLetterRedrive
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    get_contact,
-    register_contact,
-)
+from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.reading import get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.sync.redrive import DeadLetterRedrive
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.stack import SandboxStack
 from devtools.stream_reader import StreamReader

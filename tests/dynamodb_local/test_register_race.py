@@ -8,18 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 import boto3
 from botocore.config import Config
 
-from contact_archive.errors import VersionConflict
-from contact_archive.models import Actor
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import (
-    ChangeCommand,
-    RegisterCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    register_contact,
-    restore_contact,
-)
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.reading import contact_history, get_contact
+from contact_archive.contacts.register import RegisterCommand, register_contact
+from contact_archive.ledger.errors import VersionConflict
+from contact_archive.ledger.models import Actor
+from contact_archive.ledger.store import LedgerStore
 from tests.store_cases import ALL_LINKS, TENANT, register
 
 WRITERS = 8

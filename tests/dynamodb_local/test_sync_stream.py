@@ -10,18 +10,16 @@ from collections import Counter
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import (
+from contact_archive.contacts.changes import (
     ChangeCommand,
-    LinkInput,
-    RegisterCommand,
     archive_contact,
-    get_contact,
-    register_contact,
     restore_contact,
     retry_failed_links,
 )
+from contact_archive.contacts.reading import get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.credentials import IntercomCredentials
 from contact_archive.vendors.registry import VendorClients

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import LinkInput, RegisterCommand, get_contact, register_contact
+from contact_archive.contacts.reading import get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.inbound.webhooks import InboundWebhook, WebhookOutcome, receive_webhook
+from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
-from contact_archive.webhook_receiver import InboundWebhook, WebhookOutcome, receive_webhook
 from devtools.sandboxes.stack import SandboxStack
 from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, StreamLambda
 

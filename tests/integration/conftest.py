@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from contact_archive.dependencies import get_store
-from contact_archive.store import LedgerStore
+from contact_archive.ledger.store import LedgerStore
 from devtools.template import load_template, table_definition
 from tests.support import RequestCounter
 
@@ -34,4 +34,4 @@ def store(ledger_table: Any) -> LedgerStore:
 
 @pytest.fixture
 def counter(store: LedgerStore) -> RequestCounter:
-    return RequestCounter(store._client)  # noqa: SLF001
+    return RequestCounter(store.client)

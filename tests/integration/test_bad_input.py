@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from contact_archive.store import LedgerStore
+from contact_archive.ledger.store import LedgerStore
 from tests.support import FakeLambdaContext, api_event, body_of, load_event, load_handler
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
-from contact_archive.importing import ImportCommand, ImportResult, import_contacts
-from contact_archive.models import Actor, Vendor
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import get_contact
+from contact_archive.contacts.importing import ImportCommand, ImportResult, import_contacts
+from contact_archive.contacts.reading import get_contact
+from contact_archive.ledger.models import Actor, Vendor
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.credentials import RouteraCredentials
 from contact_archive.vendors.registry import VendorClients
@@ -83,7 +83,7 @@ def test_one_person_in_two_vendors_becomes_one_contact_with_two_links(
     }
     assert (body_of(from_cc)["created"], body_of(from_cc)["linked"]) == (1, 1)
     ada_ids = {
-        contact.contact_id for contact in store.find_contacts_by_email(TENANT, "ada@example.com")
+        contact.contact_id for contact in store.contacts.find_by_email(TENANT, "ada@example.com")
     }
     assert len(ada_ids) == 1
     ada = get_contact(store, TENANT, ada_ids.pop())
@@ -92,7 +92,7 @@ def test_one_person_in_two_vendors_becomes_one_contact_with_two_links(
         Vendor.CONSTANT_CONTACT: ada_cc["contact_id"],
     }
     assert (ada.first_name, ada.last_name) == ("Ada", "Lovelace")
-    assert len(store.find_contacts_by_email(TENANT, "bob@example.com")) == 1
+    assert len(store.contacts.find_by_email(TENANT, "bob@example.com")) == 1
 
 
 def test_a_second_import_changes_nothing_and_writes_nothing(
@@ -102,7 +102,7 @@ def test_a_second_import_changes_nothing_and_writes_nothing(
     for number in range(5):
         stack.routera.add_contact(email=f"person{number}@example.com", first_name=f"P{number}")
     assert body_of(post_import(register, {"vendor": "routera"}))["created"] == 5
-    counter = RequestCounter(store._client)  # noqa: SLF001
+    counter = RequestCounter(store.client)
     # When it runs again
     again = post_import(register, {"vendor": "routera"})
     # Then every contact is unchanged, read once by its vendor id, and nothing is written
@@ -160,7 +160,7 @@ def test_archived_vendor_contacts_are_counted_not_imported(
     stack.constant_contact.add_contact(email="here@example.com")
     answer = body_of(post_import(register, {"vendor": "constant_contact"}))
     assert (answer["created"], answer["skipped_archived"]) == (1, 1)
-    assert store.find_contacts_by_email(TENANT, "left@example.com") == []
+    assert store.contacts.find_by_email(TENANT, "left@example.com") == []
 
 
 def test_a_long_import_goes_on_from_its_cursor(store: LedgerStore, stack: SandboxStack) -> None:
@@ -215,7 +215,7 @@ def test_bad_imports_are_clear_4xx_and_change_nothing(
     status: int,
     code: str,
 ) -> None:
-    counter = RequestCounter(store._client)  # noqa: SLF001
+    counter = RequestCounter(store.client)
     response = post_import(register, body, tenant=tenant)
     assert response["statusCode"] == status, response["body"]
     assert body_of(response)["error"]["code"] == code

@@ -11,9 +11,11 @@ from typing import Any
 
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.contacts import ContactStore
+from contact_archive.ledger.store.vendor_refs import VendorRefStore
 from contact_archive.observability import logger
-from contact_archive.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
@@ -72,7 +74,7 @@ def test_no_personal_data_or_secret_in_logs(
     command["id"] = "another-event"
     assert call("archive", command)["status"] == "dropped"
     # and a crash in the store
-    monkeypatch.setattr(LedgerStore, "get_contact", _explode)
+    monkeypatch.setattr(ContactStore, "get", _explode)
     assert call("list", load_event("get_contact"))["statusCode"] == 500
 
     # Then the logs carry none of it
@@ -84,7 +86,7 @@ def test_no_personal_data_or_secret_in_logs(
         assert needle not in output  # ...without personal data or secrets
 
 
-def _explode(self: LedgerStore, tenant_id: str, contact_id: str) -> None:
+def _explode(self: object, *args: object) -> None:
     raise RuntimeError("the store is down")
 
 
@@ -218,7 +220,7 @@ def test_webhooks_log_neither_body_signature_nor_secret(
         event["body"], event["isBase64Encoded"] = delivery.body.decode(), False
         statuses.append(webhook.lambda_handler(event, FakeLambdaContext())["statusCode"])
     # and a crash in the store while applying one
-    monkeypatch.setattr(LedgerStore, "find_contact_id_by_vendor_id", _explode)
+    monkeypatch.setattr(VendorRefStore, "find", _explode)
     crash = sign_intercom(notification("contact.unarchived", "ic-ada", "n-4"), intercom_secret)
     event["path"] = f"/webhooks/intercom/{TENANT}"
     event["pathParameters"] = {"vendor": "intercom", "tenant_id": TENANT}

@@ -18,29 +18,23 @@ import boto3
 import pytest
 
 from contact_archive import dependencies
-from contact_archive.announcements import Announcement
+from contact_archive.announcements.publisher import Announcement
 from contact_archive.config import get_settings
-from contact_archive.models import (
+from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.reading import contact_history, get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.inbound.reconcile import Budget, Limits, RunResult, reconcile
+from contact_archive.inbound.reconcile_checks import Stop
+from contact_archive.ledger.models import (
     Actor,
     ContactStatus,
     LinkState,
     Vendor,
     VendorChangePolicy,
 )
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import logger
-from contact_archive.reconcile import Budget, Limits, RunResult, reconcile
-from contact_archive.reconcile_checks import Stop
-from contact_archive.store import LedgerStore
-from contact_archive.sync import SyncOutcome, sync_link
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    register_contact,
-)
+from contact_archive.sync.link_sync import SyncOutcome, sync_link
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
@@ -383,13 +377,13 @@ def test_a_bounded_run_resumes_where_it_stopped_and_a_pass_then_looks_only_at_ne
     first = run(pair, limits=bounded).pairs[0]
     # Then it found two and kept its place
     assert (first.stopped, first.pages, first.drifts) == (Stop.MAX_PAGES, 1, 2)
-    watermark = store.get_watermark(TENANT, Vendor.CONSTANT_CONTACT)
+    watermark = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert watermark is not None and watermark.cursor is not None and watermark.passes == 0
     # When a second run goes on from there
     second = run(pair, limits=bounded).pairs[0]
     # Then it finds the third and completes the pass, remembering when the pass began
     assert (second.stopped, second.pages, second.drifts) == (Stop.PASS_COMPLETE, 1, 1)
-    watermark = store.get_watermark(TENANT, Vendor.CONSTANT_CONTACT)
+    watermark = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert watermark is not None and watermark.cursor is None and watermark.passes == 1
     assert watermark.high_water is not None
     assert {state(store, f"c-{n}", Vendor.CONSTANT_CONTACT) for n in range(3)} == {
@@ -447,7 +441,7 @@ def test_a_run_short_of_time_stops_between_contacts_and_the_next_goes_on_from_th
     first = run((TENANT, Vendor.INTERCOM), budget=short).pairs[0]
     # Then it stops in the middle of the page, with the contacts it checked recorded
     assert (first.stopped, first.drifts) == (Stop.TIME, 2)
-    watermark = store.get_watermark(TENANT, Vendor.INTERCOM)
+    watermark = store.watermarks.get(TENANT, Vendor.INTERCOM)
     assert watermark is not None and watermark.cursor == "c-1"
     # And the next run checks the third contact only
     second = run((TENANT, Vendor.INTERCOM)).pairs[0]
@@ -491,7 +485,9 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors(
     run: Callable[..., RunResult],
 ) -> None:
     # Given a tenant that mirrors vendor changes, and Grace deleted in Constant Contact's UI
-    store.set_vendor_change_policy(TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z")
+    store.tenant_settings.set_vendor_change_policy(
+        TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
+    )
     links = [seed(stack, vendor) for vendor in Vendor]
     register(store, "grace", links)
     behind_the_ledgers_back(clients, links[-1])
@@ -552,14 +548,14 @@ def test_a_persistent_429_stops_the_run_and_keeps_its_watermark(
     bounded = Limits(max_pages=1, page_size=2)
     pair = (TENANT, Vendor.CONSTANT_CONTACT)
     run(pair, limits=bounded)
-    kept = store.get_watermark(TENANT, Vendor.CONSTANT_CONTACT)
+    kept = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert kept is not None and kept.cursor is not None
     # When the vendor throttles every call for longer than the client retries
     stack.faults.throttle_rate = 1.0
     throttled = run(pair, limits=bounded).pairs[0]
     # Then the run stops, changes nothing, and leaves the watermark where it was (released)
     assert (throttled.stopped, throttled.drifts) == (Stop.THROTTLED, 0)
-    after = store.get_watermark(TENANT, Vendor.CONSTANT_CONTACT)
+    after = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert after is not None
     assert (after.cursor, after.high_water, after.passes) == (kept.cursor, None, 0)
     assert state(store, "c-2", Vendor.CONSTANT_CONTACT) is LinkState.ACTIVE
@@ -580,7 +576,7 @@ def test_a_page_cursor_the_vendor_no_longer_takes_starts_the_pass_over(
     link = seed(stack, Vendor.CONSTANT_CONTACT)
     register(store, "ada", [link])
     behind_the_ledgers_back(clients, link)
-    claimed = store.claim_watermark(
+    claimed = store.watermarks.claim(
         TENANT, Vendor.CONSTANT_CONTACT, run_id="old", now="2026-11-23T10:00:00.000Z",
         lease_until="2026-11-23T10:05:00.000Z",
     )  # fmt: skip
@@ -588,7 +584,7 @@ def test_a_page_cursor_the_vendor_no_longer_takes_starts_the_pass_over(
     expired = replace(
         claimed, cursor="/v3/contacts?cursor=expired", pass_started_at="2026-11-23T09:00:00.000Z"
     )
-    store.save_watermark(expired, run_id="old", now="2026-11-23T10:00:01.000Z")
+    store.watermarks.save(expired, run_id="old", now="2026-11-23T10:00:01.000Z")
     # When reconciliation runs
     result = run((TENANT, Vendor.CONSTANT_CONTACT)).pairs[0]
     # Then the refused cursor was dropped, the pass read from its start and found the delete
@@ -609,7 +605,7 @@ def test_overlapping_runs_never_work_on_the_same_tenants_vendor(
     link = seed(stack, Vendor.CONSTANT_CONTACT)
     register(store, "ada", [link])
     behind_the_ledgers_back(clients, link)
-    held = store.claim_watermark(
+    held = store.watermarks.claim(
         TENANT,
         Vendor.CONSTANT_CONTACT,
         run_id="first-run",
@@ -626,29 +622,29 @@ def test_overlapping_runs_never_work_on_the_same_tenants_vendor(
     )
     assert state(store, "ada", Vendor.CONSTANT_CONTACT) is LinkState.ACTIVE
     # And the first one still saves; a run whose claim was taken over cannot
-    assert store.save_watermark(held, run_id="first-run", now="2026-11-23T10:01:00.000Z")
-    assert not store.save_watermark(held, run_id="first-run", now="2026-11-23T10:02:00.000Z")
+    assert store.watermarks.save(held, run_id="first-run", now="2026-11-23T10:01:00.000Z")
+    assert not store.watermarks.save(held, run_id="first-run", now="2026-11-23T10:02:00.000Z")
 
 
 def test_a_claim_that_ran_out_is_taken_over(store: LedgerStore) -> None:
     # Given a run that died holding a claim until 10:05
-    store.claim_watermark(
+    store.watermarks.claim(
         TENANT, Vendor.ROUTERA, run_id="dead", now="2026-11-23T10:00:00.000Z",
         lease_until="2026-11-23T10:05:00.000Z",
     )  # fmt: skip
     # When another run comes before, then after, it ran out
-    before = store.claim_watermark(
+    before = store.watermarks.claim(
         TENANT, Vendor.ROUTERA, run_id="early", now="2026-11-23T10:04:00.000Z",
         lease_until="2026-11-23T10:09:00.000Z",
     )  # fmt: skip
-    after = store.claim_watermark(
+    after = store.watermarks.claim(
         TENANT, Vendor.ROUTERA, run_id="late", now="2026-11-23T10:06:00.000Z",
         lease_until="2026-11-23T10:11:00.000Z",
     )  # fmt: skip
     # Then only the later one gets it, and the dead run can no longer save over it
     assert before is None and after is not None
-    assert not store.save_watermark(after, run_id="dead", now="2026-11-23T10:07:00.000Z")
-    assert store.save_watermark(after, run_id="late", now="2026-11-23T10:07:00.000Z")
+    assert not store.watermarks.save(after, run_id="dead", now="2026-11-23T10:07:00.000Z")
+    assert store.watermarks.save(after, run_id="late", now="2026-11-23T10:07:00.000Z")
 
 
 # -- tenants --------------------------------------------------------------------------------------
@@ -676,7 +672,7 @@ def test_tenant_bs_run_never_touches_tenant_as_contacts(
     grace = get_contact(store, TENANT, "grace")
     assert grace.version == version
     assert {grace.link_state(vendor) for vendor in Vendor} == {LinkState.ACTIVE}
-    assert store.get_watermark(TENANT, Vendor.CONSTANT_CONTACT) is None
+    assert store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT) is None
     # And tenant A's own run finds all four
     assert run().drifts == 4
 

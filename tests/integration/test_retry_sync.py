@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.store import LedgerStore, LinkSettlement
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    register_contact,
-)
+from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.models import Actor, LinkSettlement, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
 from tests.support import (
     TENANT,
     FakeLambdaContext,
@@ -43,9 +38,9 @@ def test_failed_links_are_retried_and_a_second_call_changes_nothing(store: Ledge
             "2026-11-23T10:00:00.000Z",
             ALICE,
         )
-        assert store.settle_link(settled)
+        assert store.links.settle(settled)
     register = load_handler("register")
-    counter = RequestCounter(store._client)  # noqa: SLF001
+    counter = RequestCounter(store.client)
     # When the sync is retried
     response = register.lambda_handler(api_event("retry_sync"), FakeLambdaContext())
     # Then only the failed link is back in flight, in one read and one write

@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 
-from contact_archive.models import (
+from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.reading import contact_history, get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
+from contact_archive.ledger.models import (
     Actor,
     ContactStatus,
     HistoryAction,
@@ -17,18 +21,10 @@ from contact_archive.models import (
     Vendor,
     VendorChangePolicy,
 )
-from contact_archive.store import HISTORY_INLINE_MAX, LedgerStore, contact_pk
-from contact_archive.sync import SyncOutcome, sync_link
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    register_contact,
-)
-from contact_archive.vendor_changes import Applied, VendorReport, apply_vendor_report
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.history import HISTORY_INLINE_MAX
+from contact_archive.ledger.store.keys import contact_pk
+from contact_archive.sync.link_sync import SyncOutcome, sync_link
 from contact_archive.vendors.client import VendorClient
 from tests.support import RequestCounter
 
@@ -159,7 +155,9 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors_only(
     store: LedgerStore, grace: str
 ) -> None:
     # Given a tenant that mirrors vendor changes
-    store.set_vendor_change_policy(TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z")
+    store.tenant_settings.set_vendor_change_policy(
+        TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
+    )
     # When Intercom archives Grace by itself
     applied = apply_vendor_report(store, report(LinkState.ARCHIVED), notification_id="n-1")
     # Then Grace is archived, and the change goes to Routera and Sequence, not back to Intercom

@@ -9,19 +9,12 @@ from typing import Any
 
 import pytest
 
-from contact_archive.models import Actor, LinkState, Vendor
-from contact_archive.store import LedgerStore
-from contact_archive.sync import SyncOutcome, sync_link
-from contact_archive.use_cases import (
-    ChangeCommand,
-    LinkInput,
-    RegisterCommand,
-    archive_contact,
-    contact_history,
-    get_contact,
-    register_contact,
-    restore_contact,
-)
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.reading import contact_history, get_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.sync.link_sync import SyncOutcome, sync_link
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
@@ -165,8 +158,8 @@ def test_a_round_trip_leaves_the_vendor_as_it_was_before_the_archive(
             "old_vendor_id": vendor_id,
             "new_vendor_id": link.vendor_id,
         }
-        assert store.find_contact_id_by_vendor_id(TENANT, vendor, vendor_id) == "c-1"
-        assert store.find_contact_id_by_vendor_id(TENANT, vendor, link.vendor_id) == "c-1"
+        assert store.vendor_refs.find(TENANT, vendor, vendor_id) == "c-1"
+        assert store.vendor_refs.find(TENANT, vendor, link.vendor_id) == "c-1"
     else:
         # unarchived or revived: the same id is back
         assert link.vendor_id == vendor_id
@@ -201,7 +194,7 @@ def test_archived_then_restored_before_any_sync_calls_no_vendor(
     register_contact(store, RegisterCommand(TENANT, "c-1", ALICE, links=links))
     archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
     restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
-    counter = RequestCounter(store._client)  # noqa: SLF001
+    counter = RequestCounter(store.client)
     # When sync runs for every link
     outcomes = sync_all(store, clients, "c-1")
     # Then every link settles active without a single vendor request, one read + one write each

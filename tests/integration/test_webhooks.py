@@ -17,8 +17,9 @@ import pytest
 
 from contact_archive import dependencies
 from contact_archive.config import get_settings
-from contact_archive.models import Vendor, utc_now
-from contact_archive.store import CUSTOMER_CHANGE_TYPE, LedgerStore
+from contact_archive.ledger.models import Vendor, utc_now
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.keys import CUSTOMER_CHANGE_TYPE
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.intercom import IntercomSandbox
@@ -794,7 +795,7 @@ def test_a_fan_out_the_vendor_cannot_serve_is_dropped_not_retried(
 
 
 def test_the_change_items_expiry_and_other_records_are_not_fanned_out() -> None:
-    from contact_archive.customer_changes import customer_change_of
+    from contact_archive.inbound.customer_changes import customer_change_of
 
     image = {
         "pk": {"S": "TENANT#t#CUSTOMER_CHANGE#sequence#n"},

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
 from contact_archive.vendors.webhooks import (

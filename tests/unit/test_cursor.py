@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from contact_archive.cursor import CursorCodec, query_fingerprint
-from contact_archive.errors import InvalidCursor
+from contact_archive.ledger.cursor import CursorCodec, query_fingerprint
+from contact_archive.ledger.errors import InvalidCursor
 
 KEY = {"pk": {"S": "TENANT#t#CONTACT#c-1"}, "sk": {"S": "CONTACT"}}
 QUERY = query_fingerprint(status="active", vendor=None, email=None)

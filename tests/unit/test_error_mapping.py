@@ -7,9 +7,9 @@ from http import HTTPStatus
 
 import pytest
 
-from contact_archive import errors
-from contact_archive.api.errors import STATUS_BY_ERROR, error_response
+from contact_archive.api.errors import STATUS_BY_ERROR, InvalidHeader, error_response
 from contact_archive.api.request import parse_if_match
+from contact_archive.ledger import errors
 
 
 def all_domain_errors() -> set[type[errors.DomainError]]:
@@ -43,5 +43,5 @@ def test_if_match_forms(header: str | None, version: int | None) -> None:
 
 @pytest.mark.parametrize("header", ['"0"', "abc", '"-1"', ""])
 def test_bad_if_match_is_refused(header: str) -> None:
-    with pytest.raises(errors.InvalidHeader):
+    with pytest.raises(InvalidHeader):
         parse_if_match(header)

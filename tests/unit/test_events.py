@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from contact_archive.redrive import RedriveRequest
+from contact_archive.sync.redrive import RedriveRequest
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
 from devtools.template import api_routes, functions, load_template

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-from contact_archive.models import (
+from contact_archive.ledger.models import (
     ChangeAction,
     LinkState,
     PendingChange,

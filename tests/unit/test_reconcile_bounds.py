@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from contact_archive.config import ConfigurationError, get_settings
-from contact_archive.reconcile import DEFAULT_LEASE_SECONDS, LEASE_MARGIN_SECONDS, Budget
+from contact_archive.inbound.reconcile import DEFAULT_LEASE_SECONDS, LEASE_MARGIN_SECONDS, Budget
 
 
 def test_the_bounds_have_defaults_and_come_from_the_environment(

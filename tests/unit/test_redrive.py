@@ -15,7 +15,7 @@ import pytest
 from pydantic import ValidationError
 
 from contact_archive.observability import logger
-from contact_archive.redrive import (
+from contact_archive.sync.redrive import (
     REPLAY_RESERVE_SECONDS,
     DeadLetter,
     DeadLetterRedrive,

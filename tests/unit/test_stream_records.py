@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from contact_archive.stream_records import (
+from contact_archive.sync.stream_ranges import (
     MAX_READS,
     RecordsExpired,
     StreamRange,

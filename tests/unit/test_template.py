@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from contact_archive.redrive import REPLAY_RESERVE_SECONDS, SYNC_INVOKE_TIMEOUT_SECONDS
+from contact_archive.sync.redrive import REPLAY_RESERVE_SECONDS, SYNC_INVOKE_TIMEOUT_SECONDS
 from devtools.template import (
     api_routes,
     function_environment,

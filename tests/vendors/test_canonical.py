@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from contact_archive.models import LinkState, Vendor
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.vendors.canonical import (
     VendorContact,
     iso_from_text,

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.credential_sources import JsonSource, SecretsManagerSource
 
 PREFIX = "contact-archive/vendors"

@@ -14,10 +14,10 @@ from aws_lambda_powertools.utilities import parameters
 from moto import mock_aws
 
 from contact_archive import dependencies
-from contact_archive.errors import VendorNotConfigured
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.credential_sources import JsonSource, SecretsManagerSource
 from contact_archive.vendors.credentials import ConstantContactCredentials, IntercomCredentials
+from contact_archive.vendors.errors import VendorNotConfigured
 
 PREFIX = "contact-archive/vendors"
 INTERCOM = {"access_token": "ic-token-SECRET", "region": "eu"}

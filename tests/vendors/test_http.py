@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.constant_contact import mapper as constant_contact_mapper
 from contact_archive.vendors.errors import (
     PermanentVendorError,

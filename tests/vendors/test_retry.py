@@ -7,7 +7,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.errors import (
     PermanentVendorError,
     TransientVendorError,

@@ -10,13 +10,14 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from contact_archive.api.params import ContactIdPath, IdempotencyKeyHeader, IfMatchHeader
 from contact_archive.api.request import actor_of, json_response, parse_if_match, tenant_of
-from contact_archive.api.schemas import ChangeRequest, ContactOut, contact_body, documented
+from contact_archive.api.schemas import ChangeRequest, ContactOut, documented
 from contact_archive.config import get_settings
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.views import contact_body
 from contact_archive.dependencies import get_store
-from contact_archive.idempotency import request_hash, run_once
-from contact_archive.models import ChangeAction
+from contact_archive.ledger.idempotency import request_hash, run_once
+from contact_archive.ledger.models import ChangeAction
 from contact_archive.observability import count
-from contact_archive.use_cases import ChangeCommand, archive_contact, restore_contact
 
 USE_CASES = {ChangeAction.ARCHIVE: archive_contact, ChangeAction.RESTORE: restore_contact}
 METRICS = {ChangeAction.ARCHIVE: "ContactArchived", ChangeAction.RESTORE: "ContactRestored"}

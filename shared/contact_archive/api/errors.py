@@ -12,8 +12,25 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from contact_archive import errors
+from contact_archive.inbound import errors as inbound_errors
+from contact_archive.ledger import errors
 from contact_archive.observability import logger
+from contact_archive.vendors import errors as vendor_errors
+
+
+class MissingTenant(errors.DomainError):
+    code = "unauthorized"
+
+    def __init__(self) -> None:
+        super().__init__("no tenant in the request's authorizer context")
+
+
+class InvalidHeader(errors.DomainError):
+    code = "invalid_header"
+
+    def __init__(self, header: str, why: str) -> None:
+        super().__init__(f"invalid {header} header: {why}", {"header": header})
+
 
 STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.ContactNotFound: HTTPStatus.NOT_FOUND,
@@ -24,15 +41,15 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.UnknownLink: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
-    errors.InvalidHeader: HTTPStatus.BAD_REQUEST,
-    errors.MissingTenant: HTTPStatus.UNAUTHORIZED,
-    errors.VendorNotConfigured: HTTPStatus.CONFLICT,
+    InvalidHeader: HTTPStatus.BAD_REQUEST,
+    MissingTenant: HTTPStatus.UNAUTHORIZED,
+    vendor_errors.VendorNotConfigured: HTTPStatus.CONFLICT,
     # The vendor, not this service, failed: not a 5xx of ours; `details.retryable` says more.
-    errors.VendorCallFailed: HTTPStatus.FAILED_DEPENDENCY,
+    vendor_errors.VendorCallFailed: HTTPStatus.FAILED_DEPENDENCY,
     # Inbound webhooks: the signature is the authentication; a URL without one is not there.
-    errors.WebhookNotConfigured: HTTPStatus.NOT_FOUND,
-    errors.WebhookUnauthenticated: HTTPStatus.UNAUTHORIZED,
-    errors.WebhookBodyMalformed: HTTPStatus.BAD_REQUEST,
+    inbound_errors.WebhookNotConfigured: HTTPStatus.NOT_FOUND,
+    inbound_errors.WebhookUnauthenticated: HTTPStatus.UNAUTHORIZED,
+    inbound_errors.WebhookBodyMalformed: HTTPStatus.BAD_REQUEST,
 }
 
 

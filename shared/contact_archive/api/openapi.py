@@ -11,7 +11,7 @@ from contact_archive.api.register_routes import router as register_router
 from contact_archive.api.resolver import build_resolver
 from contact_archive.api.settings_routes import router as settings_router
 from contact_archive.api.webhook_routes import router as webhook_router
-from contact_archive.models import ChangeAction
+from contact_archive.ledger.models import ChangeAction
 
 TITLE = "contact-archive"
 VERSION = "1.0.0"

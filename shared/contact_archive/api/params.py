@@ -4,7 +4,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path
 
-from contact_archive.api.schemas import CONTACT_ID_PATTERN
+from contact_archive.ledger.models import CONTACT_ID_PATTERN
 
 ContactIdPath = Annotated[str, Path(pattern=CONTACT_ID_PATTERN, description="The contact's id")]
 IdempotencyKeyHeader = Annotated[

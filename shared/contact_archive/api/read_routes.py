@@ -15,13 +15,12 @@ from contact_archive.api.schemas import (
     ContactOut,
     ContactPageOut,
     HistoryOut,
-    contact_body,
     documented,
-    history_body,
 )
+from contact_archive.contacts.reading import ListQuery, contact_history, get_contact, list_contacts
+from contact_archive.contacts.views import contact_body, history_body
 from contact_archive.dependencies import get_cursor_codec, get_store
-from contact_archive.models import ContactStatus, Vendor
-from contact_archive.use_cases import ListQuery, contact_history, get_contact, list_contacts
+from contact_archive.ledger.models import ContactStatus, Vendor
 
 router = APIGatewayRouter()
 

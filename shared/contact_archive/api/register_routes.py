@@ -16,19 +16,15 @@ from contact_archive.api.schemas import (
     ImportOut,
     ImportRequest,
     RegisterRequest,
-    contact_body,
     documented,
 )
-from contact_archive.cursor import query_fingerprint
+from contact_archive.contacts.changes import retry_failed_links
+from contact_archive.contacts.importing import ImportCommand, ImportResult, import_contacts
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.views import contact_body
 from contact_archive.dependencies import get_cursor_codec, get_store, get_vendor_clients
-from contact_archive.importing import ImportCommand, ImportResult, import_contacts
+from contact_archive.ledger.cursor import query_fingerprint
 from contact_archive.observability import count
-from contact_archive.use_cases import (
-    LinkInput,
-    RegisterCommand,
-    register_contact,
-    retry_failed_links,
-)
 
 router = APIGatewayRouter()
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from contact_archive.errors import InvalidHeader, MissingTenant
-from contact_archive.models import Actor
+from contact_archive.api.errors import InvalidHeader, MissingTenant
+from contact_archive.ledger.models import TENANT_PATTERN, Actor
 
-TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 API_SOURCE = "api"
 
 

@@ -6,16 +6,13 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from contact_archive.models import (
-    Contact,
+from contact_archive.ledger.models import (
     ContactStatus,
     HistoryAction,
-    HistoryEvent,
     LinkState,
     Vendor,
 )
 
-CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 
 
@@ -150,42 +147,6 @@ class ErrorDetail(ResponseBody):
 
 class ErrorBody(ResponseBody):
     error: ErrorDetail
-
-
-def contact_body(contact: Contact) -> dict[str, Any]:
-    return {
-        "id": contact.contact_id,
-        "external_id": contact.external_id,
-        "email": contact.email,
-        "first_name": contact.first_name,
-        "last_name": contact.last_name,
-        "status": contact.status.value,
-        "status_reason": contact.status_reason,
-        "archived_at": contact.archived_at,
-        "archived_by": contact.archived_by,
-        "restored_at": contact.restored_at,
-        "restored_by": contact.restored_by,
-        "version": contact.version,
-        "created_at": contact.created_at,
-        "updated_at": contact.updated_at,
-        "links": [
-            {
-                "vendor": link.vendor.value,
-                "vendor_id": link.vendor_id,
-                "scope": link.scope,
-                "state": contact.link_state(vendor).value,
-                "has_snapshot": link.snapshot is not None,
-                "last_error": link.last_error,
-                "attempts": link.attempts,
-                "synced_at": link.synced_at,
-            }
-            for vendor, link in sorted(contact.links.items())
-        ],
-    }
-
-
-def history_body(events: list[HistoryEvent]) -> dict[str, Any]:
-    return {"items": [event.model_dump(mode="json") for event in events]}
 
 
 def documented(ok: type[BaseModel], *errors: int, ok_status: int = 200) -> dict[int, Any]:

@@ -17,7 +17,7 @@ from pydantic import Field
 from contact_archive.api.request import json_response, tenant_of
 from contact_archive.api.schemas import RequestBody, ResponseBody, documented
 from contact_archive.dependencies import get_store
-from contact_archive.models import VendorChangePolicy, iso, utc_now
+from contact_archive.ledger.models import VendorChangePolicy, iso, utc_now
 from contact_archive.observability import count, logger
 
 router = APIGatewayRouter()
@@ -45,7 +45,7 @@ class SettingsOut(ResponseBody):
     tags=["settings"],
 )
 def read_settings() -> Response[dict[str, Any]]:
-    policy = get_store().get_vendor_change_policy(tenant_of(router))
+    policy = get_store().tenant_settings.vendor_change_policy(tenant_of(router))
     return json_response(200, {"vendor_change_policy": policy.value})
 
 
@@ -59,7 +59,9 @@ def read_settings() -> Response[dict[str, Any]]:
 )
 def write_settings(body: Annotated[SettingsRequest, Body()]) -> Response[dict[str, Any]]:
     tenant_id = tenant_of(router)
-    get_store().set_vendor_change_policy(tenant_id, body.vendor_change_policy, at=iso(utc_now()))
+    get_store().tenant_settings.set_vendor_change_policy(
+        tenant_id, body.vendor_change_policy, at=iso(utc_now())
+    )
     count("SettingsUpdated")
     logger.info(
         "settings updated",

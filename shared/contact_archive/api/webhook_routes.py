@@ -14,19 +14,19 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import Field
 
-from contact_archive.api.request import TENANT_PATTERN, json_response
+from contact_archive.api.request import json_response
 from contact_archive.api.schemas import ErrorBody, ResponseBody
 from contact_archive.dependencies import get_credential_source, get_store
-from contact_archive.errors import WebhookNotConfigured
-from contact_archive.models import utc_now
-from contact_archive.observability import count
-from contact_archive.webhook_receiver import (
+from contact_archive.inbound.errors import WebhookNotConfigured
+from contact_archive.inbound.webhooks import (
     ACCEPTED_FOR_LATER,
     InboundWebhook,
     WebhookOutcome,
     check_endpoint,
     receive_webhook,
 )
+from contact_archive.ledger.models import TENANT_PATTERN, utc_now
+from contact_archive.observability import count
 
 router = APIGatewayRouter()
 

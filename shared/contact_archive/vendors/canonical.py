@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from contact_archive.models import LinkState, Vendor, iso
+from contact_archive.ledger.models import LinkState, Vendor, iso
 
 
 class VendorContact(BaseModel):

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
 
 
@@ -114,3 +114,7 @@ def all_contacts(client: VendorClient, scope: str | None = None) -> Iterator[Ven
         if page.next_cursor is None:
             return
         cursor = page.next_cursor
+
+
+# The client of a tenant's vendor, as the sync and inbound use cases ask for it.
+type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from pydantic import ValidationError
 
-from contact_archive.errors import VendorNotConfigured
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.credentials import CREDENTIAL_MODELS, VendorCredentials
+from contact_archive.vendors.errors import VendorNotConfigured
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient

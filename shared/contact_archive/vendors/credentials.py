@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 
 INTERCOM_HOSTS = {
     "us": "https://api.intercom.io",

@@ -1,8 +1,12 @@
-"""What can go wrong talking to a vendor, in terms every caller can act on."""
+"""What can go wrong talking to a vendor, in terms every caller can act on.
+
+`VendorError` and its kinds are raised by the clients; the two `DomainError`s at the end are
+what a caller of the API is answered with when a vendor is not configured or failed it."""
 
 from __future__ import annotations
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.errors import DomainError
+from contact_archive.ledger.models import Vendor
 
 
 class VendorError(Exception):
@@ -49,3 +53,24 @@ class TransientVendorError(VendorError):
         super().__init__(vendor, message, status=status)
         self.retry_after = retry_after
         self.may_have_applied = may_have_applied
+
+
+# -- answers to API callers --------------------------------------------------------------------
+
+
+class VendorNotConfigured(DomainError):
+    code = "vendor_not_configured"
+
+    def __init__(self, vendor: str) -> None:
+        super().__init__(
+            f"no {vendor} credentials are configured for this tenant", {"vendor": vendor}
+        )
+
+
+class VendorCallFailed(DomainError):
+    """A vendor refused or did not answer; the message is the vendor's own, never a secret."""
+
+    code = "vendor_call_failed"
+
+    def __init__(self, vendor: str, message: str, *, retryable: bool) -> None:
+        super().__init__(message, {"vendor": vendor, "retryable": retryable})

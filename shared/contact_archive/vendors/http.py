@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.errors import TransientVendorError
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify

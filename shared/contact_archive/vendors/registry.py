@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import VendorClient
 from contact_archive.vendors.constant_contact.client import ConstantContactClient
 from contact_archive.vendors.credential_sources import CredentialSource

@@ -19,7 +19,7 @@ from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 
 
 class NotificationKind(StrEnum):

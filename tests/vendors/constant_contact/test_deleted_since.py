@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.constant_contact import mapper
 from contact_archive.vendors.constant_contact.client import ConstantContactClient

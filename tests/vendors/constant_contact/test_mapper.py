@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from contact_archive.models import LinkState
+from contact_archive.ledger.models import LinkState
 from contact_archive.vendors.constant_contact import mapper
 from tests.vendors.recorded import RecordedPayloads, load_spec, resolve
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from contact_archive.models import LinkState, Vendor
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.intercom import mapper
 from tests.vendors.recorded import RecordedPayloads, load_spec, resolve

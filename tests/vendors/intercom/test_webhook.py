@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.intercom import webhook
 from contact_archive.vendors.webhooks import (
     MalformedReason,

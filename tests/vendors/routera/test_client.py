@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import LinkRef, RestoreStrategy, VendorClient, all_contacts
 from contact_archive.vendors.credentials import RouteraCredentials
 from contact_archive.vendors.errors import (

@@ -15,7 +15,7 @@ from typing import Any, get_args
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.sequence import webhook
 from contact_archive.vendors.sequence.types import NotificationType
 from contact_archive.vendors.webhooks import (

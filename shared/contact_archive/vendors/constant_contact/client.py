@@ -22,7 +22,7 @@ from urllib.parse import quote
 
 import httpx
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import (
     ArchiveResult,

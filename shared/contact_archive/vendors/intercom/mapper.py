@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact, iso_from_unix, join_name, split_name
 from contact_archive.vendors.intercom.types import (
     Contact,

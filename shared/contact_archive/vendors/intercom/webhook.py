@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import iso_from_unix
 from contact_archive.vendors.webhooks import (
     MalformedReason,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact, iso_from_text
 from contact_archive.vendors.routera.types import Contact, ContactList, CreateContactRequest
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any, TypeIs, get_args
 from urllib.parse import quote
 
-from contact_archive.models import Vendor
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact, iso_from_text, split_name
 from contact_archive.vendors.sequence.types import (
     Contact,

@@ -32,7 +32,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from contact_archive.models import Vendor, iso
+from contact_archive.ledger.models import Vendor, iso
 from contact_archive.vendors.canonical import iso_from_text
 from contact_archive.vendors.webhooks import (
     MalformedReason,

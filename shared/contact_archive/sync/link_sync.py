@@ -9,15 +9,16 @@ still being pending (a newer change has its own sync).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from contact_archive.errors import ContactNotFound, UnknownLink
-from contact_archive.models import (
+from contact_archive.ledger.errors import ContactNotFound, UnknownLink
+from contact_archive.ledger.models import (
     Actor,
     ChangeAction,
+    Clock,
     Contact,
+    LinkSettlement,
     LinkState,
     PendingChange,
     Vendor,
@@ -25,12 +26,9 @@ from contact_archive.models import (
     iso,
     utc_now,
 )
-from contact_archive.store import LedgerStore, LinkSettlement
-from contact_archive.use_cases import Clock
-from contact_archive.vendors.client import LinkRef, RecreatingClient, VendorClient
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.vendors.client import ClientFor, LinkRef, RecreatingClient, VendorClient
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
-
-type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client
 
 SYNC_ACTOR = Actor(name="sync", source="sync")
 
@@ -62,7 +60,7 @@ def sync_link(
     Transient vendor errors propagate (the caller's retry, later the stream's, takes over);
     permanent ones and a vendor that no longer knows the contact mark the link `failed`.
     """
-    contact = store.get_contact(tenant_id, contact_id)
+    contact = store.contacts.get(tenant_id, contact_id)
     if contact is None:
         raise ContactNotFound(contact_id)
     link = contact.links.get(vendor)
@@ -77,7 +75,7 @@ def sync_link(
     target = LinkState.ARCHIVED if pending.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
 
     def settle(state: LinkState, *, error: str | None = None, new_id: str | None = None) -> bool:
-        return store.settle_link(
+        return store.links.settle(
             LinkSettlement(
                 tenant_id=tenant_id,
                 contact_id=contact_id,
@@ -134,7 +132,7 @@ def _save_snapshot(
     vendor may already have archived, and an archived contact can no longer be read)."""
     if link.snapshot_change_id == pending.change_id:
         return True
-    return store.save_snapshot(
+    return store.links.save_snapshot(
         contact.tenant_id,
         contact.contact_id,
         link.vendor,
@@ -160,14 +158,14 @@ def _restore(
         return client.restore(ref, link.snapshot).vendor_id
 
     def taken(vendor_id: str) -> bool:
-        owner = store.find_contact_id_by_vendor_id(contact.tenant_id, link.vendor, vendor_id)
+        owner = store.vendor_refs.find(contact.tenant_id, link.vendor, vendor_id)
         return owner not in (None, contact.contact_id)
 
     if link.recreate_change_id == pending.change_id:
         found = client.find_recreated(ref, link.snapshot, taken=taken)
         if found is not None:
             return found
-    elif not store.mark_recreate(
+    elif not store.links.mark_recreate(
         contact.tenant_id,
         contact.contact_id,
         link.vendor,

@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from pydantic.alias_generators import to_camel
 
 from contact_archive.observability import count, logger
-from contact_archive.stream_records import RecordsExpired, StreamRange, read_range
+from contact_archive.sync.stream_ranges import RecordsExpired, StreamRange, read_range
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient

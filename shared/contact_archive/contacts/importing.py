@@ -14,13 +14,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from contact_archive.errors import VendorCallFailed, VendorIdTaken, VersionConflict
-from contact_archive.models import Actor, Contact, Vendor, utc_now
-from contact_archive.store import LedgerStore
-from contact_archive.use_cases import Clock, LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.ledger.errors import VendorIdTaken, VersionConflict
+from contact_archive.ledger.models import Actor, Clock, Contact, Vendor, utc_now
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import VendorClient
-from contact_archive.vendors.errors import VendorError
+from contact_archive.vendors.errors import VendorCallFailed, VendorError
 
 # One request imports at most this many vendor pages; the answer's cursor goes on from there.
 DEFAULT_MAX_PAGES = 10
@@ -96,7 +96,7 @@ def _import_one(
     store: LedgerStore, command: ImportCommand, found: VendorContact, clock: Clock
 ) -> tuple[ImportResult, dict[str, str] | None]:
     tenant_id = command.tenant_id
-    if store.find_contact_id_by_vendor_id(tenant_id, found.vendor, found.vendor_id):
+    if store.vendor_refs.find(tenant_id, found.vendor, found.vendor_id):
         return ImportResult.UNCHANGED, None
     if found.archived:
         return ImportResult.SKIPPED_ARCHIVED, None
@@ -159,12 +159,12 @@ def _same_person(store: LedgerStore, tenant_id: str, found: VendorContact) -> li
     """Ledger contacts with the vendor contact's email: the one an earlier import created (read
     consistently, since the email index lags a fresh write) and any registered by other means."""
     if not found.email:
-        created = store.get_contact(tenant_id, contact_id_for(tenant_id, found))
+        created = store.contacts.get(tenant_id, contact_id_for(tenant_id, found))
         return [created] if created else []
-    ids = {contact.contact_id for contact in store.find_contacts_by_email(tenant_id, found.email)}
+    ids = {contact.contact_id for contact in store.contacts.find_by_email(tenant_id, found.email)}
     ids.add(contact_id_for(tenant_id, found))
     # Read each consistently: the index may hold an older version than the item.
-    contacts = (store.get_contact(tenant_id, contact_id) for contact_id in sorted(ids))
+    contacts = (store.contacts.get(tenant_id, contact_id) for contact_id in sorted(ids))
     return [contact for contact in contacts if contact is not None]
 
 

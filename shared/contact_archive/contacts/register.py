@@ -1,81 +1,40 @@
-"""Use cases: what the service does, independent of HTTP and EventBridge."""
+"""Register a contact: create it, or update its profile and vendor links.
+
+Links are upserted by vendor and never dropped (a dropped link would drop what it needs to be
+restored); a link holding restore material cannot be re-pointed until the contact is active. A
+register reads the contact, then writes it with its vendor-id refs in one transaction,
+conditional on the version it read: a lost race reads again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from contact_archive.cursor import CursorCodec, query_fingerprint
-from contact_archive.errors import ContactNotFound, LinkLocked, VersionConflict
-from contact_archive.models import (
+from contact_archive.ledger.errors import (
+    ConcurrentUpdate,
+    ContactNotFound,
+    LinkLocked,
+    VersionConflict,
+)
+from contact_archive.ledger.models import (
     Actor,
-    ChangeAction,
+    Clock,
     Contact,
     ContactStatus,
     HistoryAction,
-    HistoryEvent,
     LinkState,
     Vendor,
     VendorLink,
+    history_entry,
     iso,
     utc_now,
 )
-from contact_archive.store import ConcurrentUpdate, LedgerStore, history_entry
+from contact_archive.ledger.store import LedgerStore
 
 # A register that loses a race re-reads and tries again this many times before giving up.
 REGISTER_ATTEMPTS = 5
-
-Clock = Callable[[], datetime]
-
-
-@dataclass(frozen=True)
-class ChangeCommand:
-    tenant_id: str
-    contact_id: str
-    actor: Actor
-    reason: str | None = None
-    vendors: list[Vendor] | None = None
-    expected_version: int | None = None
-
-
-@dataclass(frozen=True)
-class ChangeOutcome:
-    contact: Contact
-    changed: bool  # False when the contact already was in the target status
-
-
-def archive_contact(
-    store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now
-) -> ChangeOutcome:
-    return _change(store, command, ChangeAction.ARCHIVE, clock)
-
-
-def restore_contact(
-    store: LedgerStore, command: ChangeCommand, clock: Clock = utc_now
-) -> ChangeOutcome:
-    return _change(store, command, ChangeAction.RESTORE, clock)
-
-
-def _change(
-    store: LedgerStore, command: ChangeCommand, action: ChangeAction, clock: Clock
-) -> ChangeOutcome:
-    result = store.change_status(
-        command.tenant_id,
-        command.contact_id,
-        action,
-        actor=command.actor,
-        reason=command.reason,
-        vendors=_unique(command.vendors),
-        expected_version=command.expected_version,
-        now=clock(),
-    )
-    return ChangeOutcome(result.contact, result.changed)
-
-
-def _unique(vendors: list[Vendor] | None) -> list[Vendor] | None:
-    return list(dict.fromkeys(vendors)) if vendors else None
 
 
 @dataclass(frozen=True)
@@ -115,7 +74,7 @@ def register_contact(
     not mention is kept, because dropping it would drop the material needed to restore it.
     """
     for attempt in range(REGISTER_ATTEMPTS):
-        current = store.get_contact(command.tenant_id, command.contact_id)
+        current = store.contacts.get(command.tenant_id, command.contact_id)
         if command.create_only and current is not None:
             raise VersionConflict(0, current.version)
         if command.expected_version is not None:
@@ -131,7 +90,7 @@ def register_contact(
                 or command.create_only
                 or attempt == REGISTER_ATTEMPTS - 1
             ):
-                latest = store.get_contact(command.tenant_id, command.contact_id)
+                latest = store.contacts.get(command.tenant_id, command.contact_id)
                 raise VersionConflict(
                     command.expected_version or (current.version if current else 0),
                     latest.version if latest else 0,
@@ -206,7 +165,7 @@ def _register_once(
         "linked": sorted(vendor.value for vendor, _ in refs_added),
         "unlinked": sorted(vendor.value for vendor, _ in refs_removed),
     }
-    store.save_contact(
+    store.contacts.save(
         contact,
         previous_version=current.version if current else None,
         event=history_entry(at, action, command.actor, None, details),
@@ -220,70 +179,3 @@ def _settled_for(current: Contact | None) -> str | None:
     if current is None or current.pending is None or current.status is ContactStatus.ARCHIVED:
         return None
     return current.pending.change_id
-
-
-def get_contact(store: LedgerStore, tenant_id: str, contact_id: str) -> Contact:
-    contact = store.get_contact(tenant_id, contact_id)
-    if contact is None:
-        raise ContactNotFound(contact_id)
-    return contact
-
-
-def contact_history(store: LedgerStore, tenant_id: str, contact_id: str) -> list[HistoryEvent]:
-    history = store.get_history(tenant_id, contact_id)
-    if history is None:
-        raise ContactNotFound(contact_id)
-    return history
-
-
-@dataclass(frozen=True)
-class ListQuery:
-    tenant_id: str
-    status: ContactStatus | None  # None: every status
-    vendor: Vendor | None = None
-    email: str | None = None
-    limit: int = 50
-    cursor: str | None = None
-
-
-@dataclass(frozen=True)
-class ContactPage:
-    items: list[Contact]
-    next_cursor: str | None
-
-
-def list_contacts(store: LedgerStore, codec: CursorCodec, query: ListQuery) -> ContactPage:
-    fingerprint = query_fingerprint(
-        status=query.status.value if query.status else "all",
-        vendor=query.vendor.value if query.vendor else None,
-        email=query.email.lower() if query.email else None,
-    )
-    start_key = codec.decode(query.cursor, query.tenant_id, fingerprint) if query.cursor else None
-    items, last_key = store.list_contacts(
-        query.tenant_id,
-        status=query.status,
-        vendor=query.vendor,
-        email=query.email,
-        limit=query.limit,
-        start_key=start_key,
-    )
-    next_cursor = codec.encode(query.tenant_id, fingerprint, last_key) if last_key else None
-    return ContactPage(items, next_cursor)
-
-
-RETRY_ATTEMPTS = 3
-
-
-def retry_failed_links(store: LedgerStore, tenant_id: str, contact_id: str) -> tuple[Contact, int]:
-    """Send a contact's failed links through vendor sync again; returns the contact and how
-    many links were retried (0: nothing had failed, a no-op)."""
-    contact = get_contact(store, tenant_id, contact_id)
-    for _ in range(RETRY_ATTEMPTS):
-        failed = [v for v in contact.links if contact.link_state(v) is LinkState.FAILED]
-        if not failed or contact.pending is None:
-            return contact, 0
-        retried = store.retry_links(tenant_id, contact_id, failed, contact.pending.change_id)
-        if retried is not None:
-            return retried, len(failed)
-        contact = get_contact(store, tenant_id, contact_id)  # a settle or a change won: look again
-    raise VersionConflict(contact.version, contact.version)

@@ -22,14 +22,13 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from contact_archive.errors import VendorNotConfigured
-from contact_archive.event_bus import EventPublishFailed
-from contact_archive.models import Vendor, iso, utc_now
+from contact_archive.announcements.publisher import EventPublishFailed, Publisher
+from contact_archive.inbound.reconcile_checks import CHECKS, PairRun, Stop, Tally
+from contact_archive.ledger.models import Vendor, iso, utc_now
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import count, logger
-from contact_archive.reconcile_checks import CHECKS, PairRun, Publisher, Stop, Tally
-from contact_archive.store import LedgerStore
 from contact_archive.vendors.client import VendorClient
-from contact_archive.vendors.errors import TransientVendorError, VendorError
+from contact_archive.vendors.errors import TransientVendorError, VendorError, VendorNotConfigured
 
 DEFAULT_MAX_PAGES = 10
 DEFAULT_PAGE_SIZE = 100
@@ -151,7 +150,7 @@ def reconcile_pair(
 ) -> PairResult:
     """Claim the pair's watermark, check from where it stands, save where the run got to."""
     now = clock()
-    watermark = store.claim_watermark(
+    watermark = store.watermarks.claim(
         tenant_id,
         vendor,
         run_id=run_id,
@@ -179,7 +178,7 @@ def reconcile_pair(
         )
         stopped = _run_check(run)
         watermark = run.watermark
-    if not store.save_watermark(watermark, run_id=run_id, now=iso(clock())):
+    if not store.watermarks.save(watermark, run_id=run_id, now=iso(clock())):
         stopped = Stop.LOST
     result = PairResult(
         tenant_id, vendor, stopped, pages=tally.pages, checked=tally.checked, drifts=tally.drifts

@@ -9,19 +9,12 @@ the vendor, for failures).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from contact_archive.models import ChangeAction, Contact, LinkState
+from contact_archive.announcements.publisher import Announcement
+from contact_archive.ledger.models import ChangeAction, Contact, LinkState
 
-SOURCE = "contact-archive"
 IN_FLIGHT = frozenset({LinkState.ARCHIVING, LinkState.RESTORING})
-
-
-@dataclass(frozen=True)
-class Announcement:
-    detail_type: str
-    detail: dict[str, Any]
 
 
 def announcements(old: Contact | None, new: Contact) -> list[Announcement]:

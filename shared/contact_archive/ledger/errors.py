@@ -1,4 +1,8 @@
-"""Domain errors. They say what went wrong; `api/errors.py` alone decides the HTTP status."""
+"""Domain errors. They say what went wrong; `api/errors.py` alone decides the HTTP status.
+
+`DomainError` is the base of every error a caller may be answered with; the capabilities add
+their own (`vendors/errors.py`, `inbound/errors.py`, `api/errors.py`). The last two here are
+not answers but signals between the store and the use cases that call it."""
 
 from __future__ import annotations
 
@@ -83,65 +87,9 @@ class InvalidCursor(DomainError):
         super().__init__(f"invalid cursor: {why}")
 
 
-class MissingTenant(DomainError):
-    code = "unauthorized"
-
-    def __init__(self) -> None:
-        super().__init__("no tenant in the request's authorizer context")
+class ConcurrentUpdate(Exception):
+    """The contact changed between read and write; the caller decides whether to retry."""
 
 
-class InvalidHeader(DomainError):
-    code = "invalid_header"
-
-    def __init__(self, header: str, why: str) -> None:
-        super().__init__(f"invalid {header} header: {why}", {"header": header})
-
-
-class VendorNotConfigured(DomainError):
-    code = "vendor_not_configured"
-
-    def __init__(self, vendor: str) -> None:
-        super().__init__(
-            f"no {vendor} credentials are configured for this tenant", {"vendor": vendor}
-        )
-
-
-class VendorCallFailed(DomainError):
-    """A vendor refused or did not answer; the message is the vendor's own, never a secret."""
-
-    code = "vendor_call_failed"
-
-    def __init__(self, vendor: str, message: str, *, retryable: bool) -> None:
-        super().__init__(message, {"vendor": vendor, "retryable": retryable})
-
-
-# -- inbound webhooks ---------------------------------------------------------------------------
-
-
-class WebhookNotConfigured(DomainError):
-    """No webhook here: an unknown vendor, one that sends none, or a tenant without that
-    vendor's signing secret. The same answer for each, so the URL tells a prober nothing."""
-
-    code = "webhook_not_configured"
-
-    def __init__(self) -> None:
-        super().__init__("no webhook is configured at this URL")
-
-
-class WebhookUnauthenticated(DomainError):
-    """The delivery's signature is missing, malformed or forged, or (Sequence) its timestamp is
-    outside the window. `reason` is a fixed code (`vendors.webhooks.SignatureFailure`)."""
-
-    code = "invalid_signature"
-
-    def __init__(self, message: str, vendor: str, reason: str) -> None:
-        super().__init__(message, {"vendor": vendor, "reason": reason})
-
-
-class WebhookBodyMalformed(DomainError):
-    """A correctly signed body that is not the vendor's notification envelope."""
-
-    code = "malformed_webhook"
-
-    def __init__(self, message: str, vendor: str, reason: str) -> None:
-        super().__init__(message, {"vendor": vendor, "reason": reason})
+class DuplicateDelivery(Exception):
+    """The notification was applied before: nothing was written."""

@@ -14,8 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from contact_archive.errors import IdempotencyInProgress, IdempotencyKeyReused
-from contact_archive.store import LedgerStore
+from contact_archive.ledger.errors import IdempotencyInProgress, IdempotencyKeyReused
+from contact_archive.ledger.store import LedgerStore
 
 LOCK_SECONDS = 60
 
@@ -42,7 +42,7 @@ def run_once(
         return operation(), False
     key_hash = hashlib.sha256(key.encode()).hexdigest()
     now = int(clock())
-    existing = store.claim_idempotency_key(
+    existing = store.idempotency_keys.claim(
         tenant_id,
         key_hash,
         fingerprint,
@@ -59,7 +59,7 @@ def run_once(
     try:
         status_code, body = operation()
     except BaseException:
-        store.release_idempotency_key(tenant_id, key_hash)
+        store.idempotency_keys.release(tenant_id, key_hash)
         raise
-    store.complete_idempotency_key(tenant_id, key_hash, status_code, body)
+    store.idempotency_keys.complete(tenant_id, key_hash, status_code, body)
     return (status_code, body), False

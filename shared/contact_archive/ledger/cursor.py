@@ -15,7 +15,7 @@ import json
 import time
 from typing import Any
 
-from contact_archive.errors import InvalidCursor
+from contact_archive.ledger.errors import InvalidCursor
 
 
 def _b64encode(raw: bytes) -> str:

@@ -1,12 +1,20 @@
-"""Domain models: a contact, its vendor links, the pending change and the history events."""
+"""Domain models: a contact, its vendor links, the pending change and the history events, and
+the changes the store is asked to make to them."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+# Identifiers as they may appear in keys and URLs: the API, commands and webhooks check them.
+TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
 
 class Vendor(StrEnum):
@@ -50,6 +58,9 @@ class VendorChangePolicy(StrEnum):
 
     RECORD = "record"  # the link's new state and a history event: the ledger only
     MIRROR = "mirror"  # also archive or restore the contact at every other vendor
+
+
+Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
@@ -150,3 +161,56 @@ class Actor(DomainModel):
 
     name: str
     source: str  # "api", "event:<EventBridge source>", later "vendor:<name>"
+
+
+def history_entry(
+    at: str, action: HistoryAction, actor: Actor, reason: str | None, details: dict[str, Any] | None
+) -> dict[str, Any]:
+    """A history event as it is written, before the store gives it its version."""
+    return {
+        "at": at,
+        "action": action.value,
+        "actor": actor.name,
+        "source": actor.source,
+        "reason": reason,
+        "details": details,
+    }
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """What an archive or restore did (`changed` False: the contact already was there)."""
+
+    contact: Contact
+    changed: bool
+
+
+@dataclass(frozen=True)
+class LinkSettlement:
+    """One link's outcome for one pending change (see `LinkStore.settle`)."""
+
+    tenant_id: str
+    contact_id: str
+    vendor: Vendor
+    vendor_id: str  # the id the vendor was called with
+    change_id: str
+    state: LinkState
+    at: str
+    actor: Actor
+    attempts: int = 1
+    error: str | None = None
+    new_vendor_id: str | None = None  # set when a restore re-created the vendor contact
+
+
+@dataclass(frozen=True)
+class VendorStateChange:
+    """A link's state as its vendor reports it (see `LinkStore.record_vendor_state`)."""
+
+    tenant_id: str
+    contact_id: str
+    vendor: Vendor
+    vendor_id: str
+    state: LinkState
+    occurred_at: str  # when the vendor changed it
+    expected_version: int  # the contact's version the decision to record was made on
+    event: dict[str, Any]  # the history entry (`history_entry`)

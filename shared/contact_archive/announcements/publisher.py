@@ -3,14 +3,28 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
-
-from contact_archive.announcements import SOURCE, Announcement
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from mypy_boto3_events import EventBridgeClient
 
+SOURCE = "contact-archive"  # the `source` of every event the service puts on its bus
 PUT_EVENTS_LIMIT = 10  # entries per PutEvents call
+
+
+@dataclass(frozen=True)
+class Announcement:
+    """One event for the bus: its detail type and its detail (JSON-ready)."""
+
+    detail_type: str
+    detail: dict[str, Any]
+
+
+class Publisher(Protocol):
+    """What announces: `EventPublisher` deployed, a fake in tests."""
+
+    def publish(self, announcements: list[Announcement]) -> None: ...
 
 
 class EventPublishFailed(Exception):

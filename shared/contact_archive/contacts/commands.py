@@ -13,15 +13,19 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from contact_archive.api.request import TENANT_PATTERN
-from contact_archive.api.schemas import CONTACT_ID_PATTERN, contact_body
-from contact_archive.config import get_settings
-from contact_archive.dependencies import get_store
-from contact_archive.errors import DomainError
-from contact_archive.idempotency import request_hash, run_once
-from contact_archive.models import Actor, ChangeAction, Vendor
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.views import contact_body
+from contact_archive.ledger.errors import DomainError
+from contact_archive.ledger.idempotency import request_hash, run_once
+from contact_archive.ledger.models import (
+    CONTACT_ID_PATTERN,
+    TENANT_PATTERN,
+    Actor,
+    ChangeAction,
+    Vendor,
+)
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import count, logger
-from contact_archive.use_cases import ChangeCommand, archive_contact, restore_contact
 
 DETAIL_TYPES = {ChangeAction.ARCHIVE: "ArchiveContact", ChangeAction.RESTORE: "RestoreContact"}
 
@@ -41,7 +45,10 @@ class ContactCommandEvent(EventBridgeModel):
     detail: ContactCommandDetail
 
 
-def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any]:
+def handle_command(
+    event: dict[str, Any], action: ChangeAction, store: LedgerStore, *, idempotency_ttl_seconds: int
+) -> dict[str, Any]:
+    """ArchiveFunction or RestoreFunction invoked by an EventBridge rule: one command."""
     try:
         command_event = parse(event=event, model=ContactCommandEvent)
     except ValidationError as error:
@@ -63,7 +70,6 @@ def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any
         vendors=detail.vendors,
     )
     use_case = archive_contact if action is ChangeAction.ARCHIVE else restore_contact
-    store = get_store()
 
     def operation() -> tuple[int, dict[str, Any]]:
         outcome = use_case(store, command)
@@ -76,7 +82,7 @@ def handle_command(event: dict[str, Any], action: ChangeAction) -> dict[str, Any
             f"event:{command_event.id}",
             request_hash(action.value, detail.model_dump(mode="json")),
             operation,
-            ttl_seconds=get_settings().idempotency_ttl_hours * 3600,
+            ttl_seconds=idempotency_ttl_seconds,
         )
     except DomainError as error:
         return _dropped(error.code, event, error.details)

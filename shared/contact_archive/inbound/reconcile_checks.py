@@ -20,13 +20,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
 
-from contact_archive.announcements import Announcement
-from contact_archive.models import Contact, HistoryAction, LinkState, Vendor, iso
+from contact_archive.announcements.publisher import Announcement, Publisher
+from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
+from contact_archive.ledger.errors import ConcurrentUpdate
+from contact_archive.ledger.models import Contact, HistoryAction, LinkState, Vendor, iso
+from contact_archive.ledger.records import Watermark
+from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import logger
-from contact_archive.store import ConcurrentUpdate, LedgerStore, Watermark
-from contact_archive.vendor_changes import Applied, VendorReport, apply_vendor_report
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import ContactPage, LinkRef, VendorClient
 from contact_archive.vendors.constant_contact.client import ConstantContactClient
@@ -40,10 +41,6 @@ DRIFT_DETAIL_TYPE = "ContactDriftDetected"
 HIGH_WATER_OVERLAP = timedelta(minutes=5)
 ROUTERA_ARCHIVED_START = f"{ListPhase.ARCHIVED.value}:0"  # the Routera client's cursor format
 _ANNOUNCED = frozenset({Applied.RECORDED, Applied.MIRRORED})
-
-
-class Publisher(Protocol):
-    def publish(self, announcements: list[Announcement]) -> None: ...
 
 
 class Stop(StrEnum):
@@ -254,10 +251,8 @@ def _archived_at_vendor(run: PairRun, archived: list[VendorContact]) -> None:
     if not archived:
         return
     store, tenant_id, vendor = run.store, run.tenant_id, run.vendor
-    refs = store.find_contact_ids_by_vendor_ids(
-        tenant_id, vendor, [found.vendor_id for found in archived]
-    )
-    contacts = store.get_contacts(tenant_id, sorted(set(refs.values()))) if refs else {}
+    refs = store.vendor_refs.find_many(tenant_id, vendor, [found.vendor_id for found in archived])
+    contacts = store.contacts.get_many(tenant_id, sorted(set(refs.values()))) if refs else {}
     for found in archived:
         contact = contacts.get(refs.get(found.vendor_id, ""))
         link = contact.links.get(vendor) if contact else None
@@ -318,7 +313,7 @@ def _walk_ledger(run: PairRun, check: Callable[[Contact], None]) -> Stop:
     for _ in range(run.max_pages):
         if run.short_of_time():
             return Stop.TIME
-        contacts, after = run.store.list_linked_contacts(
+        contacts, after = run.store.contacts.list_linked(
             run.tenant_id, run.vendor, after=run.watermark.cursor, limit=run.page_size
         )
         run.tally.pages += 1

@@ -17,20 +17,15 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from contact_archive.errors import VendorNotConfigured
-from contact_archive.models import HistoryAction, utc_now
+from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
+from contact_archive.ledger.models import Clock, HistoryAction, utc_now
+from contact_archive.ledger.records import CustomerChange
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.deliveries import customer_change_from_item
+from contact_archive.ledger.store.keys import CUSTOMER_CHANGE_TYPE
 from contact_archive.observability import count, logger
-from contact_archive.store import (
-    CUSTOMER_CHANGE_TYPE,
-    CustomerChange,
-    LedgerStore,
-    customer_change_from_item,
-)
-from contact_archive.sync import ClientFor
-from contact_archive.use_cases import Clock
-from contact_archive.vendor_changes import Applied, VendorReport, apply_vendor_report
-from contact_archive.vendors.client import all_contacts
-from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
+from contact_archive.vendors.client import ClientFor, all_contacts
+from contact_archive.vendors.errors import PermanentVendorError, VendorNotConfigured, VendorNotFound
 
 WEBHOOK_ACTOR = "webhook"
 

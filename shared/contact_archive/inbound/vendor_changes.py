@@ -15,24 +15,22 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from contact_archive.models import (
+from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.ledger.errors import ConcurrentUpdate, DuplicateDelivery
+from contact_archive.ledger.models import (
     Actor,
+    Clock,
     HistoryAction,
     LinkState,
     Vendor,
     VendorChangePolicy,
+    VendorStateChange,
+    history_entry,
     iso,
     utc_now,
 )
-from contact_archive.store import (
-    ConcurrentUpdate,
-    Delivery,
-    DuplicateDelivery,
-    LedgerStore,
-    VendorStateChange,
-    history_entry,
-)
-from contact_archive.use_cases import ChangeCommand, Clock, archive_contact, restore_contact
+from contact_archive.ledger.records import Delivery
+from contact_archive.ledger.store import LedgerStore
 
 # A notification is kept this long: vendors redeliver for hours, Intercom for up to a day or two.
 DELIVERY_RETENTION_SECONDS = 7 * 86400
@@ -107,18 +105,16 @@ def apply_vendor_report(
         kept = delivery(outcome)
         if kept is not None:
             try:
-                store.claim_delivery(kept)
+                store.deliveries.claim(kept)
             except DuplicateDelivery:
                 return AppliedReport(Applied.DUPLICATE, contact_id, was)
         return AppliedReport(outcome, contact_id, was)
 
-    contact_id = store.find_contact_id_by_vendor_id(
-        report.tenant_id, report.vendor, report.vendor_id
-    )
+    contact_id = store.vendor_refs.find(report.tenant_id, report.vendor, report.vendor_id)
     if contact_id is None:
         return unchanged(Applied.UNKNOWN_CONTACT, None)
     for _ in range(RECORD_ATTEMPTS):
-        contact = store.get_contact(report.tenant_id, contact_id)
+        contact = store.contacts.get(report.tenant_id, contact_id)
         link = contact.links.get(report.vendor) if contact else None
         if contact is None or link is None or link.vendor_id != report.vendor_id:
             return unchanged(Applied.NOT_LINKED, contact_id)
@@ -152,13 +148,15 @@ def apply_vendor_report(
             event=event,
         )
         try:
-            if store.record_vendor_state(change, delivery(Applied.RECORDED)):
+            if store.links.record_vendor_state(change, delivery(Applied.RECORDED)):
                 break
         except DuplicateDelivery:
             return AppliedReport(Applied.DUPLICATE, contact_id, was)
     else:
         raise ConcurrentUpdate(contact_id)
-    if store.get_vendor_change_policy(report.tenant_id) is VendorChangePolicy.MIRROR and _mirror(
+    if store.tenant_settings.vendor_change_policy(
+        report.tenant_id
+    ) is VendorChangePolicy.MIRROR and _mirror(
         store,
         report,
         contact_id,

@@ -22,13 +22,15 @@ from aws_lambda_powertools.utilities.batch import (
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_archive.announcements import IN_FLIGHT, announcements
-from contact_archive.customer_changes import apply_customer_change, customer_change_of
-from contact_archive.event_bus import EventPublisher
-from contact_archive.models import Contact
+from contact_archive.announcements.contact_changes import IN_FLIGHT, announcements
+from contact_archive.announcements.publisher import EventPublisher
+from contact_archive.inbound.customer_changes import apply_customer_change, customer_change_of
+from contact_archive.ledger.models import Contact
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.observability import count, logger
-from contact_archive.store import LedgerStore, contact_from_item
-from contact_archive.sync import ClientFor, SyncOutcome, sync_link
+from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.vendors.client import ClientFor
 from contact_archive.vendors.errors import TransientVendorError
 
 # A batch whose every record failed is reported like any other, record by record, so that the

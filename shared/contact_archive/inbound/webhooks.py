@@ -25,23 +25,25 @@ from enum import StrEnum
 
 from pydantic import SecretStr
 
-from contact_archive.errors import (
-    VendorNotConfigured,
+from contact_archive.inbound.errors import (
     WebhookBodyMalformed,
     WebhookNotConfigured,
     WebhookUnauthenticated,
 )
-from contact_archive.models import HistoryAction, LinkState, Vendor, iso
-from contact_archive.observability import count, logger
-from contact_archive.store import CustomerChange, Delivery, DuplicateDelivery, LedgerStore
-from contact_archive.vendor_changes import (
+from contact_archive.inbound.vendor_changes import (
     DELIVERY_RETENTION_SECONDS,
     Applied,
     VendorReport,
     apply_vendor_report,
 )
+from contact_archive.ledger.errors import DuplicateDelivery
+from contact_archive.ledger.models import HistoryAction, LinkState, Vendor, iso
+from contact_archive.ledger.records import CustomerChange, Delivery
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.observability import count, logger
 from contact_archive.vendors.credential_sources import CredentialSource
 from contact_archive.vendors.credentials import IntercomCredentials, SequenceCredentials
+from contact_archive.vendors.errors import VendorNotConfigured
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
 from contact_archive.vendors.webhooks import (
@@ -252,7 +254,7 @@ def _queue_customer_change(
         expires_at=change.expires_at,
     )
     try:
-        store.queue_customer_change(change, delivery)
+        store.deliveries.queue_customer_change(change, delivery)
     except DuplicateDelivery:
         return WebhookOutcome.DUPLICATE
     return WebhookOutcome.QUEUED

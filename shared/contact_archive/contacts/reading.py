@@ -1,0 +1,59 @@
+"""Reading the ledger: a contact, its history, and pages of contacts behind signed cursors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from contact_archive.ledger.cursor import CursorCodec, query_fingerprint
+from contact_archive.ledger.errors import ContactNotFound
+from contact_archive.ledger.models import Contact, ContactStatus, HistoryEvent, Vendor
+from contact_archive.ledger.store import LedgerStore
+
+
+def get_contact(store: LedgerStore, tenant_id: str, contact_id: str) -> Contact:
+    contact = store.contacts.get(tenant_id, contact_id)
+    if contact is None:
+        raise ContactNotFound(contact_id)
+    return contact
+
+
+def contact_history(store: LedgerStore, tenant_id: str, contact_id: str) -> list[HistoryEvent]:
+    history = store.history.get(tenant_id, contact_id)
+    if history is None:
+        raise ContactNotFound(contact_id)
+    return history
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    tenant_id: str
+    status: ContactStatus | None  # None: every status
+    vendor: Vendor | None = None
+    email: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactPage:
+    items: list[Contact]
+    next_cursor: str | None
+
+
+def list_contacts(store: LedgerStore, codec: CursorCodec, query: ListQuery) -> ContactPage:
+    fingerprint = query_fingerprint(
+        status=query.status.value if query.status else "all",
+        vendor=query.vendor.value if query.vendor else None,
+        email=query.email.lower() if query.email else None,
+    )
+    start_key = codec.decode(query.cursor, query.tenant_id, fingerprint) if query.cursor else None
+    items, last_key = store.contacts.list_page(
+        query.tenant_id,
+        status=query.status,
+        vendor=query.vendor,
+        email=query.email,
+        limit=query.limit,
+        start_key=start_key,
+    )
+    next_cursor = codec.encode(query.tenant_id, fingerprint, last_key) if last_key else None
+    return ContactPage(items, next_cursor)

@@ -1,0 +1,61 @@
+"""The ledger's data access: the only code that talks to DynamoDB, one module per item type.
+
+One table (docs/architecture.md): `keys.py` lays it out, `table.py` holds the one botocore client
+and turns DynamoDB's refusals into `ConditionFailed` / `TransactionRefused`, and each store owns
+one kind of item with one method per operation:
+
+| store | items | module |
+| --- | --- | --- |
+| `contacts` | contact items: get, list pages, register | `contacts.py` |
+| `status` | archive and restore (one conditional write each) | `status.py` |
+| `links` | what vendor sync and vendor changes write on a link | `links.py` |
+| `history` | history events and history pages | `history.py` |
+| `vendor_refs` | vendor id to contact | `vendor_refs.py` |
+| `idempotency_keys` | Idempotency-Key claims | `idempotency_keys.py` |
+| `deliveries` | vendor notifications kept, customer changes | `deliveries.py` |
+| `watermarks` | reconciliation watermarks | `watermarks.py` |
+| `tenant_settings` | a tenant's settings | `tenant_settings.py` |
+
+Imports only `ledger` (models, records, errors, encoding) and botocore.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from contact_archive.ledger.store.contacts import ContactStore
+from contact_archive.ledger.store.deliveries import DeliveryStore
+from contact_archive.ledger.store.history import HistoryStore
+from contact_archive.ledger.store.idempotency_keys import IdempotencyKeyStore
+from contact_archive.ledger.store.links import LinkStore
+from contact_archive.ledger.store.status import StatusStore
+from contact_archive.ledger.store.table import Table
+from contact_archive.ledger.store.tenant_settings import TenantSettingsStore
+from contact_archive.ledger.store.vendor_refs import VendorRefStore
+from contact_archive.ledger.store.watermarks import WatermarkStore
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class LedgerStore:
+    """Every item store over one table and one client, built once per container."""
+
+    def __init__(
+        self, client: DynamoDBClient, table_name: str, *, history_retention_days: int = 730
+    ) -> None:
+        self.table = Table(client, table_name)
+        self.history = HistoryStore(self.table, retention_days=history_retention_days)
+        self.contacts = ContactStore(self.table, self.history)
+        self.status = StatusStore(self.table, self.history)
+        self.links = LinkStore(self.table, self.history)
+        self.vendor_refs = VendorRefStore(self.table)
+        self.idempotency_keys = IdempotencyKeyStore(self.table)
+        self.deliveries = DeliveryStore(self.table)
+        self.watermarks = WatermarkStore(self.table)
+        self.tenant_settings = TenantSettingsStore(self.table)
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The botocore client every request goes through (tests and benchmarks count them)."""
+        return self.table.client

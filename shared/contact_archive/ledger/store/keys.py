@@ -1,0 +1,98 @@
+"""The table's layout: every item type, its key, and the index attributes of a contact.
+
+Tenant first in every key, so nothing ever crosses tenants (docs/architecture.md has the table).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contact_archive.ledger.models import Contact, Vendor
+from contact_archive.ledger.store.table import Key
+
+STATUS_INDEX = "by_status"
+TENANT_INDEX = "by_tenant"
+EMAIL_INDEX = "by_email"
+
+# The `type` attribute of each kind of item.
+CONTACT_TYPE = "contact"
+HISTORY_PAGE_TYPE = "history_page"
+VENDOR_REF_TYPE = "vendor_ref"
+IDEMPOTENCY_TYPE = "idempotency"
+DELIVERY_TYPE = "delivery"
+CUSTOMER_CHANGE_TYPE = "vendor_customer_change"
+RECONCILE_TYPE = "reconcile_watermark"
+SETTINGS_TYPE = "tenant_settings"
+
+
+def _key(pk: str, sk: str) -> Key:
+    return {"pk": {"S": pk}, "sk": {"S": sk}}
+
+
+def contact_pk(tenant_id: str, contact_id: str) -> str:
+    return f"TENANT#{tenant_id}#CONTACT#{contact_id}"
+
+
+def contact_key(tenant_id: str, contact_id: str) -> Key:
+    return _key(contact_pk(tenant_id, contact_id), "CONTACT")
+
+
+def history_page_sk(first_version: int) -> str:
+    """History pages sort after their contact's item, by the version of their first event."""
+    return f"HISTORY#{first_version:012d}"
+
+
+def vendor_ref_pk(tenant_id: str, vendor: Vendor, vendor_id: str) -> str:
+    return f"TENANT#{tenant_id}#VENDOR#{vendor.value}#{vendor_id}"
+
+
+def vendor_ref_key(tenant_id: str, vendor: Vendor, vendor_id: str) -> Key:
+    return _key(vendor_ref_pk(tenant_id, vendor, vendor_id), "VENDOR_REF")
+
+
+def idempotency_key(tenant_id: str, key_hash: str) -> Key:
+    return _key(f"TENANT#{tenant_id}#IDEMPOTENCY#{key_hash}", "IDEMPOTENCY")
+
+
+def delivery_pk(tenant_id: str, vendor: Vendor, notification_id: str) -> str:
+    return f"TENANT#{tenant_id}#DELIVERY#{vendor.value}#{notification_id}"
+
+
+def customer_change_pk(tenant_id: str, vendor: Vendor, notification_id: str) -> str:
+    return f"TENANT#{tenant_id}#CUSTOMER_CHANGE#{vendor.value}#{notification_id}"
+
+
+def watermark_key(tenant_id: str, vendor: Vendor) -> Key:
+    return _key(f"TENANT#{tenant_id}", f"RECONCILE#{vendor.value}")
+
+
+def settings_key(tenant_id: str) -> Key:
+    return _key(f"TENANT#{tenant_id}", "SETTINGS")
+
+
+def index_keys(contact: Contact) -> dict[str, Any]:
+    """The attributes that place a contact in the status, tenant and email indexes."""
+    keys: dict[str, Any] = {
+        "status_pk": status_pk(contact.tenant_id, contact.status.value),
+        "status_sk": status_sk(contact.status_changed_at, contact.contact_id),
+        "tenant_pk": f"TENANT#{contact.tenant_id}",
+        "tenant_sk": contact.contact_id,
+        "email_pk": None,
+        "email_sk": None,
+    }
+    if contact.email:
+        keys["email_pk"] = email_pk(contact.tenant_id, contact.email)
+        keys["email_sk"] = contact.contact_id
+    return keys
+
+
+def status_pk(tenant_id: str, status: str) -> str:
+    return f"TENANT#{tenant_id}#STATUS#{status}"
+
+
+def status_sk(changed_at: str, contact_id: str) -> str:
+    return f"{changed_at}#{contact_id}"
+
+
+def email_pk(tenant_id: str, email: str) -> str:
+    return f"TENANT#{tenant_id}#EMAIL#{email.lower()}"

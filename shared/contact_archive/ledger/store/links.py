@@ -1,0 +1,263 @@
+"""What vendor sync and vendor changes write on one link of a contact item.
+
+A link's state is derived: the contact's pending change marks the links it names in flight until
+the sync records the link as settled for that change id. Every write here is conditional on the
+change still being pending and the link still naming the vendor id that was called (or, for a
+vendor's own change, on the contact's version), so a stale or duplicate outcome never overwrites
+newer state: the write answers False and changes nothing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contact_archive.ledger.encoding import to_attribute
+from contact_archive.ledger.errors import DuplicateDelivery, VendorIdTaken
+from contact_archive.ledger.models import (
+    Contact,
+    HistoryAction,
+    LinkSettlement,
+    Vendor,
+    VendorStateChange,
+    history_entry,
+)
+from contact_archive.ledger.records import Delivery
+from contact_archive.ledger.store.contacts import contact_from_item
+from contact_archive.ledger.store.deliveries import delivery_put
+from contact_archive.ledger.store.history import HISTORY_INLINE_MAX, HistoryStore, encode_event
+from contact_archive.ledger.store.keys import contact_key
+from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
+from contact_archive.ledger.store.vendor_refs import ref_put
+
+PENDING_LINK = "pending.change_id = :change AND #links.#vendor.vendor_id = :vendor_id"
+
+
+class LinkStore:
+    def __init__(self, table: Table, history: HistoryStore) -> None:
+        self._table = table
+        self._history = history
+
+    def save_snapshot(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        vendor: Vendor,
+        *,
+        vendor_id: str,
+        change_id: str,
+        snapshot: dict[str, Any],
+    ) -> bool:
+        """Keep a link's restore material, taken for the archive `change_id`.
+
+        Written only while that change is still pending and the link still points at `vendor_id`;
+        False when either moved on (a newer change won: its own sync takes over).
+        """
+        values = {"snapshot": to_attribute(snapshot), "snapshot_change_id": {"S": change_id}}
+        return self._set_on_pending_link(
+            tenant_id, contact_id, vendor, vendor_id=vendor_id, change_id=change_id, values=values
+        )
+
+    def mark_recreate(
+        self, tenant_id: str, contact_id: str, vendor: Vendor, *, vendor_id: str, change_id: str
+    ) -> bool:
+        """Note, before a re-create is sent for the restore `change_id`, that one was: should the
+        answer be lost or the sync die before settling, its retry looks for the created contact
+        instead of creating another. Same conditions and answer as `save_snapshot`."""
+        values = {"recreate_change_id": {"S": change_id}}
+        return self._set_on_pending_link(
+            tenant_id, contact_id, vendor, vendor_id=vendor_id, change_id=change_id, values=values
+        )
+
+    def _set_on_pending_link(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        vendor: Vendor,
+        *,
+        vendor_id: str,
+        change_id: str,
+        values: dict[str, dict[str, Any]],
+    ) -> bool:
+        """SET fields of one link, while `change_id` is pending and the link is `vendor_id`."""
+        names = {"#links": "links", "#vendor": vendor.value}
+        assignments = []
+        attribute_values: dict[str, dict[str, Any]] = {
+            ":change": {"S": change_id},
+            ":vendor_id": {"S": vendor_id},
+        }
+        for index, (field, value) in enumerate(values.items()):
+            names[f"#f{index}"] = field
+            attribute_values[f":v{index}"] = value
+            assignments.append(f"#links.#vendor.#f{index} = :v{index}")
+        try:
+            self._table.update(
+                Key=contact_key(tenant_id, contact_id),
+                UpdateExpression="SET " + ", ".join(assignments),
+                ConditionExpression=PENDING_LINK,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=attribute_values,
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def retry(
+        self, tenant_id: str, contact_id: str, vendors: list[Vendor], change_id: str
+    ) -> Contact | None:
+        """Put failed links of the pending change back in flight: the write's stream record
+        has SyncFunction try them again. Conditional on each still being failed for that change;
+        None when one moved on meanwhile (a newer change or a settle won)."""
+        names: dict[str, str] = {"#links": "links"}
+        values: dict[str, Any] = {":change": {"S": change_id}, ":failed": {"S": "failed"}}
+        conditions = ["pending.change_id = :change"]
+        sets = []
+        for position, vendor in enumerate(vendors):
+            names[f"#v{position}"] = vendor.value
+            link = f"#links.#v{position}"
+            conditions.append(
+                f"{link}.settled_state = :failed AND {link}.settled_change_id = :change"
+            )
+            sets.append(f"{link}.settled_change_id = :none")
+        values[":none"] = {"NULL": True}
+        try:
+            response = self._table.update(
+                Key=contact_key(tenant_id, contact_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=" AND ".join(conditions),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
+        return contact_from_item(response["Attributes"])
+
+    def settle(self, settlement: LinkSettlement) -> bool:
+        """Record what a vendor call did to one link, for the change that asked for it.
+
+        False when that change is no longer pending or the link moved to another vendor id. A
+        re-created vendor contact also moves the link to its new id: the contact's version goes
+        up with a `relinked` history event keeping the old id, and the new id gets its ref item,
+        all in one transaction. The old id's ref stays: it still names this person.
+        """
+        update = _settlement(settlement)
+        new_id = settlement.new_vendor_id
+        try:
+            if new_id is None or new_id == settlement.vendor_id:
+                self._table.update(**update)
+            else:
+                self._relink(settlement, new_id, update)
+        except ConditionFailed:
+            return False
+        return True
+
+    def _relink(self, settlement: LinkSettlement, new_id: str, update: dict[str, Any]) -> None:
+        event = history_entry(
+            settlement.at,
+            HistoryAction.RELINKED,
+            settlement.actor,
+            None,
+            {
+                "vendor": settlement.vendor.value,
+                "old_vendor_id": settlement.vendor_id,
+                "new_vendor_id": new_id,
+            },
+        )
+        update["UpdateExpression"] += (
+            ", #links.#vendor.vendor_id = :new_id, version = version + :one,"
+            " updated_at = :now, history = list_append(history, :event)"
+        )
+        update["ExpressionAttributeValues"] |= {
+            ":new_id": {"S": new_id},
+            ":one": {"N": "1"},
+            ":event": to_attribute([encode_event(event)]),
+        }
+        ref = ref_put(settlement.tenant_id, settlement.contact_id, settlement.vendor, new_id)
+        try:
+            self._table.transact([{"Update": update}, {"Put": ref}])
+        except TransactionRefused as refused:
+            if refused.condition_failed(0):
+                raise ConditionFailed(None) from None
+            raise VendorIdTaken(settlement.vendor.value, new_id, None) from None
+
+    def record_vendor_state(self, change: VendorStateChange, delivery: Delivery | None) -> bool:
+        """Set a link's settled state as its vendor changed it, with a history event, version
+        +1, and (when it came as a notification) the delivery kept: all or nothing.
+
+        Conditional on the contact's version (False: it changed since it was read; read again)
+        and on the link still naming `vendor_id`. `DuplicateDelivery` if the notification came
+        before; then nothing is written.
+        """
+        update = _vendor_state(change)
+        if delivery is None:
+            try:
+                response = self._table.update(**update, ReturnValues="ALL_NEW")
+            except ConditionFailed:
+                return False
+            self._history.page_out(response["Attributes"])
+            return True
+        try:
+            self._table.transact([{"Put": delivery_put(delivery)}, {"Update": update}])
+        except TransactionRefused as refused:
+            if refused.condition_failed(0):
+                raise DuplicateDelivery from None
+            return False
+        if change.expected_version + 1 > HISTORY_INLINE_MAX:
+            # A transaction returns no item: read it to see whether its history wants paging
+            # out (only once the contact has had more changes than the item keeps inline).
+            self._history.page_out_written(change.tenant_id, change.contact_id)
+        return True
+
+
+def _settlement(settlement: LinkSettlement) -> dict[str, Any]:
+    """The update that records a link's outcome, conditional on its change still pending."""
+    values = {
+        ":change": settlement.change_id,
+        ":vendor_id": settlement.vendor_id,
+        ":state": settlement.state.value,
+        ":now": settlement.at,
+        ":attempts": settlement.attempts,
+        ":error": settlement.error,
+    }
+    sets = [
+        "#links.#vendor.settled_state = :state",
+        "#links.#vendor.settled_change_id = :change",
+        "#links.#vendor.synced_at = :now",
+        "#links.#vendor.attempts = :attempts",
+        "#links.#vendor.last_error = :error",
+    ]
+    return {
+        "Key": contact_key(settlement.tenant_id, settlement.contact_id),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": PENDING_LINK,
+        "ExpressionAttributeNames": {"#links": "links", "#vendor": settlement.vendor.value},
+        "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
+    }
+
+
+def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
+    """The update that records a vendor's own change of a link, conditional on the version."""
+    values = {
+        ":state": change.state.value,
+        ":occurred": change.occurred_at,
+        ":now": change.event["at"],
+        ":one": 1,
+        ":version": change.expected_version,
+        ":vendor_id": change.vendor_id,
+        ":event": [encode_event(change.event)],
+    }
+    sets = [
+        "#links.#vendor.settled_state = :state",
+        "#links.#vendor.vendor_changed_at = :occurred",
+        "#links.#vendor.synced_at = :now",
+        "version = version + :one",
+        "updated_at = :now",
+        "history = list_append(history, :event)",
+    ]
+    return {
+        "Key": contact_key(change.tenant_id, change.contact_id),
+        "UpdateExpression": "SET " + ", ".join(sets),
+        "ConditionExpression": "version = :version AND #links.#vendor.vendor_id = :vendor_id",
+        "ExpressionAttributeNames": {"#links": "links", "#vendor": change.vendor.value},
+        "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
+    }
