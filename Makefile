@@ -1,10 +1,10 @@
 # contact-archive: the two commands are `make run` and `make test`; both install what they need.
 #
 #   make run        the API on http://127.0.0.1:3000 (DynamoDB Local, no Docker, no AWS account)
-#   make test       ruff, mypy, sam validate --lint, sam build, then every pytest tier
+#   make test       ruff, mypy, import contracts, sam validate --lint, sam build, then every pytest tier
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
 #   make bench      benchmarks -> docs/benchmarks.md
-#   make lint       ruff check, ruff format --check, mypy
+#   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
 #   make openapi    regenerate docs/openapi.json from the routers
 #   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
 
@@ -75,9 +75,7 @@ node_modules/.installed: package.json package-lock.json
 
 # The fast checks first; pytest last, so that its summary closes the output.
 test: venv tools
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
-	$(PY) -m mypy
+	$(MAKE) lint
 	$(MAKE) validate
 	$(MAKE) build
 	$(MAKE) pytest
@@ -114,6 +112,7 @@ lint: venv
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	PYTHONPATH=shared $(VENV)/bin/lint-imports --no-cache
 
 format: venv
 	$(PY) -m ruff check --fix .

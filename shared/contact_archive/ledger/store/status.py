@@ -72,28 +72,8 @@ class StatusStore:
         """Archive or restore in one conditional write; a contact already there is a no-op."""
         direction = DIRECTIONS[action]
         at = iso(now)
-        vendor_names = [vendor.value for vendor in vendors] if vendors else None
-        pending = {
-            "change_id": uuid.uuid4().hex,
-            "action": action.value,
-            "vendors": vendor_names,
-            "requested_at": at,
-        }
-        details = {"vendors": vendor_names} if vendors else None
-        event = history_entry(at, direction.history, actor, reason, details)
         names = {"#status": "status"}
-        values: dict[str, Any] = {
-            ":from": direction.source.value,
-            ":to": direction.target.value,
-            ":reason": reason,
-            ":now": at,
-            ":one": 1,
-            ":pending": pending,
-            ":status_pk": status_pk(tenant_id, direction.target.value),
-            ":status_sk": status_sk(at, contact_id),
-            ":actor": actor.name,
-            ":event": [encode_event(event)],
-        }
+        values = _status_values(tenant_id, contact_id, action, actor, reason, vendors, at)
         conditions = ["attribute_exists(pk)", "#status = :from"]
         if expected_version is not None:
             conditions.append("version = :expected")
@@ -116,6 +96,40 @@ class StatusStore:
             return _explain(refused, contact_id, direction.target, vendors, expected_version)
         self._history.page_out(response["Attributes"])
         return StatusChange(contact_from_item(response["Attributes"]), changed=True)
+
+
+def _status_values(
+    tenant_id: str,
+    contact_id: str,
+    action: ChangeAction,
+    actor: Actor,
+    reason: str | None,
+    vendors: list[Vendor] | None,
+    at: str,
+) -> dict[str, Any]:
+    """The new status, its index keys, the pending change and the history event."""
+    direction = DIRECTIONS[action]
+    vendor_names = [vendor.value for vendor in vendors] if vendors else None
+    pending = {
+        "change_id": uuid.uuid4().hex,
+        "action": action.value,
+        "vendors": vendor_names,
+        "requested_at": at,
+    }
+    details = {"vendors": vendor_names} if vendors else None
+    event = history_entry(at, direction.history, actor, reason, details)
+    return {
+        ":from": direction.source.value,
+        ":to": direction.target.value,
+        ":reason": reason,
+        ":now": at,
+        ":one": 1,
+        ":pending": pending,
+        ":status_pk": status_pk(tenant_id, direction.target.value),
+        ":status_sk": status_sk(at, contact_id),
+        ":actor": actor.name,
+        ":event": [encode_event(event)],
+    }
 
 
 def _status_update(stamp: str) -> str:
