@@ -1,9 +1,11 @@
-"""Fixtures for every tier: the environment a function sees, and fresh caches per test."""
+"""Fixtures for every tier: the environment a function sees, and fresh caches per test; and each
+test's tier, marked from the folder it lives in (`pytest -m <tier>` runs exactly that tier)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +26,25 @@ TEST_ENV = {
 
 # Set before any test module imports the layer: Powertools reads its variables at import time.
 os.environ.update(TEST_ENV)
+
+
+TESTS = Path(__file__).resolve().parent
+# Each folder of tests/ is a tier, and a test belongs to the tier of its folder: so the tiers
+# partition the suite. pyproject.toml declares the markers.
+TIERS = ("unit", "vendors", "sandboxes", "contracts", "integration", "dynamodb_local", "e2e")
+
+
+def tier_of(path: Path) -> str:
+    """The tier of a test module, from its folder; a module outside every tier is an error."""
+    folder = path.resolve().relative_to(TESTS).parts[0]
+    if folder not in TIERS:
+        raise pytest.UsageError(f"{path} is in no test tier: move it into one of {TIERS}")
+    return folder
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        item.add_marker(getattr(pytest.mark, tier_of(item.path)))
 
 
 @pytest.fixture(autouse=True)

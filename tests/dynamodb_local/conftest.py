@@ -22,8 +22,6 @@ from devtools.template import load_template, table_definition
 from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, FakeEventBridge, Handler, StreamLambda
 from tests.support import FakeLambdaContext, RequestCounter
 
-pytestmark = pytest.mark.dynamodb_local
-
 
 @pytest.fixture(scope="session")
 def dynamodb_local_endpoint() -> Iterator[str]:

@@ -9,8 +9,6 @@ import pytest
 from devtools.dynamodb_local import DynamoDBLocal
 from devtools.local_process import LocalApiProcess, running_local_api
 
-pytestmark = pytest.mark.e2e
-
 
 @pytest.fixture(scope="session")
 def local_process() -> Iterator[LocalApiProcess]:
