@@ -171,7 +171,7 @@ def render(calls: list[VendorCalls], limited: Burst, unlimited: Burst) -> list[s
         "## (d) Vendor calls per archive and per restore",
         "",
         "One contact per vendor, registered, archived and restored through the ledger, each link "
-        "synced by `sync.sync_link` with the vendor's client against its in-process sandbox; the "
+        "synced by `sync.link_sync.sync_link` with the vendor's client against its in-process sandbox; the "
         "requests each sandbox saw (a first call's token request included) are counted.",
         "",
         "| vendor | archive | calls | restore | calls |",

@@ -2,7 +2,7 @@
 
 One setting so far: what happens when a vendor changes a contact by itself (a webhook, later
 reconciliation). `record` (the default) keeps the ledger true and changes nothing else; `mirror`
-also archives or restores the contact at every other vendor (`vendor_changes.py`).
+also archives or restores the contact at every other vendor (`inbound/vendor_changes.py`).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 No authorizer in front of these (vendors cannot use ours): the tenant comes from the URL, and
 the delivery's signature, keyed by that tenant's own secret, is what authenticates it
-(`webhook_receiver.py`). The body is read raw, exactly as it was signed.
+(`inbound/webhooks.py`). The body is read raw, exactly as it was signed.
 """
 
 from __future__ import annotations

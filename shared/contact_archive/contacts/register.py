@@ -98,23 +98,84 @@ def register_contact(
     raise AssertionError("unreachable")
 
 
+@dataclass
+class _LinkChanges:
+    """The contact's links after a register, and the vendor ids it gains and gives up."""
+
+    links: dict[Vendor, VendorLink]
+    added: list[tuple[Vendor, str]] = field(default_factory=list)
+    removed: list[tuple[Vendor, str]] = field(default_factory=list)
+
+
 def _register_once(
     store: LedgerStore, command: RegisterCommand, current: Contact | None, now: datetime
 ) -> RegisterOutcome:
     at = iso(now)
-    links: dict[Vendor, VendorLink] = dict(current.links) if current else {}
-    refs_added: list[tuple[Vendor, str]] = []
-    refs_removed: list[tuple[Vendor, str]] = []
+    links = _upserted_links(command, current, at)
+    profile = {
+        "email": command.email,
+        "first_name": command.first_name,
+        "last_name": command.last_name,
+        "external_id": command.external_id,
+    }
+    if current is not None:
+        unchanged_profile = all(getattr(current, name) == value for name, value in profile.items())
+        if unchanged_profile and links.links == current.links:
+            return RegisterOutcome(current, created=False, changed=False)
+        contact = current.model_copy(
+            update={
+                **profile,
+                "links": links.links,
+                "version": current.version + 1,
+                "updated_at": at,
+            }
+        )
+        changed_fields = [
+            name for name, value in profile.items() if getattr(current, name) != value
+        ]
+        action = HistoryAction.UPDATED
+    else:
+        contact = Contact(
+            **profile,
+            tenant_id=command.tenant_id,
+            contact_id=command.contact_id,
+            status=ContactStatus.ACTIVE,
+            status_changed_at=at,
+            version=1,
+            created_at=at,
+            updated_at=at,
+            links=links.links,
+        )
+        changed_fields = [name for name, value in profile.items() if value is not None]
+        action = HistoryAction.REGISTERED
+    details: dict[str, Any] = {
+        "fields": sorted(changed_fields),
+        "linked": sorted(vendor.value for vendor, _ in links.added),
+        "unlinked": sorted(vendor.value for vendor, _ in links.removed),
+    }
+    store.contacts.save(
+        contact,
+        previous_version=current.version if current else None,
+        event=history_entry(at, action, command.actor, None, details),
+        refs_added=links.added,
+        refs_removed=links.removed,
+    )
+    return RegisterOutcome(contact, created=current is None, changed=True)
+
+
+def _upserted_links(command: RegisterCommand, current: Contact | None, at: str) -> _LinkChanges:
+    """The links as the command asks: each vendor it names linked as given, the others kept."""
+    changes = _LinkChanges(dict(current.links) if current else {})
     for wanted in {link.vendor: link for link in command.links}.values():
-        existing = links.get(wanted.vendor)
+        existing = changes.links.get(wanted.vendor)
         if existing and (existing.vendor_id, existing.scope) == (wanted.vendor_id, wanted.scope):
             continue
         if existing and current is not None:
             state = existing.state_under(current.pending)
             if state is not LinkState.ACTIVE:
                 raise LinkLocked(wanted.vendor.value, state.value)
-            refs_removed.append((existing.vendor, existing.vendor_id))
-        links[wanted.vendor] = VendorLink(
+            changes.removed.append((existing.vendor, existing.vendor_id))
+        changes.links[wanted.vendor] = VendorLink(
             vendor=wanted.vendor,
             vendor_id=wanted.vendor_id,
             scope=wanted.scope,
@@ -125,54 +186,8 @@ def _register_once(
             linked_at=at,
         )
         if not existing or existing.vendor_id != wanted.vendor_id:
-            refs_added.append((wanted.vendor, wanted.vendor_id))
-    profile = {
-        "email": command.email,
-        "first_name": command.first_name,
-        "last_name": command.last_name,
-        "external_id": command.external_id,
-    }
-    if current is not None:
-        unchanged_profile = all(getattr(current, name) == value for name, value in profile.items())
-        if unchanged_profile and links == current.links:
-            return RegisterOutcome(current, created=False, changed=False)
-        contact = current.model_copy(
-            update={**profile, "links": links, "version": current.version + 1, "updated_at": at}
-        )
-        changed_fields = sorted(
-            name for name, value in profile.items() if getattr(current, name) != value
-        )
-        action = HistoryAction.UPDATED
-    else:
-        contact = Contact(
-            tenant_id=command.tenant_id,
-            contact_id=command.contact_id,
-            email=command.email,
-            first_name=command.first_name,
-            last_name=command.last_name,
-            external_id=command.external_id,
-            status=ContactStatus.ACTIVE,
-            status_changed_at=at,
-            version=1,
-            created_at=at,
-            updated_at=at,
-            links=links,
-        )
-        changed_fields = sorted(name for name, value in profile.items() if value is not None)
-        action = HistoryAction.REGISTERED
-    details: dict[str, Any] = {
-        "fields": changed_fields,
-        "linked": sorted(vendor.value for vendor, _ in refs_added),
-        "unlinked": sorted(vendor.value for vendor, _ in refs_removed),
-    }
-    store.contacts.save(
-        contact,
-        previous_version=current.version if current else None,
-        event=history_entry(at, action, command.actor, None, details),
-        refs_added=refs_added,
-        refs_removed=refs_removed,
-    )
-    return RegisterOutcome(contact, created=current is None, changed=True)
+            changes.added.append((wanted.vendor, wanted.vendor_id))
+    return changes
 
 
 def _settled_for(current: Contact | None) -> str | None:

@@ -85,86 +85,98 @@ def apply_vendor_report(
 ) -> AppliedReport:
     """Apply one report. With a `notification_id` (a webhook) the delivery is kept, in the same
     write as the change, so a redelivery answers `DUPLICATE` and changes nothing."""
-    at = iso(clock())
-
-    def delivery(outcome: Applied) -> Delivery | None:
-        if notification_id is None:
-            return None
-        return Delivery(
-            tenant_id=report.tenant_id,
-            vendor=report.vendor,
-            notification_id=notification_id,
-            outcome=outcome.value,
-            at=at,
-            expires_at=int(time.time()) + DELIVERY_RETENTION_SECONDS,
-        )
-
-    def unchanged(
-        outcome: Applied, contact_id: str | None, was: LinkState | None = None
-    ) -> AppliedReport:
-        kept = delivery(outcome)
-        if kept is not None:
-            try:
-                store.deliveries.claim(kept)
-            except DuplicateDelivery:
-                return AppliedReport(Applied.DUPLICATE, contact_id, was)
-        return AppliedReport(outcome, contact_id, was)
-
+    application = _Application(store, report, notification_id, iso(clock()))
     contact_id = store.vendor_refs.find(report.tenant_id, report.vendor, report.vendor_id)
     if contact_id is None:
-        return unchanged(Applied.UNKNOWN_CONTACT, None)
-    for _ in range(RECORD_ATTEMPTS):
-        contact = store.contacts.get(report.tenant_id, contact_id)
-        link = contact.links.get(report.vendor) if contact else None
-        if contact is None or link is None or link.vendor_id != report.vendor_id:
-            return unchanged(Applied.NOT_LINKED, contact_id)
-        was = link.state_under(contact.pending)
-        if link.vendor_changed_at is not None and link.vendor_changed_at >= report.occurred_at:
-            return unchanged(Applied.STALE, contact_id, was)
-        if report.state in (was, _HEADING_TO.get(was)):
-            return unchanged(Applied.ALREADY_KNOWN, contact_id, was)
-        event = history_entry(
-            at,
-            report.action,
-            report.actor,
-            None,
-            {
-                "vendor": report.vendor.value,
-                "vendor_id": report.vendor_id,
-                "state": report.state.value,
-                "ledger_state": was.value,
-                "occurred_at": report.occurred_at,
-                **report.details,
-            },
-        )
-        change = VendorStateChange(
+        return application.unchanged(Applied.UNKNOWN_CONTACT, None)
+    applied, linked = application.record(contact_id)
+    if applied.outcome is not Applied.RECORDED:
+        return applied
+    policy = store.tenant_settings.vendor_change_policy(report.tenant_id)
+    others = [vendor for vendor in linked if vendor is not report.vendor]
+    if policy is VendorChangePolicy.MIRROR and _mirror(
+        store, report, contact_id, others=others, clock=clock
+    ):
+        return AppliedReport(Applied.MIRRORED, contact_id, applied.was)
+    return applied
+
+
+@dataclass(frozen=True)
+class _Application:
+    """One report being applied at `at`, with the notification it came in, if any."""
+
+    store: LedgerStore
+    report: VendorReport
+    notification_id: str | None
+    at: str
+
+    def record(self, contact_id: str) -> tuple[AppliedReport, list[Vendor]]:
+        """Record the link's new state, unless there is nothing new to record; what it did, and
+        the contact's linked vendors. A write that loses a race reads the contact again."""
+        report = self.report
+        for _ in range(RECORD_ATTEMPTS):
+            contact = self.store.contacts.get(report.tenant_id, contact_id)
+            link = contact.links.get(report.vendor) if contact else None
+            if contact is None or link is None or link.vendor_id != report.vendor_id:
+                return self.unchanged(Applied.NOT_LINKED, contact_id), []
+            was = link.state_under(contact.pending)
+            if link.vendor_changed_at is not None and link.vendor_changed_at >= report.occurred_at:
+                return self.unchanged(Applied.STALE, contact_id, was), []
+            if report.state in (was, _HEADING_TO.get(was)):
+                return self.unchanged(Applied.ALREADY_KNOWN, contact_id, was), []
+            change = self._state_change(contact_id, contact.version, was)
+            try:
+                if self.store.links.record_vendor_state(change, self.delivery(Applied.RECORDED)):
+                    return AppliedReport(Applied.RECORDED, contact_id, was), list(contact.links)
+            except DuplicateDelivery:
+                return AppliedReport(Applied.DUPLICATE, contact_id, was), []
+        raise ConcurrentUpdate(contact_id)
+
+    def _state_change(self, contact_id: str, version: int, was: LinkState) -> VendorStateChange:
+        report = self.report
+        details = {
+            "vendor": report.vendor.value,
+            "vendor_id": report.vendor_id,
+            "state": report.state.value,
+            "ledger_state": was.value,
+            "occurred_at": report.occurred_at,
+            **report.details,
+        }
+        return VendorStateChange(
             tenant_id=report.tenant_id,
             contact_id=contact_id,
             vendor=report.vendor,
             vendor_id=report.vendor_id,
             state=report.state,
             occurred_at=report.occurred_at,
-            expected_version=contact.version,
-            event=event,
+            expected_version=version,
+            event=history_entry(self.at, report.action, report.actor, None, details),
         )
-        try:
-            if store.links.record_vendor_state(change, delivery(Applied.RECORDED)):
-                break
-        except DuplicateDelivery:
-            return AppliedReport(Applied.DUPLICATE, contact_id, was)
-    else:
-        raise ConcurrentUpdate(contact_id)
-    if store.tenant_settings.vendor_change_policy(
-        report.tenant_id
-    ) is VendorChangePolicy.MIRROR and _mirror(
-        store,
-        report,
-        contact_id,
-        others=[v for v in contact.links if v is not report.vendor],
-        clock=clock,
-    ):
-        return AppliedReport(Applied.MIRRORED, contact_id, was)
-    return AppliedReport(Applied.RECORDED, contact_id, was)
+
+    def delivery(self, outcome: Applied) -> Delivery | None:
+        """The notification kept with `outcome`; None when the report came without one."""
+        if self.notification_id is None:
+            return None
+        return Delivery(
+            tenant_id=self.report.tenant_id,
+            vendor=self.report.vendor,
+            notification_id=self.notification_id,
+            outcome=outcome.value,
+            at=self.at,
+            expires_at=int(time.time()) + DELIVERY_RETENTION_SECONDS,
+        )
+
+    def unchanged(
+        self, outcome: Applied, contact_id: str | None, was: LinkState | None = None
+    ) -> AppliedReport:
+        """`outcome` without a change to the contact; its notification kept all the same."""
+        kept = self.delivery(outcome)
+        if kept is not None:
+            try:
+                self.store.deliveries.claim(kept)
+            except DuplicateDelivery:
+                return AppliedReport(Applied.DUPLICATE, contact_id, was)
+        return AppliedReport(outcome, contact_id, was)
 
 
 def _mirror(

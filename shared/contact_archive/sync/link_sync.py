@@ -73,51 +73,79 @@ def sync_link(
     ):
         return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
     target = LinkState.ARCHIVED if pending.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
+    settlement = _Settlement(store, contact, link, pending, clock)
+    if link.settled_state in (target, LinkState.DELETED):
+        # Archived and restored again before any sync ran: the vendor never moved. Or the vendor
+        # deleted the contact: there is nothing left to call.
+        return settlement.record(link.settled_state, SyncOutcome.SETTLED_WITHOUT_CALL)
+    client = client_for(tenant_id, vendor)
+    try:
+        carried_out, new_id = _carry_out(store, client, contact, link, pending)
+    except (PermanentVendorError, VendorNotFound) as error:
+        return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=str(error))
+    if not carried_out:
+        return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
+    return settlement.record(target, SyncOutcome.SETTLED, new_id=new_id)
 
-    def settle(state: LinkState, *, error: str | None = None, new_id: str | None = None) -> bool:
-        return store.links.settle(
+
+@dataclass(frozen=True)
+class _Settlement:
+    """Recording one link's outcome for the pending change it was synced for."""
+
+    store: LedgerStore
+    contact: Contact
+    link: VendorLink
+    pending: PendingChange
+    clock: Clock
+
+    def record(
+        self,
+        state: LinkState,
+        outcome: SyncOutcome,
+        *,
+        error: str | None = None,
+        new_id: str | None = None,
+    ) -> LinkSync:
+        """`outcome` if the link settled in `state`; `SUPERSEDED` if a newer change won."""
+        settled = self.store.links.settle(
             LinkSettlement(
-                tenant_id=tenant_id,
-                contact_id=contact_id,
-                vendor=vendor,
-                vendor_id=link.vendor_id,
-                change_id=pending.change_id,
+                tenant_id=self.contact.tenant_id,
+                contact_id=self.contact.contact_id,
+                vendor=self.link.vendor,
+                vendor_id=self.link.vendor_id,
+                change_id=self.pending.change_id,
                 state=state,
-                at=iso(clock()),
+                at=iso(self.clock()),
                 actor=SYNC_ACTOR,
-                attempts=link.attempts + 1 if state is LinkState.FAILED else 0,
+                attempts=self.link.attempts + 1 if state is LinkState.FAILED else 0,
                 error=error,
                 new_vendor_id=new_id,
             )
         )
-
-    if link.settled_state in (target, LinkState.DELETED):
-        # Archived and restored again before any sync ran: the vendor never moved. Or the vendor
-        # deleted the contact: there is nothing left to call.
-        settled = settle(link.settled_state)
         return LinkSync(
-            SyncOutcome.SETTLED_WITHOUT_CALL if settled else SyncOutcome.SUPERSEDED, link.vendor_id
+            outcome if settled else SyncOutcome.SUPERSEDED, new_id or self.link.vendor_id
         )
-    client = client_for(tenant_id, vendor)
+
+
+def _carry_out(
+    store: LedgerStore,
+    client: VendorClient,
+    contact: Contact,
+    link: VendorLink,
+    pending: PendingChange,
+) -> tuple[bool, str | None]:
+    """Archive or restore at the vendor: whether it was done (False: a newer change took over
+    first), and the vendor id a re-create gave the contact, if it changed."""
     ref = LinkRef(link.vendor_id, link.scope)
-    try:
-        if pending.action is ChangeAction.ARCHIVE:
-            if not _save_snapshot(store, client, contact, link, pending, ref):
-                return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
-            client.archive(ref)
-            new_id = None
-        else:
-            restored_id = _restore(store, client, contact, link, pending, ref)
-            if restored_id is None:
-                return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
-            new_id = restored_id if restored_id != link.vendor_id else None
-    except (PermanentVendorError, VendorNotFound) as error:
-        settled = settle(LinkState.FAILED, error=str(error))
-        return LinkSync(SyncOutcome.FAILED if settled else SyncOutcome.SUPERSEDED, link.vendor_id)
-    settled = settle(target, new_id=new_id)
-    return LinkSync(
-        SyncOutcome.SETTLED if settled else SyncOutcome.SUPERSEDED, new_id or link.vendor_id
-    )
+    if pending.action is ChangeAction.ARCHIVE:
+        if not _save_snapshot(store, client, contact, link, pending, ref):
+            return False, None
+        client.archive(ref)
+        return True, None
+    restored_id = _restore(store, client, contact, link, pending, ref)
+    if restored_id is None:
+        return False, None
+    return True, (restored_id if restored_id != link.vendor_id else None)
 
 
 def _save_snapshot(

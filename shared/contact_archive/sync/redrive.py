@@ -3,7 +3,7 @@
 When a stream record exhausts its retries, Lambda sends SyncFunction's dead-letter queue not the
 record but an invocation record: where the failed batch lies in the stream (`DDBStreamBatchInfo`:
 stream, shard, first and last sequence numbers, size). For each message this reads exactly that
-range back (`stream_records.py`) and hands it to SyncFunction as Lambda would. SyncFunction's sync
+range back (`stream_ranges.py`) and hands it to SyncFunction as Lambda would. SyncFunction's sync
 is idempotent (it reads the contact afresh and skips links already settled), so a replay repeats
 nothing already done.
 
@@ -208,15 +208,8 @@ class DeadLetterRedrive:
 
     def _redrive(self, message: MessageTypeDef) -> Outcome:
         message_id = message.get("MessageId", "")
-        try:
-            letter = DeadLetter.model_validate_json(message.get("Body", ""))
-        except ValidationError as error:
-            # Locations and types only: never the body.
-            problems = sorted({".".join(map(str, e["loc"])) or e["type"] for e in error.errors()})
-            logger.warning(
-                "dead letter is not a stream invocation record; left in the queue",
-                extra={"message_id": message_id, "problems": problems},
-            )
+        letter = _dead_letter(message_id, message.get("Body", ""))
+        if letter is None:
             return Outcome.MALFORMED
         batch = letter.batch
         where = {
@@ -227,6 +220,13 @@ class DeadLetterRedrive:
             "end_sequence_number": batch.end_sequence_number,
             "batch_size": batch.batch_size,
         }
+        outcome = self._replay(where, batch)
+        if outcome is Outcome.REPLAYED:
+            self._delete(message, where)
+        return outcome
+
+    def _replay(self, where: dict[str, Any], batch: StreamBatchInfo) -> Outcome:
+        """Read the batch's range back from the stream and hand it to SyncFunction."""
         try:
             read = read_range(self._streams, batch.as_range())
         except RecordsExpired as error:
@@ -259,6 +259,10 @@ class DeadLetterRedrive:
                 },
             )
             return Outcome.STILL_FAILING
+        logger.info("dead letter replayed", extra={**where, "records": len(read.records)})
+        return Outcome.REPLAYED
+
+    def _delete(self, message: MessageTypeDef, where: dict[str, Any]) -> None:
         try:
             self._sqs.delete_message(
                 QueueUrl=self._queue_url, ReceiptHandle=message.get("ReceiptHandle", "")
@@ -269,8 +273,6 @@ class DeadLetterRedrive:
                 "replayed, but the dead letter could not be deleted",
                 extra={**where, "error": _error_code(error)},
             )
-        logger.info("dead letter replayed", extra={**where, "records": len(read.records)})
-        return Outcome.REPLAYED
 
     def _expired(self, where: dict[str, Any], batch: StreamBatchInfo, reason: str) -> Outcome:
         first = batch.approximate_arrival_of_first_record
@@ -315,6 +317,20 @@ class DeadLetterRedrive:
                     "timeout ends",
                     extra={"messages": len(response["Failed"])},
                 )
+
+
+def _dead_letter(message_id: str, body: str) -> DeadLetter | None:
+    """The message as Lambda's on-failure invocation record; None (logged) if it is not one."""
+    try:
+        return DeadLetter.model_validate_json(body)
+    except ValidationError as error:
+        # Locations and types only: never the body.
+        problems = sorted({".".join(map(str, e["loc"])) or e["type"] for e in error.errors()})
+        logger.warning(
+            "dead letter is not a stream invocation record; left in the queue",
+            extra={"message_id": message_id, "problems": problems},
+        )
+        return None
 
 
 def _failures(answer: Mapping[str, Any]) -> list[str] | None:

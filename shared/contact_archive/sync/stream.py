@@ -1,13 +1,13 @@
 """SyncFunction: the ledger table's stream drives the vendors (the table is its own outbox).
 
-Each record names a contact; every link its new image shows in flight is synced (`sync.py`),
+Each record names a contact; every link its new image shows in flight is synced (`link_sync.py`),
 which reads the contact afresh, so a stale, duplicate or out-of-order record acts on the current
 state and repeats nothing already done. Then what the record's write made true is announced.
 A transient vendor error fails the record (reported in `batchItemFailures`): Lambda retries it,
 bisecting the batch, and after the last attempt it goes to the dead-letter queue.
 
 The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
-customer): it is fanned out to that customer's contacts (`customer_changes.py`).
+customer): it is fanned out to that customer's contacts (`inbound/customer_changes.py`).
 """
 
 from __future__ import annotations
