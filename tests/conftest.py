@@ -1,8 +1,11 @@
-"""Fixtures for every tier: the environment a function sees, and fresh caches per test; and each
-test's tier, marked from the folder it lives in (`pytest -m <tier>` runs exactly that tier)."""
+"""Fixtures for every tier: the environment a function sees, fresh caches per test, and what the
+service logs; and each test's tier, marked from the folder it lives in (`pytest -m <tier>` runs
+exactly that tier)."""
 
 from __future__ import annotations
 
+import io
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,6 +30,7 @@ TEST_ENV = {
 # Set before any test module imports the layer: Powertools reads its variables at import time.
 os.environ.update(TEST_ENV)
 
+from contact_archive.observability import logger  # noqa: E402  (after TEST_ENV, as said above)
 
 TESTS = Path(__file__).resolve().parent
 # Each folder of tests/ is a tier, and a test belongs to the tier of its folder: so the tiers
@@ -63,3 +67,25 @@ def _clear_caches() -> None:
     dependencies.get_store.cache_clear()
     dependencies.codec_for.cache_clear()
     dependencies.get_dead_letter_redrive.cache_clear()
+
+
+@pytest.fixture
+def debug_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Every line the service logs at debug level and up, for this test."""
+    yield from _captured_logs(monkeypatch, logging.DEBUG)
+
+
+@pytest.fixture
+def info_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
+    """Every line the service logs at info level and up, for this test."""
+    yield from _captured_logs(monkeypatch, logging.INFO)
+
+
+def _captured_logs(monkeypatch: pytest.MonkeyPatch, level: int) -> Iterator[io.StringIO]:
+    # Taken where the logger writes (the stream it started with), so nothing else is changed.
+    captured = io.StringIO()
+    monkeypatch.setattr(logger.registered_handler, "stream", captured)
+    previous_level = logger.log_level
+    logger.setLevel(level)  # setLevel: it also clears the logger's enabled-level cache
+    yield captured
+    logger.setLevel(previous_level)

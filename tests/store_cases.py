@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import pytest
 
-from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.changes import archive_contact, restore_contact
 from contact_archive.contacts.reading import ListQuery, contact_history, get_contact, list_contacts
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput
 from contact_archive.ledger.cursor import CursorCodec
 from contact_archive.ledger.errors import (
     ContactNotFound,
@@ -21,49 +21,13 @@ from contact_archive.ledger.errors import (
     VersionConflict,
 )
 from contact_archive.ledger.idempotency import request_hash, run_once
-from contact_archive.ledger.models import Actor, ContactStatus, LinkSettlement, LinkState, Vendor
+from contact_archive.ledger.models import ContactStatus, LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.history import HISTORY_INLINE_MAX
+from tests.ledger_helpers import OTHER_TENANT, TENANT, change, register, sync_outcome
 from tests.support import RequestCounter
 
-TENANT = "tenant-a"
-OTHER_TENANT = "tenant-b"
-ALICE = Actor(name="alice", source="api")
-SYNC = Actor(name="sync", source="sync")
-ALL_LINKS = [
-    LinkInput(Vendor.SEQUENCE, "seq-1", "customer-1"),
-    LinkInput(Vendor.ROUTERA, "rt-1"),
-    LinkInput(Vendor.INTERCOM, "ic-1"),
-    LinkInput(Vendor.CONSTANT_CONTACT, "cc-1"),
-]
 CODEC = CursorCodec(b"k" * 32, ttl_seconds=3600)
-
-
-def register(
-    store: LedgerStore,
-    contact_id: str,
-    links: list[LinkInput] | None = None,
-    *,
-    tenant: str = TENANT,
-    email: str | None = None,
-) -> None:
-    register_contact(
-        store,
-        RegisterCommand(
-            tenant_id=tenant,
-            contact_id=contact_id,
-            actor=ALICE,
-            email=email or f"{contact_id}@example.com",
-            first_name="Ada",
-            links=links if links is not None else ALL_LINKS,
-        ),
-    )
-
-
-def change(contact_id: str, **kwargs: object) -> ChangeCommand:
-    return ChangeCommand(
-        tenant_id=str(kwargs.pop("tenant", TENANT)), contact_id=contact_id, actor=ALICE, **kwargs
-    )  # type: ignore[arg-type]
 
 
 class StoreCases:
@@ -375,16 +339,7 @@ class StoreCases:
         register(store, "c-1")
         archived = archive_contact(store, change("c-1")).contact
         assert archived.pending is not None
-        settlement = LinkSettlement(
-            tenant_id=TENANT,
-            contact_id="c-1",
-            vendor=Vendor.INTERCOM,
-            vendor_id="ic-1",
-            change_id=archived.pending.change_id,
-            state=LinkState.ARCHIVED,
-            at="2026-11-23T10:00:00.000Z",
-            actor=SYNC,
-        )
+        settlement = sync_outcome(archived, Vendor.INTERCOM, LinkState.ARCHIVED)
         counter.reset()
         # When Intercom's outcome is recorded
         assert store.links.settle(settlement)
@@ -394,7 +349,7 @@ class StoreCases:
         assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVED
         assert contact.link_state(Vendor.ROUTERA) is LinkState.ARCHIVING
         assert contact.version == archived.version
-        assert contact.links[Vendor.INTERCOM].synced_at == "2026-11-23T10:00:00.000Z"
+        assert contact.links[Vendor.INTERCOM].synced_at == settlement.at
         # And after a restore, the archive's late outcome changes nothing
         restore_contact(store, change("c-1"))
         assert not store.links.settle(settlement)
@@ -410,16 +365,8 @@ class StoreCases:
         archive_contact(store, change("c-1"))
         restoring = restore_contact(store, change("c-1")).contact
         assert restoring.pending is not None
-        settlement = LinkSettlement(
-            tenant_id=TENANT,
-            contact_id="c-1",
-            vendor=Vendor.SEQUENCE,
-            vendor_id="seq-1",
-            change_id=restoring.pending.change_id,
-            state=LinkState.ACTIVE,
-            at="2026-11-23T10:00:00.000Z",
-            actor=SYNC,
-            new_vendor_id="seq-2",
+        settlement = sync_outcome(
+            restoring, Vendor.SEQUENCE, LinkState.ACTIVE, new_vendor_id="seq-2"
         )
         counter.reset()
         # When Sequence re-created the contact as seq-2

@@ -1,19 +1,30 @@
-"""Helpers shared by the test tiers: events, handlers, a Lambda context, request counting."""
+"""Helpers shared by the test tiers that go through the functions: the API's tenant, the events/
+samples and the handlers that take them, a Lambda context, request counting, and reading
+responses.
+
+The ledger's tenants and actors, and Given-steps on the ledger and the vendor sandboxes, are in
+tests/ledger_helpers.py. This module imports nothing of the service, so that benchmarks/ may
+import it before they set the environment the service reads."""
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import json
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from devtools.webhooks import SignedDelivery
 
 ROOT = Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
 FUNCTIONS = ROOT / "functions"
-TENANT = "dev-tenant"
+# The tenant of the events/ samples (the authorizer's) and of `make run`: the API tests' tenant.
+API_TENANT = "dev-tenant"
 
 
 def load_event(name: str) -> dict[str, Any]:
@@ -37,6 +48,18 @@ class FakeLambdaContext:
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:test-function"
     aws_request_id: str = "00000000-0000-0000-0000-000000000000"
+
+
+class Functions:
+    """The named functions' handlers, each imported as a cold Lambda container would, called as
+    Lambda calls them: `functions("archive", event)` is ArchiveFunction's response."""
+
+    def __init__(self, *names: str) -> None:
+        self.modules = {name: load_handler(name) for name in names}
+
+    def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = self.modules[function].lambda_handler(event, FakeLambdaContext())
+        return response
 
 
 class RequestCounter:
@@ -65,7 +88,7 @@ def api_event(
     headers: dict[str, str] | None = None,
     query: dict[str, str] | None = None,
     contact_id: str | None = None,
-    tenant: str | None = TENANT,
+    tenant: str | None = API_TENANT,
 ) -> dict[str, Any]:
     """A sample event from events/, with the parts a test varies replaced."""
     event = load_event(name)
@@ -99,3 +122,35 @@ def body_of(response: dict[str, Any]) -> Any:
 def header_of(response: dict[str, Any], name: str) -> str | None:
     values = response.get("multiValueHeaders", {}).get(name) or []
     return values[0] if values else (response.get("headers") or {}).get(name)
+
+
+def link_states_of(contact: dict[str, Any]) -> dict[str, str]:
+    """A contact as the API answers it: the state of each of its links, by vendor."""
+    return {link["vendor"]: link["state"] for link in contact["links"]}
+
+
+def delivered(
+    delivery: SignedDelivery,
+    *,
+    vendor: str | None = None,
+    tenant: str = API_TENANT,
+    headers: dict[str, str] | None = None,
+    base64_body: bool = False,
+) -> dict[str, Any]:
+    """The API Gateway event of `delivery` POSTed to `/webhooks/{vendor}/{tenant}`: what
+    WebhookFunction is handed (`headers` replace the delivery's own, signature included)."""
+    vendor = vendor or delivery.vendor.value
+    event = load_event("webhook_intercom_contact_archived")
+    event["path"] = f"/webhooks/{vendor}/{tenant}"
+    event["pathParameters"] = {"vendor": vendor, "tenant_id": tenant}
+    event["requestContext"]["path"] = f"/dev{event['path']}"
+    sent = dict(delivery.headers) if headers is None else headers
+    event["headers"] = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", **sent}
+    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+    if base64_body:
+        event["body"] = base64.b64encode(delivery.body).decode()
+        event["isBase64Encoded"] = True
+    else:
+        event["body"] = delivery.body.decode("utf-8", errors="surrogateescape")
+        event["isBase64Encoded"] = False
+    return event

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Literal
 
 import boto3
 import pytest
+from botocore.config import Config
 
 from contact_archive.announcements.publisher import EventPublisher
 from contact_archive.ledger.store import LedgerStore
@@ -19,7 +20,8 @@ from devtools.dynamodb_local import DynamoDBLocal
 from devtools.sandboxes.stack import SandboxStack
 from devtools.stream_reader import StreamReader
 from devtools.template import load_template, table_definition
-from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, FakeEventBridge, Handler, StreamLambda
+from tests.dynamodb_local.lambda_feeder import FakeEventBridge, Handler, StreamLambda
+from tests.ledger_helpers import TENANT, no_wait
 from tests.support import FakeLambdaContext, RequestCounter
 
 
@@ -53,6 +55,23 @@ def counter(store: LedgerStore) -> RequestCounter:
     return RequestCounter(store.client)
 
 
+@pytest.fixture
+def store_for_threads(dynamodb_local_endpoint: str, table_name: str) -> Callable[..., LedgerStore]:
+    """A store for many threads at once, as one container's client is shared: its client's pool
+    sized for `connections`, and 10 attempts at each request (botocore's `retry_mode`)."""
+
+    def shared(
+        connections: int, retry_mode: Literal["legacy", "standard"] = "legacy"
+    ) -> LedgerStore:
+        config = Config(
+            max_pool_connections=connections, retries={"max_attempts": 10, "mode": retry_mode}
+        )
+        client = boto3.client("dynamodb", endpoint_url=dynamodb_local_endpoint, config=config)
+        return LedgerStore(client, table_name)
+
+    return shared
+
+
 # -- SyncFunction on the table's real stream, against the vendor sandboxes ---------------------
 
 
@@ -68,7 +87,7 @@ def bus() -> FakeEventBridge:
 
 @pytest.fixture
 def credentials(stack: SandboxStack) -> JsonSource:
-    return JsonSource(stack.credentials(SYNC_TENANT))
+    return JsonSource(stack.credentials(TENANT))
 
 
 @pytest.fixture
@@ -77,7 +96,7 @@ def vendor_clients(stack: SandboxStack, credentials: JsonSource) -> VendorClient
         credentials,
         transports=stack.transports(),
         retry=RetryPolicy(max_attempts=3),
-        sleep=lambda _: None,
+        sleep=no_wait,
     )
 
 

@@ -14,7 +14,6 @@ from typing import Any
 
 from devtools.stream_reader import StreamBatch, StreamReader
 
-SYNC_TENANT = "tenant-a"  # the tenant the sandboxes' credentials are for
 STREAM_ATTEMPTS = 6  # Lambda's first try plus MaximumRetryAttempts (5)
 SYNC_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:contact-archive-SyncFunction"
 

@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
 from contact_archive.contacts.reading import contact_history, get_contact
 from contact_archive.ledger.models import Actor, ContactStatus
 from contact_archive.ledger.store import LedgerStore
-from tests.store_cases import TENANT, register
+from tests.ledger_helpers import TENANT, register
 
 THREADS = 32
 OPERATIONS_PER_THREAD = 8
 
 
 def test_32_threads_archiving_and_restoring_one_contact_lose_nothing(
-    dynamodb_local_endpoint: str, store: LedgerStore, table_name: str
+    store: LedgerStore, store_for_threads: Callable[..., LedgerStore]
 ) -> None:
     # Given a contact, and a client sized for 32 concurrent connections
     register(store, "c-hot")
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local_endpoint,
-        config=Config(
-            max_pool_connections=THREADS, retries={"max_attempts": 10, "mode": "standard"}
-        ),
-    )
-    shared = LedgerStore(client, table_name)
+    shared = store_for_threads(THREADS, retry_mode="standard")
     successes: list[tuple[int, ContactStatus]] = []  # (new version, new status) per real change
     lock = threading.Lock()
     start = threading.Barrier(THREADS)

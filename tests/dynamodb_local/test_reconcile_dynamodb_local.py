@@ -6,31 +6,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import pytest
-
-from contact_archive.announcements.publisher import Announcement
 from contact_archive.contacts.reading import get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.reconcile import Limits, reconcile
 from contact_archive.inbound.reconcile_checks import Stop
-from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.records import Watermark
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.credential_sources import JsonSource
-from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
-
-TENANT = "tenant-a"
-ALICE = Actor(name="alice", source="api")
-
-
-class Announced:
-    def __init__(self) -> None:
-        self.events: list[Announcement] = []
-
-    def publish(self, announcements: list[Announcement]) -> None:
-        self.events += announcements
+from tests.ledger_helpers import (
+    OTHER_TENANT,
+    TENANT,
+    Announced,
+    archive_behind_the_ledgers_back,
+    register,
+    register_at_vendors,
+    sandbox_clients,
+)
 
 
 def claim(store: LedgerStore, run_id: str, now: str, until: str) -> Watermark | None:
@@ -63,16 +56,8 @@ def test_a_watermark_is_claimed_once_saved_by_its_holder_and_taken_over_when_its
 def test_batch_lookups_span_several_batches_and_stay_in_the_tenant(store: LedgerStore) -> None:
     # Given 120 contacts with a Routera link each, and another tenant with one of the same ids
     for number in range(120):
-        register_contact(
-            store,
-            RegisterCommand(
-                TENANT, f"c-{number:03d}", ALICE, links=[LinkInput(Vendor.ROUTERA, f"rt-{number}")]
-            ),
-        )
-    register_contact(
-        store,
-        RegisterCommand("tenant-b", "b-1", ALICE, links=[LinkInput(Vendor.ROUTERA, "rt-999")]),
-    )
+        register(store, f"c-{number:03d}", [LinkInput(Vendor.ROUTERA, f"rt-{number}")])
+    register(store, "b-1", [LinkInput(Vendor.ROUTERA, "rt-999")], tenant=OTHER_TENANT)
     ids = [f"rt-{number}" for number in range(120)] + ["rt-999", "rt-unknown"]
     # When they are looked up by vendor id, then read
     found = store.vendor_refs.find_many(TENANT, Vendor.ROUTERA, ids)
@@ -87,7 +72,7 @@ def test_batch_lookups_span_several_batches_and_stay_in_the_tenant(store: Ledger
 def test_a_ledger_walk_goes_on_after_the_contact_it_stopped_at(store: LedgerStore) -> None:
     for number in range(5):
         links = [LinkInput(Vendor.INTERCOM, f"ic-{number}")] if number != 2 else []
-        register_contact(store, RegisterCommand(TENANT, f"c-{number}", ALICE, links=links))
+        register(store, f"c-{number}", links)
     seen: list[str] = []
     after: str | None = None
     while True:
@@ -100,27 +85,11 @@ def test_a_ledger_walk_goes_on_after_the_contact_it_stopped_at(store: LedgerStor
     assert [contact.contact_id for contact in resumed] == ["c-3", "c-4"]
 
 
-@pytest.fixture
-def stack() -> SandboxStack:
-    return SandboxStack()
-
-
 def test_a_run_finds_drift_at_every_vendor_once(store: LedgerStore, stack: SandboxStack) -> None:
     # Given a contact archived behind the ledger's back at every vendor
-    clients = VendorClients(
-        JsonSource(stack.credentials(TENANT)), transports=stack.transports(), sleep=lambda _: None
-    )
-    links = [
-        LinkInput(Vendor.SEQUENCE, stack.sequence.add_contact("cust-1")["id"], "cust-1"),
-        LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email="g@example.com")["id"]),
-        LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email="g@example.com")["id"]),
-        LinkInput(
-            Vendor.CONSTANT_CONTACT, stack.constant_contact.add_contact(list_ids=[])["contact_id"]
-        ),
-    ]
-    register_contact(store, RegisterCommand(TENANT, "grace", ALICE, links=links))
-    for link in links:
-        clients(TENANT, link.vendor).archive(LinkRef(link.vendor_id, link.scope))
+    clients = sandbox_clients(stack)
+    links = register_at_vendors(store, stack, "grace")
+    archive_behind_the_ledgers_back(clients, *links)
     announced = Announced()
     run: Callable[[], list[Stop]] = lambda: [  # noqa: E731
         pair.stopped

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-
-import boto3
-from botocore.config import Config
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
 from contact_archive.contacts.reading import contact_history, get_contact
@@ -14,23 +12,18 @@ from contact_archive.contacts.register import RegisterCommand, register_contact
 from contact_archive.ledger.errors import VersionConflict
 from contact_archive.ledger.models import Actor
 from contact_archive.ledger.store import LedgerStore
-from tests.store_cases import ALL_LINKS, TENANT, register
+from tests.ledger_helpers import ALL_LINKS, TENANT, register
 
 WRITERS = 8
 ROUNDS = 6
 
 
 def test_register_updates_and_status_changes_interleave_without_loss(
-    dynamodb_local_endpoint: str, store: LedgerStore, table_name: str
+    store: LedgerStore, store_for_threads: Callable[..., LedgerStore]
 ) -> None:
     # Given a contact and a shared client
     register(store, "c-race")
-    client = boto3.client(
-        "dynamodb",
-        endpoint_url=dynamodb_local_endpoint,
-        config=Config(max_pool_connections=2 * WRITERS, retries={"max_attempts": 10}),
-    )
-    shared = LedgerStore(client, table_name)
+    shared = store_for_threads(2 * WRITERS)
     changes: list[int] = []
     names: list[tuple[int, str]] = []
     lock = threading.Lock()

@@ -10,27 +10,17 @@ from collections import Counter
 import pytest
 from pydantic import SecretStr
 
-from contact_archive.contacts.changes import (
-    ChangeCommand,
-    archive_contact,
-    restore_contact,
-    retry_failed_links,
-)
+from contact_archive.contacts.changes import archive_contact, restore_contact, retry_failed_links
 from contact_archive.contacts.reading import get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
-from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.credentials import IntercomCredentials
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.base import Faults, Sandbox
 from devtools.sandboxes.stack import SandboxStack
-from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, FakeEventBridge, StreamLambda
-
-TENANT = SYNC_TENANT
-ALICE = Actor(name="alice", source="api")
-CUSTOMER = "customer-1"
-LIST_ID = "07936f78-662a-11eb-af0a-fa163e56c9b0"
+from tests.dynamodb_local.lambda_feeder import FakeEventBridge, StreamLambda
+from tests.ledger_helpers import TENANT, change, link_states, register_at_vendors
 
 
 class SideEffects:
@@ -54,30 +44,8 @@ def side_effects(stack: SandboxStack) -> dict[Vendor, SideEffects]:
     return {vendor: SideEffects(sandbox) for vendor, sandbox in stack.sandboxes.items()}
 
 
-def linked_everywhere(store: LedgerStore, stack: SandboxStack, contact_id: str = "c-1") -> None:
-    links = [
-        LinkInput(
-            Vendor.SEQUENCE,
-            stack.sequence.add_contact(CUSTOMER, name="Ada Lovelace", email="ada@example.com")[
-                "id"
-            ],
-            CUSTOMER,
-        ),
-        LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email="ada@example.com")["id"]),
-        LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email="ada@example.com")["id"]),
-        LinkInput(
-            Vendor.CONSTANT_CONTACT,
-            stack.constant_contact.add_contact(email="ada@example.com", list_ids=[LIST_ID])[
-                "contact_id"
-            ],
-        ),
-    ]
-    register_contact(store, RegisterCommand(TENANT, contact_id, ALICE, links=links))
-
-
-def states(store: LedgerStore, contact_id: str = "c-1") -> set[LinkState]:
-    contact = get_contact(store, TENANT, contact_id)
-    return {contact.link_state(vendor) for vendor in contact.links}
+def every_link(state: LinkState) -> dict[Vendor, LinkState]:
+    return dict.fromkeys(Vendor, state)
 
 
 def accepted(side_effects: dict[Vendor, SideEffects]) -> dict[Vendor, Counter[str]]:
@@ -92,20 +60,20 @@ def test_an_archive_and_a_restore_reach_every_vendor_once_and_are_announced_once
     bus: FakeEventBridge,
 ) -> None:
     # Given a contact linked to all four vendors
-    linked_everywhere(store, stack)
+    register_at_vendors(store, stack, "c-1")
     lambda_.drain()
     # When it is archived and the stream drained
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    archive_contact(store, change("c-1"))
     lambda_.drain()
     # Then every vendor archived it once, and the settled archive was announced once
-    assert states(store) == {LinkState.ARCHIVED}
+    assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
     assert bus.detail_types() == Counter(ContactArchived=1)
     # When it is restored
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    restore_contact(store, change("c-1"))
     lambda_.drain()
     # Then every vendor restored it once
-    assert states(store) == {LinkState.ACTIVE}
+    assert link_states(store, "c-1") == every_link(LinkState.ACTIVE)
     assert accepted(side_effects) == {key: Counter(archive=1, restore=1) for key in Vendor}
     assert bus.detail_types() == Counter(ContactArchived=1, ContactRestored=1)
     assert lambda_.dead_letters == []
@@ -116,13 +84,12 @@ def test_redelivered_and_out_of_order_records_repeat_no_vendor_call(
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
     lambda_: StreamLambda,
-    bus: FakeEventBridge,
 ) -> None:
     # Given an archive and a restore, synced
-    linked_everywhere(store, stack)
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    register_at_vendors(store, stack, "c-1")
+    archive_contact(store, change("c-1"))
     lambda_.drain()
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    restore_contact(store, change("c-1"))
     lambda_.drain()
     before = copy.deepcopy(accepted(side_effects))
     requests = {vendor: len(sandbox.requests) for vendor, sandbox in stack.sandboxes.items()}
@@ -134,17 +101,17 @@ def test_redelivered_and_out_of_order_records_repeat_no_vendor_call(
     assert {
         vendor: len(sandbox.requests) for vendor, sandbox in stack.sandboxes.items()
     } == requests
-    assert states(store) == {LinkState.ACTIVE}
+    assert link_states(store, "c-1") == every_link(LinkState.ACTIVE)
 
 
 def test_archived_then_restored_before_sync_ends_restored_without_vendor_calls(
     store: LedgerStore, stack: SandboxStack, lambda_: StreamLambda, bus: FakeEventBridge
 ) -> None:
-    linked_everywhere(store, stack)
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    register_at_vendors(store, stack, "c-1")
+    archive_contact(store, change("c-1"))
+    restore_contact(store, change("c-1"))
     lambda_.drain()
-    assert states(store) == {LinkState.ACTIVE}
+    assert link_states(store, "c-1") == every_link(LinkState.ACTIVE)
     assert all(not sandbox.requests for sandbox in stack.sandboxes.values())
     assert bus.detail_types() == Counter(ContactRestored=1)
 
@@ -154,7 +121,6 @@ def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
     lambda_: StreamLambda,
-    bus: FakeEventBridge,
 ) -> None:
     # Given vendors failing 30% of requests (503, 429 with Retry-After, timeouts), seeded, and
     # losing the answer to 10% of the writes they carry out
@@ -163,17 +129,17 @@ def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
     stack.faults.timeout_rate = 0.1
     stack.faults.lost_answer_rate = 0.1
     for number in range(3):
-        linked_everywhere(store, stack, f"c-{number}")
+        register_at_vendors(store, stack, f"c-{number}", number=number)
     # When each is archived, synced, restored and synced
     for number in range(3):
-        archive_contact(store, ChangeCommand(TENANT, f"c-{number}", ALICE))
+        archive_contact(store, change(f"c-{number}"))
     lambda_.drain()
     for number in range(3):
-        restore_contact(store, ChangeCommand(TENANT, f"c-{number}", ALICE))
+        restore_contact(store, change(f"c-{number}"))
     lambda_.drain()
     # Then every link ended restored and each vendor accepted each change exactly once per contact
     for number in range(3):
-        assert states(store, f"c-{number}") == {LinkState.ACTIVE}
+        assert link_states(store, f"c-{number}") == every_link(LinkState.ACTIVE)
     assert accepted(side_effects) == {key: Counter(archive=3, restore=3) for key in Vendor}
     assert lambda_.dead_letters == []
     assert sum(len(sandbox.requests) for sandbox in stack.sandboxes.values()) > 24  # faults hit
@@ -190,13 +156,12 @@ def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
 def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     store: LedgerStore,
     stack: SandboxStack,
-    lambda_: StreamLambda,
-    bus: FakeEventBridge,
     side_effects: dict[Vendor, SideEffects],
+    lambda_: StreamLambda,
 ) -> None:
     # Given a batch with a record whose contact image is corrupt, beside a good archive
-    linked_everywhere(store, stack)
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    register_at_vendors(store, stack, "c-1")
+    archive_contact(store, change("c-1"))
     event = lambda_.reader.next_event()
     assert event is not None
     good = event["Records"]
@@ -208,22 +173,18 @@ def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     # Then only the poison record is reported failed; the archive went through
     assert failed == ["999999999999999999999"]
     lambda_.drain()
-    assert states(store) == {LinkState.ARCHIVED}
+    assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
 
 
 def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_the_others_archive(
-    store: LedgerStore,
-    stack: SandboxStack,
-    side_effects: dict[Vendor, SideEffects],
-    lambda_: StreamLambda,
-    bus: FakeEventBridge,
+    store: LedgerStore, stack: SandboxStack, lambda_: StreamLambda, bus: FakeEventBridge
 ) -> None:
     # Given Intercom answering 503 to everything
-    linked_everywhere(store, stack)
+    register_at_vendors(store, stack, "c-1")
     stack.intercom.faults = Faults(server_error_rate=1.0)
     # When the contact is archived and the stream drained
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    archive_contact(store, change("c-1"))
     lambda_.drain()
     # Then the other vendors archived it, and the record gave up into the dead letters
     contact = get_contact(store, TENANT, "c-1")
@@ -246,14 +207,14 @@ def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
     bus: FakeEventBridge,
 ) -> None:
     # Given Intercom refusing the tenant's token (401: permanent, not retried)
-    linked_everywhere(store, stack)
+    register_at_vendors(store, stack, "c-1")
     good = credentials.load(TENANT, Vendor.INTERCOM)
     assert isinstance(good, IntercomCredentials)
     credentials.save(
         TENANT, Vendor.INTERCOM, good.model_copy(update={"access_token": SecretStr("revoked")})
     )
     # When the contact is archived
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    archive_contact(store, change("c-1"))
     lambda_.drain()
     # Then the Intercom link is failed with the vendor's reason, and the failure announced once
     contact = get_contact(store, TENANT, "c-1")
@@ -269,6 +230,6 @@ def test_a_permanent_failure_is_recorded_announced_and_retried_on_request(
     assert count == 1 and retried.link_state(Vendor.INTERCOM) is LinkState.ARCHIVING
     lambda_.drain()
     # Then Intercom archived it, once
-    assert states(store) == {LinkState.ARCHIVED}
+    assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
     assert side_effects[Vendor.INTERCOM].accepted == Counter(archive=1)
     assert retry_failed_links(store, TENANT, "c-1")[1] == 0  # nothing failed any more

@@ -7,15 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from contact_archive.contacts.reading import get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.webhooks import InboundWebhook, WebhookOutcome, receive_webhook
-from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
 from devtools.sandboxes.stack import SandboxStack
-from tests.dynamodb_local.lambda_feeder import SYNC_TENANT, StreamLambda
-
-ALICE = Actor(name="alice", source="api")
+from tests.dynamodb_local.lambda_feeder import StreamLambda
+from tests.ledger_helpers import TENANT, register
 
 
 def test_a_customer_archived_in_sequence_archives_its_links_once(
@@ -25,13 +24,11 @@ def test_a_customer_archived_in_sequence_archives_its_links_once(
     for contact_id, customer in (("c-1", "cus-1"), ("c-2", "cus-1"), ("c-3", "cus-2")):
         made = stack.sequence.add_contact(customer, name=contact_id, email=f"{contact_id}@x.io")
         link = LinkInput(Vendor.SEQUENCE, made["id"], customer)
-        register_contact(store, RegisterCommand(SYNC_TENANT, contact_id, ALICE, links=[link]))
+        register(store, contact_id, [link])
     lambda_.drain()  # the registrations' records: nothing to sync
     # When cus-1 is archived in Sequence's dashboard and its signed delivery arrives (twice)
     delivery = stack.sequence.archive_customer_in_ui("cus-1")
-    request = InboundWebhook(
-        "sequence", SYNC_TENANT, delivery.body.decode(), False, delivery.headers
-    )
+    request = InboundWebhook("sequence", TENANT, delivery.body.decode(), False, delivery.headers)
     now = datetime.now(UTC)  # the sandbox signed it a moment ago, on the same clock
     assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.QUEUED
     assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.DUPLICATE
@@ -39,7 +36,7 @@ def test_a_customer_archived_in_sequence_archives_its_links_once(
     lambda_.drain()
     # Then both links of cus-1 are archived at Sequence's word, cus-2's is not, nothing failed
     states = {
-        contact_id: get_contact(store, SYNC_TENANT, contact_id).link_state(Vendor.SEQUENCE)
+        contact_id: get_contact(store, TENANT, contact_id).link_state(Vendor.SEQUENCE)
         for contact_id in ("c-1", "c-2", "c-3")
     }
     assert states == {"c-1": LinkState.ARCHIVED, "c-2": LinkState.ARCHIVED, "c-3": LinkState.ACTIVE}

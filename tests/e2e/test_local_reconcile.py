@@ -15,6 +15,7 @@ import pytest
 from devtools.dynamodb_local import DynamoDBLocal
 from devtools.local_process import LocalApiProcess, running_local_api
 from devtools.sandboxes.intercom import IntercomSandbox
+from tests.support import API_TENANT
 
 DETECT_SECONDS = 30
 
@@ -58,7 +59,7 @@ def test_an_archive_in_the_intercom_sandbox_is_found_by_the_local_schedule(
     while not any(line.startswith("event ContactDriftDetected") for line in output):
         assert time.monotonic() < deadline, output[-20:]
         time.sleep(0.2)
-    assert any(re.match(r"reconcile dev-tenant/intercom: 1 drift", line) for line in output)
+    assert any(re.match(rf"reconcile {API_TENANT}/intercom: 1 drift", line) for line in output)
 
 
 def _polled(api: str, contact_id: str, done: Any) -> dict[str, Any]:

@@ -9,13 +9,14 @@ import uuid
 import httpx
 
 from devtools.webhooks import intercom_delivery
+from tests.support import API_TENANT
 
 
 def test_the_local_webhook_routes_verify_with_the_test_secret(local_api: str) -> None:
-    url = f"{local_api}/webhooks/intercom/dev-tenant"
+    url = f"{local_api}/webhooks/intercom/{API_TENANT}"
     # The HEAD check: configured for dev-tenant, not for a vendor without webhooks
     assert httpx.head(url, timeout=5).status_code == 200
-    assert httpx.head(f"{local_api}/webhooks/routera/dev-tenant", timeout=5).status_code == 404
+    assert httpx.head(f"{local_api}/webhooks/routera/{API_TENANT}", timeout=5).status_code == 404
     # A signed delivery about a contact the ledger does not know: kept and ignored
     delivery = intercom_delivery(
         "contact.archived", f"e2e-{uuid.uuid4().hex}", created_at=int(time.time())

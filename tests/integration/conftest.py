@@ -1,4 +1,5 @@
-"""moto tier: a fresh ledger table per test, created from template.yaml's own definition."""
+"""moto tier: a fresh ledger table per test, created from template.yaml's own definition; the
+API's functions on it; the vendor sandboxes, in-process."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from moto import mock_aws
 
 from contact_archive.dependencies import get_store
 from contact_archive.ledger.store import LedgerStore
+from devtools.sandboxes.stack import SandboxStack
 from devtools.template import load_template, table_definition
-from tests.support import RequestCounter
+from tests.support import Functions, RequestCounter, body_of, load_event
 
 
 @pytest.fixture
@@ -35,3 +37,24 @@ def store(ledger_table: Any) -> LedgerStore:
 @pytest.fixture
 def counter(store: LedgerStore) -> RequestCounter:
     return RequestCounter(store.client)
+
+
+@pytest.fixture
+def functions(store: LedgerStore) -> Functions:
+    """The API's functions, on the test's table."""
+    return Functions("archive", "restore", "list", "register")
+
+
+@pytest.fixture
+def registered(functions: Functions) -> dict[str, Any]:
+    """Ada (c-1001), registered with her four vendor links by the sample PUT: the response."""
+    response = functions("register", load_event("register_contact"))
+    assert response["statusCode"] == 201
+    contact: dict[str, Any] = body_of(response)
+    return contact
+
+
+@pytest.fixture
+def stack() -> SandboxStack:
+    """The four vendor sandboxes, fresh for each test."""
+    return SandboxStack()

@@ -8,43 +8,17 @@ from typing import Any
 
 import pytest
 
-from contact_archive.ledger.store import LedgerStore
 from tests.support import (
-    FakeLambdaContext,
+    Functions,
     RequestCounter,
     api_event,
     body_of,
     header_of,
+    link_states_of,
     load_event,
-    load_handler,
 )
 
 CONTACT = "c-1001"
-
-
-class Functions:
-    """The four handlers, imported as Lambda would import them."""
-
-    def __init__(self) -> None:
-        self.modules = {
-            name: load_handler(name) for name in ("archive", "restore", "list", "register")
-        }
-
-    def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = self.modules[function].lambda_handler(event, FakeLambdaContext())
-        return response
-
-
-@pytest.fixture
-def functions(store: LedgerStore) -> Functions:
-    return Functions()
-
-
-@pytest.fixture
-def registered(functions: Functions) -> dict[str, Any]:
-    response = functions("register", load_event("register_contact"))
-    assert response["statusCode"] == 201
-    return body_of(response)
 
 
 def test_register_event_creates_the_contact_with_four_links(functions: Functions) -> None:
@@ -108,8 +82,7 @@ def test_base64_encoded_body_is_decoded(functions: Functions, registered: dict[s
     event = load_event("archive_contact_base64")
     assert event["isBase64Encoded"] and json.loads(base64.b64decode(event["body"]))["vendors"]
     contact = body_of(functions("archive", event))
-    states = {link["vendor"]: link["state"] for link in contact["links"]}
-    assert states == {
+    assert link_states_of(contact) == {
         "constant_contact": "active",
         "intercom": "archiving",
         "routera": "active",

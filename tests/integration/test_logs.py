@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import io
 import json
-import logging
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 
@@ -15,71 +12,49 @@ from contact_archive.ledger.models import Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import ContactStore
 from contact_archive.ledger.store.vendor_refs import VendorRefStore
-from contact_archive.observability import logger
-from contact_archive.vendors.credential_sources import JsonSource
-from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
 from tests.conftest import TEST_ENV
-from tests.support import (
-    TENANT,
-    FakeLambdaContext,
-    api_event,
-    body_of,
-    load_event,
-    load_handler,
-)
+from tests.ledger_helpers import sandbox_clients
+from tests.support import API_TENANT, Functions, api_event, body_of, delivered, load_event
 
 EMAIL = "grace.hopper@navy.example"
 FIRST, LAST = "Gracelyn", "Hopperton"
 SECRET = TEST_ENV["CURSOR_SIGNING_KEY"]
 
 
-@pytest.fixture
-def captured_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    """Every log line at debug level and up, taken where the logger writes (the stream it started with)."""
-    captured = io.StringIO()
-    monkeypatch.setattr(logger.registered_handler, "stream", captured)
-    previous_level = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    yield captured
-    logger.setLevel(previous_level)
-
-
 def test_no_personal_data_or_secret_in_logs(
-    store: LedgerStore,
-    captured_logs: io.StringIO,
+    functions: Functions,
+    debug_logs: io.StringIO,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given logging at debug level
-    modules = {name: load_handler(name) for name in ("register", "archive", "restore", "list")}
-
-    def call(function: str, event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = modules[function].lambda_handler(event, FakeLambdaContext())
-        return response
-
     person = {"email": EMAIL, "first_name": FIRST, "last_name": LAST}
     # When it is registered, archived, listed and sent as bad input of every kind
-    assert call("register", api_event("register_contact", body=person))["statusCode"] == 201
-    call("register", api_event("register_contact", body={**person, "email": f"{FIRST} at nowhere"}))
-    call("register", api_event("register_contact", raw_body=json.dumps(person)[:-2]))
-    call("archive", api_event("archive_contact", body={"reason": f"{FIRST} {LAST} asked"}))
-    page = body_of(call("list", api_event("list_contacts", query={"status": "all", "limit": "1"})))
+    assert functions("register", api_event("register_contact", body=person))["statusCode"] == 201
+    functions(
+        "register", api_event("register_contact", body={**person, "email": f"{FIRST} at nowhere"})
+    )
+    functions("register", api_event("register_contact", raw_body=json.dumps(person)[:-2]))
+    functions("archive", api_event("archive_contact", body={"reason": f"{FIRST} {LAST} asked"}))
+    page = body_of(
+        functions("list", api_event("list_contacts", query={"status": "all", "limit": "1"}))
+    )
     assert page["items"]
-    call("restore", api_event("restore_contact", body={"reason": f"{EMAIL} came back"}))
+    functions("restore", api_event("restore_contact", body={"reason": f"{EMAIL} came back"}))
     command = load_event("archive_contact_command")
     command["detail"]["reason"] = f"{EMAIL} left"
-    assert call("archive", command)["status"] == "applied"
+    assert functions("archive", command)["status"] == "applied"
     command["detail"]["unexpected"] = EMAIL
     command["id"] = "another-event"
-    assert call("archive", command)["status"] == "dropped"
+    assert functions("archive", command)["status"] == "dropped"
     # and a crash in the store
     monkeypatch.setattr(ContactStore, "get", _explode)
-    assert call("list", load_event("get_contact"))["statusCode"] == 500
+    assert functions("list", load_event("get_contact"))["statusCode"] == 500
 
     # Then the logs carry none of it
     printed = capsys.readouterr()
-    output = captured_logs.getvalue() + printed.out + printed.err
+    output = debug_logs.getvalue() + printed.out + printed.err
     assert '"message":"command applied"' in output and '"message":"command dropped"' in output
     assert "unhandled error" in output  # the crash was logged...
     for needle in (EMAIL, FIRST, LAST, SECRET):
@@ -91,40 +66,35 @@ def _explode(self: object, *args: object) -> None:
 
 
 def test_imports_log_no_vendor_secret_or_imported_person(
-    store: LedgerStore,
-    captured_logs: io.StringIO,
+    functions: Functions,
+    stack: SandboxStack,
+    debug_logs: io.StringIO,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Given a tenant whose Constant Contact token has expired (so a refresh rotates both tokens)
     # and whose Intercom token is wrong, at debug level
-    stack = SandboxStack()
     stack.constant_contact.add_contact(email=EMAIL, first_name=FIRST, last_name=LAST)
-    document = stack.credentials(TENANT)
+    document = stack.credentials(API_TENANT)
     secrets = [
-        document[TENANT]["constant_contact"]["access_token"],
-        document[TENANT]["constant_contact"]["refresh_token"],
-        document[TENANT]["routera"]["client_secret"],
+        document[API_TENANT]["constant_contact"]["access_token"],
+        document[API_TENANT]["constant_contact"]["refresh_token"],
+        document[API_TENANT]["routera"]["client_secret"],
     ]
-    document[TENANT]["intercom"]["access_token"] = "wrong-intercom-token-0123456789"
+    document[API_TENANT]["intercom"]["access_token"] = "wrong-intercom-token-0123456789"
     stack.constant_contact.expire_access_token()
-    clients = VendorClients(
-        JsonSource(document), transports=stack.transports(), sleep=lambda _: None
-    )
+    clients = sandbox_clients(stack, document)
     monkeypatch.setattr("contact_archive.api.register_routes.get_vendor_clients", lambda: clients)
-    register = load_handler("register")
     # When imports succeed, refresh tokens, and fail on the vendor's refusal
     for vendor, status in (("constant_contact", 200), ("routera", 200), ("intercom", 424)):
-        response = register.lambda_handler(
-            api_event("import_contacts", body={"vendor": vendor}), FakeLambdaContext()
-        )
+        response = functions("register", api_event("import_contacts", body={"vendor": vendor}))
         assert response["statusCode"] == status, response["body"]
-    rotated = clients(TENANT, Vendor.CONSTANT_CONTACT).credentials  # type: ignore[attr-defined]
+    rotated = clients(API_TENANT, Vendor.CONSTANT_CONTACT).credentials  # type: ignore[attr-defined]
     assert rotated.refresh_token.get_secret_value() != secrets[1]  # the refresh did happen
     secrets += [rotated.access_token.get_secret_value(), rotated.refresh_token.get_secret_value()]
     # Then no log line holds a token, a secret or the imported person
     printed = capsys.readouterr()
-    output = captured_logs.getvalue() + printed.out + printed.err
+    output = debug_logs.getvalue() + printed.out + printed.err
     for needle in (EMAIL, FIRST, LAST, "wrong-intercom-token-0123456789", *secrets):
         assert needle not in output
 
@@ -134,7 +104,7 @@ def test_imports_log_no_vendor_secret_or_imported_person(
 
 def test_webhooks_log_neither_body_signature_nor_secret(
     store: LedgerStore,
-    captured_logs: io.StringIO,
+    debug_logs: io.StringIO,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -152,7 +122,7 @@ def test_webhooks_log_neither_body_signature_nor_secret(
 
     intercom_secret, sequence_secret = "ic-webhook-SECRET-1234", "seq-webhook-SECRET-5678"
     credentials = {
-        TENANT: {
+        API_TENANT: {
             "intercom": {"access_token": "ic-token-SECRET-9", "webhook_secret": intercom_secret},
             "sequence": {
                 "client_id": "seq",
@@ -164,16 +134,13 @@ def test_webhooks_log_neither_body_signature_nor_secret(
     monkeypatch.setenv("VENDOR_CREDENTIALS", json.dumps(credentials))
     get_settings.cache_clear()
     dependencies.get_credential_source.cache_clear()
-    register, webhook = load_handler("register"), load_handler("webhook")
+    functions = Functions("register", "webhook")
     links = [
         {"vendor": "intercom", "vendor_id": "ic-ada"},
         {"vendor": "sequence", "vendor_id": "seq-ada", "scope": "cus-ada"},
     ]
     person = {"email": EMAIL, "first_name": FIRST, "last_name": LAST, "links": links}
-    registered = register.lambda_handler(
-        api_event("register_contact", body=person), FakeLambdaContext()
-    )
-    assert registered["statusCode"] == 201
+    assert functions("register", api_event("register_contact", body=person))["statusCode"] == 201
 
     def notification(topic: str, contact_id: str, notification_id: str) -> bytes:
         # A full contact item, as Intercom may send: the person's data is in the body
@@ -209,31 +176,17 @@ def test_webhooks_log_neither_body_signature_nor_secret(
         ),
     ]
     # When each is delivered
-    statuses = []
-    for delivery in deliveries:
-        event = load_event("webhook_intercom_contact_archived")
-        vendor = delivery.vendor.value
-        event["path"] = f"/webhooks/{vendor}/{TENANT}"
-        event["pathParameters"] = {"vendor": vendor, "tenant_id": TENANT}
-        event["headers"] = dict(delivery.headers)
-        event["multiValueHeaders"] = {k: [v] for k, v in delivery.headers.items()}
-        event["body"], event["isBase64Encoded"] = delivery.body.decode(), False
-        statuses.append(webhook.lambda_handler(event, FakeLambdaContext())["statusCode"])
+    statuses = [functions("webhook", delivered(delivery))["statusCode"] for delivery in deliveries]
     # and a crash in the store while applying one
     monkeypatch.setattr(VendorRefStore, "find", _explode)
     crash = sign_intercom(notification("contact.unarchived", "ic-ada", "n-4"), intercom_secret)
-    event["path"] = f"/webhooks/intercom/{TENANT}"
-    event["pathParameters"] = {"vendor": "intercom", "tenant_id": TENANT}
-    event["headers"] = dict(crash.headers)
-    event["multiValueHeaders"] = {k: [v] for k, v in crash.headers.items()}
-    event["body"] = crash.body.decode()
-    statuses.append(webhook.lambda_handler(event, FakeLambdaContext())["statusCode"])
+    statuses.append(functions("webhook", delivered(crash))["statusCode"])
     dependencies.get_credential_source.cache_clear()
     assert statuses == [200, 200, 202, 401, 400, 400, 202, 500]
 
     # Then the logs say what happened, by id and reason...
     printed = capsys.readouterr()
-    output = captured_logs.getvalue() + printed.out + printed.err
+    output = debug_logs.getvalue() + printed.out + printed.err
     for message in ("webhook received", "webhook refused", "webhook malformed", "unhandled error"):
         assert message in output
     # ...and hold no body, no signature, no secret and no personal data

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -18,48 +17,31 @@ import boto3
 import pytest
 
 from contact_archive import dependencies
-from contact_archive.announcements.publisher import Announcement
 from contact_archive.config import get_settings
-from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.changes import archive_contact
 from contact_archive.contacts.reading import contact_history, get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.reconcile import Budget, Limits, RunResult, reconcile
 from contact_archive.inbound.reconcile_checks import Stop
-from contact_archive.ledger.models import (
-    Actor,
-    ContactStatus,
-    LinkState,
-    Vendor,
-    VendorChangePolicy,
-)
+from contact_archive.ledger.models import ContactStatus, LinkState, Vendor, VendorChangePolicy
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.observability import logger
 from contact_archive.sync.link_sync import SyncOutcome, sync_link
-from contact_archive.vendors.client import LinkRef
-from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
+from tests.ledger_helpers import (
+    OTHER_TENANT,
+    TENANT,
+    Announced,
+    archive_behind_the_ledgers_back,
+    change,
+    link_states,
+    register,
+    register_at_vendors,
+    sandbox_clients,
+)
 from tests.support import FakeLambdaContext, RequestCounter, load_event, load_handler
 
-TENANT = "tenant-a"
-OTHER_TENANT = "tenant-b"
-ALICE = Actor(name="alice", source="api")
-CUSTOMER = "customer-1"
-
-
-class Announced:
-    """The publisher: keeps what would go to EventBridge."""
-
-    def __init__(self) -> None:
-        self.events: list[Announcement] = []
-
-    def publish(self, announcements: list[Announcement]) -> None:
-        self.events += announcements
-
-    def drifts(self) -> list[dict[str, Any]]:
-        return [
-            event.detail for event in self.events if event.detail_type == "ContactDriftDetected"
-        ]
+ONE_PAGE_OF_TWO = Limits(max_pages=1, page_size=2)  # a bounded run: it stops after one page
 
 
 class Only:
@@ -72,9 +54,27 @@ class Only:
         return list(self._pairs)
 
 
-@pytest.fixture
-def stack() -> SandboxStack:
-    return SandboxStack()
+class Runs:
+    """Reconciliation runs, as ReconcileFunction makes them, and what they announced."""
+
+    def __init__(self, store: LedgerStore, clients: VendorClients) -> None:
+        self.store = store
+        self.clients = clients
+        self.announced = Announced()
+
+    def __call__(
+        self,
+        *pairs: tuple[str, Vendor],
+        limits: Limits | None = None,
+        budget: Budget | None = None,
+        run_id: str | None = None,
+    ) -> RunResult:
+        """One run over the given pairs (tenant A's four vendors by default)."""
+        chosen = pairs or tuple((TENANT, vendor) for vendor in Vendor)
+        return reconcile(
+            self.store, self.clients, Only(*chosen), self.announced, limits=limits or Limits(),
+            budget=budget, run_id=run_id, start=0,
+        )  # fmt: skip
 
 
 @pytest.fixture
@@ -87,88 +87,50 @@ def clients(stack: SandboxStack, waits: list[float]) -> VendorClients:
     """Both tenants' clients, on the same sandbox accounts: tenant B's vendors show the very
     vendor ids tenant A linked, so only the ledger's tenant keys keep them apart."""
     document = stack.credentials(TENANT) | stack.credentials(OTHER_TENANT)
-    return VendorClients(JsonSource(document), transports=stack.transports(), sleep=waits.append)
+    return sandbox_clients(stack, document, sleep=waits.append)
 
 
 @pytest.fixture
-def announced() -> Announced:
-    return Announced()
-
-
-@pytest.fixture
-def run(
-    store: LedgerStore, clients: VendorClients, announced: Announced
-) -> Callable[..., RunResult]:
-    """One reconciliation run over the given pairs (tenant A's four vendors by default)."""
-
-    def run_once(
-        *pairs: tuple[str, Vendor],
-        limits: Limits | None = None,
-        budget: Budget | None = None,
-        run_id: str | None = None,
-    ) -> RunResult:
-        chosen = pairs or tuple((TENANT, vendor) for vendor in Vendor)
-        return reconcile(
-            store, clients, Only(*chosen), announced, limits=limits or Limits(), budget=budget,
-            run_id=run_id, start=0,
-        )  # fmt: skip
-
-    return run_once
-
-
-def seed(stack: SandboxStack, vendor: Vendor, number: int = 0) -> LinkInput:
-    """A contact at the vendor, as the link that names it."""
-    email = f"person{number}@example.com"
-    if vendor is Vendor.SEQUENCE:
-        found = stack.sequence.add_contact(CUSTOMER, name=f"Person {number}", email=email)
-        return LinkInput(vendor, found["id"], CUSTOMER)
-    if vendor is Vendor.ROUTERA:
-        return LinkInput(vendor, stack.routera.add_contact(email=email, first_name="P")["id"])
-    if vendor is Vendor.INTERCOM:
-        return LinkInput(vendor, stack.intercom.add_contact(email=email, name="P")["id"])
-    found = stack.constant_contact.add_contact(email=email, list_ids=["list-1"])
-    return LinkInput(vendor, found["contact_id"])
-
-
-def register(
-    store: LedgerStore, contact_id: str, links: list[LinkInput], tenant: str = TENANT
-) -> None:
-    register_contact(store, RegisterCommand(tenant, contact_id, ALICE, links=links))
-
-
-def behind_the_ledgers_back(clients: VendorClients, link: LinkInput) -> None:
-    """Someone archives (deletes) the contact in the vendor's own UI."""
-    clients(TENANT, link.vendor).archive(LinkRef(link.vendor_id, link.scope))
+def run(store: LedgerStore, clients: VendorClients) -> Runs:
+    return Runs(store, clients)
 
 
 def deleted_at_constant_contact(
-    store: LedgerStore, stack: SandboxStack, clients: VendorClients, *, count: int
-) -> None:
-    """Contacts c-0, c-1, ... linked to Constant Contact, then deleted there behind our back."""
-    for number in range(count):
-        link = seed(stack, Vendor.CONSTANT_CONTACT, number)
-        register(store, f"c-{number}", [link])
-        behind_the_ledgers_back(clients, link)
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, *contact_ids: str
+) -> list[LinkInput]:
+    """The contacts, each linked to a contact of its own at Constant Contact, which someone then
+    deletes in Constant Contact's own UI: their links."""
+    links: list[LinkInput] = []
+    for number, contact_id in enumerate(contact_ids):
+        links += register_at_vendors(
+            store, stack, contact_id, [Vendor.CONSTANT_CONTACT], number=number
+        )
+    archive_behind_the_ledgers_back(clients, *links)
+    return links
 
 
-def state(store: LedgerStore, contact_id: str, vendor: Vendor, tenant: str = TENANT) -> LinkState:
-    return get_contact(store, tenant, contact_id).link_state(vendor)
+def archived_in_intercoms_ui(
+    store: LedgerStore, stack: SandboxStack, *contact_ids: str
+) -> list[LinkInput]:
+    """The contacts, each linked to a contact of its own at Intercom, which someone then archives
+    in Intercom's own UI: their links."""
+    links: list[LinkInput] = []
+    for number, contact_id in enumerate(contact_ids):
+        links += register_at_vendors(store, stack, contact_id, [Vendor.INTERCOM], number=number)
+    for link in links:
+        stack.intercom.archive_in_ui(link.vendor_id)
+    return links
 
 
 # -- the two the issue asks for ------------------------------------------------------------------
 
 
 def test_an_intercom_auto_unarchive_is_detected(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given Grace archived through the ledger, and Intercom archived by the sync
-    link = seed(stack, Vendor.INTERCOM)
-    register(store, "grace", [link])
-    archive_contact(store, ChangeCommand(TENANT, "grace", ALICE, reason="left"))
+    (link,) = register_at_vendors(store, stack, "grace", [Vendor.INTERCOM])
+    archive_contact(store, change("grace", reason="left"))
     assert (
         sync_link(store, clients, TENANT, "grace", Vendor.INTERCOM).outcome is SyncOutcome.SETTLED
     )
@@ -189,7 +151,7 @@ def test_an_intercom_auto_unarchive_is_detected(
     assert event.details is not None
     assert (event.details["state"], event.details["ledger_state"]) == ("active", "archived")
     # And it is announced once, with what the ledger and the vendor each said
-    (drift,) = announced.drifts()
+    (drift,) = run.announced.drifts()
     assert drift | {"detected_at": None} == {
         "tenant_id": TENANT,
         "contact_id": "grace",
@@ -203,21 +165,15 @@ def test_an_intercom_auto_unarchive_is_detected(
 
 
 def test_a_constant_contact_delete_behind_the_ledgers_back_is_detected(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given Ada active in the ledger, whom someone deletes in Constant Contact's own UI
-    link = seed(stack, Vendor.CONSTANT_CONTACT)
-    register(store, "ada", [link])
-    behind_the_ledgers_back(clients, link)
+    (link,) = deleted_at_constant_contact(store, stack, clients, "ada")
     # When reconciliation runs
     result = run((TENANT, Vendor.CONSTANT_CONTACT))
     # Then the link is archived (Constant Contact's delete is its archive), from the vendor
     assert result.drifts == 1
-    assert state(store, "ada", Vendor.CONSTANT_CONTACT) is LinkState.ARCHIVED
+    assert link_states(store, "ada")[Vendor.CONSTANT_CONTACT] is LinkState.ARCHIVED
     event = contact_history(store, TENANT, "ada")[-1]
     assert (event.action, event.source) == ("drift_detected", "vendor:constant_contact")
     found = stack.constant_contact.contact(link.vendor_id)
@@ -227,29 +183,24 @@ def test_a_constant_contact_delete_behind_the_ledgers_back_is_detected(
     assert event.details["vendor_updated_at"] == datetime.fromisoformat(
         found["updated_at"]
     ).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    (drift,) = announced.drifts()
+    (drift,) = run.announced.drifts()
     assert (drift["ledger_state"], drift["vendor_state"]) == ("active", "archived")
 
 
 def test_a_vendor_clock_running_behind_cannot_hide_a_later_change(
-    store: LedgerStore,
-    stack: SandboxStack,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, run: Runs
 ) -> None:
     # Given Intercom's clock an hour behind ours, and Grace archived in its UI, found by a run
     stack.intercom._clock = lambda: time.time() - 3600  # noqa: SLF001
-    link = seed(stack, Vendor.INTERCOM)
-    register(store, "grace", [link])
-    stack.intercom.archive_in_ui(link.vendor_id)
+    (link,) = archived_in_intercoms_ui(store, stack, "grace")
     assert run((TENANT, Vendor.INTERCOM)).drifts == 1
     # When she logs in again (Intercom dates it by its own clock, before that run)
     stack.intercom.auto_unarchive(link.vendor_id)
     result = run((TENANT, Vendor.INTERCOM))
     # Then the next run still records it: a finding is dated when it was seen
     assert result.drifts == 1
-    assert state(store, "grace", Vendor.INTERCOM) is LinkState.ACTIVE
-    assert [d["vendor_state"] for d in announced.drifts()] == ["archived", "active"]
+    assert link_states(store, "grace")[Vendor.INTERCOM] is LinkState.ACTIVE
+    assert [d["vendor_state"] for d in run.announced.drifts()] == ["archived", "active"]
 
 
 # -- the other vendors ----------------------------------------------------------------------------
@@ -257,37 +208,30 @@ def test_a_vendor_clock_running_behind_cannot_hide_a_later_change(
 
 @pytest.mark.parametrize("vendor", [Vendor.ROUTERA, Vendor.SEQUENCE, Vendor.INTERCOM])
 def test_an_archive_in_the_vendors_own_ui_is_detected(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
-    vendor: Vendor,
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs, vendor: Vendor
 ) -> None:
     # Given two contacts active at the vendor and in the ledger, one archived in the vendor's UI
-    kept, gone = seed(stack, vendor, 0), seed(stack, vendor, 1)
-    register(store, "kept", [kept])
-    register(store, "gone", [gone])
-    behind_the_ledgers_back(clients, gone)
+    register_at_vendors(store, stack, "kept", [vendor])
+    gone = register_at_vendors(store, stack, "gone", [vendor], number=1)
+    archive_behind_the_ledgers_back(clients, *gone)
     # When reconciliation runs
     result = run((TENANT, vendor))
     # Then exactly that link is archived, and announced
     assert result.drifts == 1 and result.pairs[0].stopped is Stop.PASS_COMPLETE
-    assert state(store, "gone", vendor) is LinkState.ARCHIVED
-    assert state(store, "kept", vendor) is LinkState.ACTIVE
-    assert [(d["contact_id"], d["vendor"], d["vendor_state"]) for d in announced.drifts()] == [
+    assert link_states(store, "gone")[vendor] is LinkState.ARCHIVED
+    assert link_states(store, "kept")[vendor] is LinkState.ACTIVE
+    assert [(d["contact_id"], d["vendor"], d["vendor_state"]) for d in run.announced.drifts()] == [
         ("gone", vendor.value, "archived")
     ]
 
 
 def test_sequence_lists_each_customer_once_a_run(
-    store: LedgerStore, stack: SandboxStack, run: Callable[..., RunResult]
+    store: LedgerStore, stack: SandboxStack, run: Runs
 ) -> None:
     # Given three contacts of one customer and one of another
-    links = [seed(stack, Vendor.SEQUENCE, n) for n in range(3)]
+    for number in range(3):
+        register_at_vendors(store, stack, f"c-{number}", [Vendor.SEQUENCE], number=number)
     other = stack.sequence.add_contact("customer-2", name="Other", email="o@example.com")
-    for number, link in enumerate(links):
-        register(store, f"c-{number}", [link])
     register(store, "c-other", [LinkInput(Vendor.SEQUENCE, other["id"], "customer-2")])
     # When reconciliation runs
     run((TENANT, Vendor.SEQUENCE))
@@ -304,15 +248,11 @@ def test_sequence_lists_each_customer_once_a_run(
 
 
 def test_no_drift_means_no_writes_but_the_watermarks(
-    store: LedgerStore,
-    stack: SandboxStack,
-    announced: Announced,
-    counter: RequestCounter,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, counter: RequestCounter, run: Runs
 ) -> None:
     # Given a contact in all four vendors, active everywhere, and one archived everywhere before
     # it was ever linked (nothing the ledger disagrees with)
-    register(store, "grace", [seed(stack, vendor) for vendor in Vendor])
+    register_at_vendors(store, stack, "grace")
     stack.routera.add_contact(email="x@example.com", archived="2026-01-01T00:00:00.000Z")
     stack.constant_contact.add_contact(deleted_at="2026-01-01")
     version = get_contact(store, TENANT, "grace").version
@@ -324,7 +264,7 @@ def test_no_drift_means_no_writes_but_the_watermarks(
     assert result.drifts == 0
     assert {pair.stopped for pair in result.pairs} == {Stop.PASS_COMPLETE}
     assert get_contact(store, TENANT, "grace").version == version
-    assert announced.events == []
+    assert run.announced.events == []
     # And the only writes were each pair's watermark: claimed, then saved; two ledger walks
     # (Intercom, Sequence) of one page each; one batch lookup for the two vendor pages that
     # held an archived contact, which no contact of the tenant is linked to
@@ -332,22 +272,16 @@ def test_no_drift_means_no_writes_but_the_watermarks(
 
 
 def test_the_echo_of_the_ledgers_own_archive_is_not_drift(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given Grace archived through the ledger: Constant Contact and Routera already archived by
     # the sync, Intercom and Sequence archived at the vendor but not yet settled (in flight)
-    links = [seed(stack, vendor) for vendor in Vendor]
-    register(store, "grace", links)
-    archive_contact(store, ChangeCommand(TENANT, "grace", ALICE))
+    links = register_at_vendors(store, stack, "grace")
+    archive_contact(store, change("grace"))
     for vendor in (Vendor.CONSTANT_CONTACT, Vendor.ROUTERA):
         assert sync_link(store, clients, TENANT, "grace", vendor).outcome is SyncOutcome.SETTLED
-    for link in links:
-        if link.vendor in (Vendor.INTERCOM, Vendor.SEQUENCE):
-            behind_the_ledgers_back(clients, link)
+    in_flight = [link for link in links if link.vendor in (Vendor.INTERCOM, Vendor.SEQUENCE)]
+    archive_behind_the_ledgers_back(clients, *in_flight)
     version = get_contact(store, TENANT, "grace").version
     # When reconciliation runs
     result = run()
@@ -356,37 +290,32 @@ def test_the_echo_of_the_ledgers_own_archive_is_not_drift(
     contact = get_contact(store, TENANT, "grace")
     assert contact.version == version
     assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVING
-    assert announced.events == []
+    assert run.announced.events == []
 
 
 # -- watermark, bounds and repeat runs ------------------------------------------------------------
 
 
 def test_a_bounded_run_resumes_where_it_stopped_and_a_pass_then_looks_only_at_newer_deletes(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given three contacts deleted behind the ledger's back; runs of one page of two
-    deleted_at_constant_contact(store, stack, clients, count=3)
-    bounded = Limits(max_pages=1, page_size=2)
+    deleted_at_constant_contact(store, stack, clients, "c-0", "c-1", "c-2")
     pair = (TENANT, Vendor.CONSTANT_CONTACT)
     # When a first run stops after its one page
-    first = run(pair, limits=bounded).pairs[0]
+    first = run(pair, limits=ONE_PAGE_OF_TWO).pairs[0]
     # Then it found two and kept its place
     assert (first.stopped, first.pages, first.drifts) == (Stop.MAX_PAGES, 1, 2)
     watermark = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert watermark is not None and watermark.cursor is not None and watermark.passes == 0
     # When a second run goes on from there
-    second = run(pair, limits=bounded).pairs[0]
+    second = run(pair, limits=ONE_PAGE_OF_TWO).pairs[0]
     # Then it finds the third and completes the pass, remembering when the pass began
     assert (second.stopped, second.pages, second.drifts) == (Stop.PASS_COMPLETE, 1, 1)
     watermark = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert watermark is not None and watermark.cursor is None and watermark.passes == 1
     assert watermark.high_water is not None
-    assert {state(store, f"c-{n}", Vendor.CONSTANT_CONTACT) for n in range(3)} == {
+    assert {link_states(store, f"c-{n}")[Vendor.CONSTANT_CONTACT] for n in range(3)} == {
         LinkState.ARCHIVED
     }
     # When a third run starts a new pass
@@ -398,24 +327,17 @@ def test_a_bounded_run_resumes_where_it_stopped_and_a_pass_then_looks_only_at_ne
     assert "updated_after" not in listed[0].url.params
     assert listed[-1].url.params["updated_after"] == watermark.high_water
     # And each drift was announced exactly once over the three runs
-    assert sorted(d["contact_id"] for d in announced.drifts()) == ["c-0", "c-1", "c-2"]
+    assert sorted(d["contact_id"] for d in run.announced.drifts()) == ["c-0", "c-1", "c-2"]
 
 
 def test_a_ledger_walk_resumes_at_the_next_contact(
-    store: LedgerStore,
-    stack: SandboxStack,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, run: Runs
 ) -> None:
     # Given five Intercom contacts archived in Intercom's UI; runs of one ledger page of two
-    links = [seed(stack, Vendor.INTERCOM, n) for n in range(5)]
-    for number, link in enumerate(links):
-        register(store, f"c-{number}", [link])
-        stack.intercom.archive_in_ui(link.vendor_id)
-    bounded = Limits(max_pages=1, page_size=2)
+    archived_in_intercoms_ui(store, stack, *[f"c-{number}" for number in range(5)])
     pair = (TENANT, Vendor.INTERCOM)
     # When runs follow each other
-    found = [run(pair, limits=bounded).pairs[0] for _ in range(4)]
+    found = [run(pair, limits=ONE_PAGE_OF_TWO).pairs[0] for _ in range(4)]
     # Then each takes the next two, the third completes the pass, the fourth finds nothing new
     assert [(r.drifts, r.stopped) for r in found] == [
         (2, Stop.MAX_PAGES),
@@ -423,18 +345,15 @@ def test_a_ledger_walk_resumes_at_the_next_contact(
         (1, Stop.PASS_COMPLETE),
         (0, Stop.MAX_PAGES),
     ]
-    assert [d["contact_id"] for d in announced.drifts()] == [f"c-{n}" for n in range(5)]
+    assert [d["contact_id"] for d in run.announced.drifts()] == [f"c-{n}" for n in range(5)]
 
 
 def test_a_run_short_of_time_stops_between_contacts_and_the_next_goes_on_from_there(
-    store: LedgerStore, stack: SandboxStack, run: Callable[..., RunResult]
+    store: LedgerStore, stack: SandboxStack, run: Runs
 ) -> None:
     # Given three contacts archived in Intercom's UI, and a run whose time runs short once two
     # were fetched
-    for number in range(3):
-        link = seed(stack, Vendor.INTERCOM, number)
-        register(store, f"c-{number}", [link])
-        stack.intercom.archive_in_ui(link.vendor_id)
+    archived_in_intercoms_ui(store, stack, "c-0", "c-1", "c-2")
     fetched = lambda: stack.intercom.calls("GET", "/contacts/[0-9a-f]+")  # noqa: E731
     short = Budget(lambda: 60_000 if fetched() < 2 else 1_000, reserve_seconds=30)
     # When it runs
@@ -449,7 +368,7 @@ def test_a_run_short_of_time_stops_between_contacts_and_the_next_goes_on_from_th
 
 
 def test_a_run_with_no_time_left_starts_nothing(
-    store: LedgerStore, counter: RequestCounter, run: Callable[..., RunResult]
+    store: LedgerStore, counter: RequestCounter, run: Runs
 ) -> None:
     result = run(budget=Budget(lambda: 10_000, reserve_seconds=30))
     assert {pair.stopped for pair in result.pairs} == {Stop.TIME}
@@ -457,40 +376,28 @@ def test_a_run_with_no_time_left_starts_nothing(
 
 
 def test_a_drift_is_announced_once_and_a_second_run_finds_nothing_new(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given a contact archived behind the ledger's back at every vendor
-    links = [seed(stack, vendor) for vendor in Vendor]
-    register(store, "grace", links)
-    for link in links:
-        behind_the_ledgers_back(clients, link)
+    archive_behind_the_ledgers_back(clients, *register_at_vendors(store, stack, "grace"))
     # When reconciliation runs twice
     first, second = run(), run()
     # Then the first run records and announces each vendor's drift once; the second none
     assert first.drifts == 4 and second.drifts == 0
-    assert sorted(d["vendor"] for d in announced.drifts()) == sorted(v.value for v in Vendor)
+    assert sorted(d["vendor"] for d in run.announced.drifts()) == sorted(v.value for v in Vendor)
     history = contact_history(store, TENANT, "grace")
     assert [e.action for e in history].count("drift_detected") == 4
 
 
 def test_under_mirror_the_contact_is_archived_at_the_other_vendors(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given a tenant that mirrors vendor changes, and Grace deleted in Constant Contact's UI
     store.tenant_settings.set_vendor_change_policy(
         TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
     )
-    links = [seed(stack, vendor) for vendor in Vendor]
-    register(store, "grace", links)
-    behind_the_ledgers_back(clients, links[-1])
+    links = register_at_vendors(store, stack, "grace")
+    archive_behind_the_ledgers_back(clients, links[-1])
     assert links[-1].vendor is Vendor.CONSTANT_CONTACT
     # When reconciliation runs
     run((TENANT, Vendor.CONSTANT_CONTACT))
@@ -506,7 +413,7 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors(
         ("drift_detected", "vendor:constant_contact"),
         ("archived", "vendor:constant_contact"),
     ]
-    (drift,) = announced.drifts()
+    (drift,) = run.announced.drifts()
     assert drift["contact_id"] == "grace"
 
 
@@ -514,17 +421,10 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors(
 
 
 def test_vendor_429s_are_waited_out_by_the_clients(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    waits: list[float],
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, waits: list[float], run: Runs
 ) -> None:
     # Given drift at every vendor, and vendors that answer a third of the calls with 429
-    links = [seed(stack, vendor) for vendor in Vendor]
-    register(store, "grace", links)
-    for link in links:
-        behind_the_ledgers_back(clients, link)
+    archive_behind_the_ledgers_back(clients, *register_at_vendors(store, stack, "grace"))
     stack.faults.throttle_rate = 0.35
     stack.faults.retry_after_seconds = 3
     # When reconciliation runs
@@ -537,45 +437,35 @@ def test_vendor_429s_are_waited_out_by_the_clients(
 
 
 def test_a_persistent_429_stops_the_run_and_keeps_its_watermark(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given three Constant Contact deletes, and a first run of one page of two
-    deleted_at_constant_contact(store, stack, clients, count=3)
-    bounded = Limits(max_pages=1, page_size=2)
+    deleted_at_constant_contact(store, stack, clients, "c-0", "c-1", "c-2")
     pair = (TENANT, Vendor.CONSTANT_CONTACT)
-    run(pair, limits=bounded)
+    run(pair, limits=ONE_PAGE_OF_TWO)
     kept = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert kept is not None and kept.cursor is not None
     # When the vendor throttles every call for longer than the client retries
     stack.faults.throttle_rate = 1.0
-    throttled = run(pair, limits=bounded).pairs[0]
+    throttled = run(pair, limits=ONE_PAGE_OF_TWO).pairs[0]
     # Then the run stops, changes nothing, and leaves the watermark where it was (released)
     assert (throttled.stopped, throttled.drifts) == (Stop.THROTTLED, 0)
     after = store.watermarks.get(TENANT, Vendor.CONSTANT_CONTACT)
     assert after is not None
     assert (after.cursor, after.high_water, after.passes) == (kept.cursor, None, 0)
-    assert state(store, "c-2", Vendor.CONSTANT_CONTACT) is LinkState.ACTIVE
+    assert link_states(store, "c-2")[Vendor.CONSTANT_CONTACT] is LinkState.ACTIVE
     # And once the vendor answers again, the next run goes on from there
     stack.faults.throttle_rate = 0.0
-    resumed = run(pair, limits=bounded).pairs[0]
+    resumed = run(pair, limits=ONE_PAGE_OF_TWO).pairs[0]
     assert (resumed.stopped, resumed.drifts) == (Stop.PASS_COMPLETE, 1)
-    assert len(announced.drifts()) == 3
+    assert len(run.announced.drifts()) == 3
 
 
 def test_a_page_cursor_the_vendor_no_longer_takes_starts_the_pass_over(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given a Constant Contact delete, and a watermark whose next-page href has expired
-    link = seed(stack, Vendor.CONSTANT_CONTACT)
-    register(store, "ada", [link])
-    behind_the_ledgers_back(clients, link)
+    deleted_at_constant_contact(store, stack, clients, "ada")
     claimed = store.watermarks.claim(
         TENANT, Vendor.CONSTANT_CONTACT, run_id="old", now="2026-11-23T10:00:00.000Z",
         lease_until="2026-11-23T10:05:00.000Z",
@@ -592,19 +482,17 @@ def test_a_page_cursor_the_vendor_no_longer_takes_starts_the_pass_over(
     listed = [r.url.params for r in stack.constant_contact.requests if r.method == "GET"]
     assert [params.get("cursor") for params in listed[-2:]] == ["expired", None]
     assert listed[-1]["status"] == "deleted"
-    assert state(store, "ada", Vendor.CONSTANT_CONTACT) is LinkState.ARCHIVED
+    assert link_states(store, "ada")[Vendor.CONSTANT_CONTACT] is LinkState.ARCHIVED
 
 
 # -- overlapping runs -----------------------------------------------------------------------------
 
 
 def test_overlapping_runs_never_work_on_the_same_tenants_vendor(
-    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Callable[..., RunResult]
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given a run that holds tenant A's Constant Contact watermark
-    link = seed(stack, Vendor.CONSTANT_CONTACT)
-    register(store, "ada", [link])
-    behind_the_ledgers_back(clients, link)
+    deleted_at_constant_contact(store, stack, clients, "ada")
     held = store.watermarks.claim(
         TENANT,
         Vendor.CONSTANT_CONTACT,
@@ -620,7 +508,7 @@ def test_overlapping_runs_never_work_on_the_same_tenants_vendor(
     assert stack.constant_contact.requests == [] or all(
         r.url.path != "/v3/contacts" for r in stack.constant_contact.requests
     )
-    assert state(store, "ada", Vendor.CONSTANT_CONTACT) is LinkState.ACTIVE
+    assert link_states(store, "ada")[Vendor.CONSTANT_CONTACT] is LinkState.ACTIVE
     # And the first one still saves; a run whose claim was taken over cannot
     assert store.watermarks.save(held, run_id="first-run", now="2026-11-23T10:01:00.000Z")
     assert not store.watermarks.save(held, run_id="first-run", now="2026-11-23T10:02:00.000Z")
@@ -650,25 +538,22 @@ def test_a_claim_that_ran_out_is_taken_over(store: LedgerStore) -> None:
 # -- tenants --------------------------------------------------------------------------------------
 
 
+# -- tenants --------------------------------------------------------------------------------------
+
+
 def test_tenant_bs_run_never_touches_tenant_as_contacts(
-    store: LedgerStore,
-    stack: SandboxStack,
-    clients: VendorClients,
-    announced: Announced,
-    run: Callable[..., RunResult],
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given tenant A's contact archived behind the ledger's back at every vendor, and tenant B,
     # whose vendor accounts are the same ones, with a contact of its own
-    links = [seed(stack, vendor) for vendor in Vendor]
-    register(store, "grace", links)
-    register(store, "bob", [seed(stack, vendor, 1) for vendor in Vendor], tenant=OTHER_TENANT)
-    for link in links:
-        behind_the_ledgers_back(clients, link)
+    links = register_at_vendors(store, stack, "grace")
+    register_at_vendors(store, stack, "bob", number=1, tenant=OTHER_TENANT)
+    archive_behind_the_ledgers_back(clients, *links)
     version = get_contact(store, TENANT, "grace").version
     # When only tenant B is reconciled
     result = run(*[(OTHER_TENANT, vendor) for vendor in Vendor])
     # Then tenant B found nothing of its own, and tenant A's contact is as it was
-    assert result.drifts == 0 and announced.events == []
+    assert result.drifts == 0 and run.announced.events == []
     grace = get_contact(store, TENANT, "grace")
     assert grace.version == version
     assert {grace.link_state(vendor) for vendor in Vendor} == {LinkState.ACTIVE}
@@ -685,12 +570,10 @@ def test_dynamodb_requests_per_run(
     stack: SandboxStack,
     clients: VendorClients,
     counter: RequestCounter,
-    run: Callable[..., RunResult],
+    run: Runs,
 ) -> None:
     # Given one Constant Contact delete behind the ledger's back among unlinked deleted contacts
-    link = seed(stack, Vendor.CONSTANT_CONTACT)
-    register(store, "ada", [link])
-    behind_the_ledgers_back(clients, link)
+    deleted_at_constant_contact(store, stack, clients, "ada")
     for _ in range(3):
         stack.constant_contact.add_contact(deleted_at="2026-01-01")
     counter.reset()
@@ -700,7 +583,7 @@ def test_dynamodb_requests_per_run(
     # the drift applied (find by vendor id, read, record, read the policy); save the watermark
     assert counter.calls == {"UpdateItem": 3, "BatchGetItem": 2, "GetItem": 3}
     # And a run of a ledger walk costs one Query a page besides the watermark
-    register(store, "ic", [seed(stack, Vendor.INTERCOM)])
+    register_at_vendors(store, stack, "ic", [Vendor.INTERCOM])
     counter.reset()
     run((TENANT, Vendor.INTERCOM))
     assert counter.calls == {"UpdateItem": 2, "Query": 1}
@@ -740,17 +623,6 @@ def drift_queue(ledger_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     dependencies.get_credential_source.cache_clear()
 
 
-@pytest.fixture
-def info_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    """What the logger writes at info level and up, for this test."""
-    logs = io.StringIO()
-    monkeypatch.setattr(logger.registered_handler, "stream", logs)
-    previous = logger.log_level
-    logger.setLevel(logging.INFO)  # setLevel: it also clears the logger's enabled-level cache
-    yield logs
-    logger.setLevel(previous)
-
-
 def test_the_scheduled_function_reconciles_every_configured_pair_and_announces_on_the_bus(
     store: LedgerStore,
     stack: SandboxStack,
@@ -762,9 +634,7 @@ def test_the_scheduled_function_reconciles_every_configured_pair_and_announces_o
     # Given tenant A's credentials configured for all four vendors, and Constant Contact drift
     monkeypatch.setenv("VENDOR_CREDENTIALS", json.dumps(stack.credentials(TENANT)))
     monkeypatch.setattr(dependencies, "get_vendor_clients", lambda: clients)
-    link = seed(stack, Vendor.CONSTANT_CONTACT)
-    register(store, "ada", [link])
-    behind_the_ledgers_back(clients, link)
+    (link,) = deleted_at_constant_contact(store, stack, clients, "ada")
     reconcile_function = load_handler("reconcile")
     # When the schedule's event invokes ReconcileFunction
     answer = reconcile_function.lambda_handler(
@@ -775,7 +645,7 @@ def test_the_scheduled_function_reconciles_every_configured_pair_and_announces_o
     assert sorted((p["tenant_id"], p["vendor"], p["stopped"]) for p in answer["pairs"]) == sorted(
         (TENANT, vendor.value, "pass_complete") for vendor in Vendor
     )
-    assert state(store, "ada", Vendor.CONSTANT_CONTACT) is LinkState.ARCHIVED
+    assert link_states(store, "ada")[Vendor.CONSTANT_CONTACT] is LinkState.ARCHIVED
     # And ContactDriftDetected went to the service's bus, from the service
     (event,) = drift_queue()
     assert (event["source"], event["detail-type"]) == ("contact-archive", "ContactDriftDetected")

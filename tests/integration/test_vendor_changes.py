@@ -9,12 +9,11 @@ from typing import Any
 
 import pytest
 
-from contact_archive.contacts.changes import ChangeCommand, archive_contact
+from contact_archive.contacts.changes import archive_contact
 from contact_archive.contacts.reading import contact_history, get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
 from contact_archive.ledger.models import (
-    Actor,
     ContactStatus,
     HistoryAction,
     LinkState,
@@ -26,11 +25,9 @@ from contact_archive.ledger.store.history import HISTORY_INLINE_MAX
 from contact_archive.ledger.store.keys import contact_pk
 from contact_archive.sync.link_sync import SyncOutcome, sync_link
 from contact_archive.vendors.client import VendorClient
+from tests.ledger_helpers import OTHER_TENANT, TENANT, change, register
 from tests.support import RequestCounter
 
-TENANT = "tenant-a"
-OTHER_TENANT = "tenant-b"
-ALICE = Actor(name="alice", source="api")
 INTERCOM_ID = "ic-1"
 LINKS = [
     LinkInput(Vendor.INTERCOM, INTERCOM_ID),
@@ -60,7 +57,7 @@ def never_called(tenant_id: str, vendor: Vendor) -> VendorClient:
 
 @pytest.fixture
 def grace(store: LedgerStore) -> str:
-    register_contact(store, RegisterCommand(TENANT, "grace", ALICE, links=list(LINKS)))
+    register(store, "grace", LINKS)
     return "grace"
 
 
@@ -102,7 +99,7 @@ def test_a_redelivered_notification_changes_nothing(store: LedgerStore, grace: s
 
 def test_the_echo_of_our_own_archive_changes_nothing(store: LedgerStore, grace: str) -> None:
     # Given Grace archived through the API, the Intercom link still in flight
-    archive_contact(store, ChangeCommand(TENANT, grace, ALICE))
+    archive_contact(store, change(grace))
     version = get_contact(store, TENANT, grace).version
     # When Intercom's webhook for that archive comes in
     applied = apply_vendor_report(store, report(LinkState.ARCHIVED), notification_id="n-1")
@@ -179,7 +176,7 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors_only(
 def test_a_vendor_delete_is_recorded_and_never_called_again(store: LedgerStore, grace: str) -> None:
     # Given Intercom deleted Grace's contact, and Grace is archived afterwards
     apply_vendor_report(store, report(LinkState.DELETED), notification_id="n-1")
-    archive_contact(store, ChangeCommand(TENANT, grace, ALICE, vendors=[Vendor.INTERCOM]))
+    archive_contact(store, change(grace, vendors=[Vendor.INTERCOM]))
     # When the Intercom link is synced
     outcome = sync_link(store, never_called, TENANT, grace, Vendor.INTERCOM).outcome
     # Then it settles as deleted without a call

@@ -9,20 +9,17 @@ from typing import Any
 
 import pytest
 
-from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.changes import archive_contact, restore_contact
 from contact_archive.contacts.reading import contact_history, get_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
-from contact_archive.ledger.models import Actor, LinkState, Vendor
+from contact_archive.contacts.register import LinkInput
+from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.sync.link_sync import SyncOutcome, sync_link
-from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
+from tests.ledger_helpers import CUSTOMER, TENANT, change, register, sandbox_clients
 from tests.support import RequestCounter
 
-TENANT = "tenant-a"
-ALICE = Actor(name="alice", source="api")
-CUSTOMER = "customer-1"
 LISTS = ["list-newsletter", "list-customers"]
 
 # What "the same contact" means per vendor: the fields a person would notice.
@@ -32,15 +29,8 @@ CONSTANT_CONTACT_FIELDS = ("first_name", "last_name", "job_title", "list_members
 
 
 @pytest.fixture
-def stack() -> SandboxStack:
-    return SandboxStack()
-
-
-@pytest.fixture
 def clients(stack: SandboxStack) -> VendorClients:
-    return VendorClients(
-        JsonSource(stack.credentials(TENANT)), transports=stack.transports(), sleep=lambda _: None
-    )
+    return sandbox_clients(stack)
 
 
 def seed(stack: SandboxStack, vendor: Vendor) -> tuple[str, str | None]:
@@ -110,6 +100,16 @@ def sync_all(store: LedgerStore, clients: Callable[..., Any], contact_id: str) -
     }
 
 
+def archived_and_synced(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients, vendor: Vendor
+) -> None:
+    """Contact c-1, linked to a contact of its own at the vendor, archived, and the archive
+    synced."""
+    register(store, "c-1", [LinkInput(vendor, *seed(stack, vendor))])
+    archive_contact(store, change("c-1"))
+    sync_all(store, clients, "c-1")
+
+
 @pytest.mark.parametrize("vendor", list(Vendor))
 def test_a_round_trip_leaves_the_vendor_as_it_was_before_the_archive(
     store: LedgerStore, stack: SandboxStack, clients: VendorClients, vendor: Vendor
@@ -118,19 +118,10 @@ def test_a_round_trip_leaves_the_vendor_as_it_was_before_the_archive(
     vendor_id, scope = seed(stack, vendor)
     before = vendor_view(stack, vendor, vendor_id)
     assert before["archived"] is False
-    register_contact(
-        store,
-        RegisterCommand(
-            tenant_id=TENANT,
-            contact_id="c-1",
-            actor=ALICE,
-            email="ada@example.com",
-            links=[LinkInput(vendor, vendor_id, scope)],
-        ),
-    )
+    register(store, "c-1", [LinkInput(vendor, vendor_id, scope)], email="ada@example.com")
 
     # When it is archived and the link synced
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE, reason="left"))
+    archive_contact(store, change("c-1", reason="left"))
     assert sync_all(store, clients, "c-1") == {SyncOutcome.SETTLED}
 
     # Then the vendor archived it, and the restore material was saved before that
@@ -140,7 +131,7 @@ def test_a_round_trip_leaves_the_vendor_as_it_was_before_the_archive(
     assert archived.links[vendor].snapshot
 
     # When it is restored and synced again
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE, reason="back"))
+    restore_contact(store, change("c-1", reason="back"))
     assert sync_all(store, clients, "c-1") == {SyncOutcome.SETTLED}
 
     # Then the vendor holds the contact as before the archive, under the id the link names
@@ -171,13 +162,7 @@ def test_a_redelivered_sync_repeats_no_vendor_call(
     store: LedgerStore, stack: SandboxStack, clients: VendorClients, vendor: Vendor
 ) -> None:
     # Given an archive already synced
-    vendor_id, scope = seed(stack, vendor)
-    register_contact(
-        store,
-        RegisterCommand(TENANT, "c-1", ALICE, links=[LinkInput(vendor, vendor_id, scope)]),
-    )
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
-    sync_all(store, clients, "c-1")
+    archived_and_synced(store, stack, clients, vendor)
     seen = len(stack.sandboxes[vendor].requests)
     # When the same sync runs again (a redelivered stream record)
     outcomes = sync_all(store, clients, "c-1")
@@ -190,10 +175,9 @@ def test_archived_then_restored_before_any_sync_calls_no_vendor(
     store: LedgerStore, stack: SandboxStack, clients: VendorClients, ledger_table: Any
 ) -> None:
     # Given a contact linked to all four vendors, archived and restored before sync ran
-    links = [LinkInput(vendor, *seed(stack, vendor)) for vendor in Vendor]
-    register_contact(store, RegisterCommand(TENANT, "c-1", ALICE, links=links))
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    register(store, "c-1", [LinkInput(vendor, *seed(stack, vendor)) for vendor in Vendor])
+    archive_contact(store, change("c-1"))
+    restore_contact(store, change("c-1"))
     counter = RequestCounter(store.client)
     # When sync runs for every link
     outcomes = sync_all(store, clients, "c-1")
@@ -215,14 +199,8 @@ def test_a_sync_that_died_after_a_re_create_links_that_contact_instead_of_creati
 ) -> None:
     # Given an archived contact being restored, and a sync that dies (a Lambda timeout) right
     # after the vendor made the new contact, before anything was recorded
-    vendor_id, scope = seed(stack, vendor)
-    register_contact(
-        store,
-        RegisterCommand(TENANT, "c-1", ALICE, links=[LinkInput(vendor, vendor_id, scope)]),
-    )
-    archive_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
-    sync_all(store, clients, "c-1")
-    restore_contact(store, ChangeCommand(TENANT, "c-1", ALICE))
+    archived_and_synced(store, stack, clients, vendor)
+    restore_contact(store, change("c-1"))
     client = clients(TENANT, vendor)
     made: list[str] = []
 

@@ -9,7 +9,6 @@ import base64
 import json
 import random
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,8 +19,6 @@ from contact_archive.config import get_settings
 from contact_archive.ledger.models import Vendor, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.keys import CUSTOMER_CHANGE_TYPE
-from contact_archive.vendors.credential_sources import JsonSource
-from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.intercom import IntercomSandbox
 from devtools.sandboxes.stack import SandboxStack
 from devtools.webhooks import (
@@ -33,17 +30,18 @@ from devtools.webhooks import (
     sign_intercom,
     sign_sequence,
 )
+from tests.ledger_helpers import OTHER_TENANT, sandbox_clients
 from tests.support import (
-    FakeLambdaContext,
+    API_TENANT,
+    Functions,
     RequestCounter,
     api_event,
     body_of,
+    delivered,
+    link_states_of,
     load_event,
-    load_handler,
 )
 
-TENANT = "dev-tenant"
-OTHER_TENANT = "tenant-b"
 OTHER_SECRET = "tenant-b-webhook-secret"
 NO_SECRET_TENANT = "tenant-without-webhooks"
 CONTACT = "c-1001"
@@ -53,7 +51,7 @@ SEQUENCE_SAMPLE_SENT = datetime(2026, 11, 22, 21, 14, tzinfo=UTC)
 NOW = 1_795_381_800  # UNIX seconds, for deliveries built here
 
 CREDENTIALS = {
-    TENANT: {
+    API_TENANT: {
         "intercom": {"access_token": "ic-token-0123456789", "webhook_secret": TEST_WEBHOOK_SECRET},
         "sequence": {
             "client_id": "seq-client",
@@ -84,22 +82,19 @@ class Clock:
         return self.fixed or utc_now()
 
 
-@dataclass
-class Service:
-    """The handlers, as Lambda imports them, on one moto table."""
+class Service(Functions):
+    """WebhookFunction, RegisterFunction and ListFunction, as Lambda imports them, on one moto
+    table, with the webhook handler's clock."""
 
-    modules: dict[str, Any]
-    table: Any
-    clock: Clock
-
-    def __call__(self, function: str, event: dict[str, Any]) -> dict[str, Any]:
-        response: dict[str, Any] = self.modules[function].lambda_handler(event, FakeLambdaContext())
-        return response
+    def __init__(self, table: Any, clock: Clock) -> None:
+        super().__init__("webhook", "register", "list")
+        self.table = table
+        self.clock = clock
 
     def webhook(self, event: dict[str, Any]) -> dict[str, Any]:
         return self("webhook", event)
 
-    def contact(self, contact_id: str = CONTACT, tenant: str = TENANT) -> dict[str, Any]:
+    def contact(self, contact_id: str = CONTACT, tenant: str = API_TENANT) -> dict[str, Any]:
         response = self("list", api_event("get_contact", contact_id=contact_id, tenant=tenant))
         assert response["statusCode"] == 200, response
         return dict(body_of(response))
@@ -109,8 +104,7 @@ class Service:
         return list(body_of(response)["items"])
 
     def link_state(self, vendor: str, contact_id: str = CONTACT) -> str:
-        links = {link["vendor"]: link for link in self.contact(contact_id)["links"]}
-        return str(links[vendor]["state"])
+        return link_states_of(self.contact(contact_id))[vendor]
 
     def dump(self) -> list[dict[str, Any]]:
         """Every item of the table, in key order: what "nothing changed" is compared on."""
@@ -135,8 +129,7 @@ def service(
     dependencies.get_credential_source.cache_clear()
     clock = Clock()
     monkeypatch.setattr("contact_archive.api.webhook_routes.utc_now", clock)
-    modules = {name: load_handler(name) for name in ("webhook", "register", "list")}
-    yield Service(modules, ledger_table, clock)
+    yield Service(ledger_table, clock)
     dependencies.get_credential_source.cache_clear()
 
 
@@ -146,32 +139,6 @@ def ada(service: Service) -> dict[str, Any]:
     response = service("register", load_event("register_contact"))
     assert response["statusCode"] == 201
     return dict(body_of(response))
-
-
-def delivered(
-    delivery: SignedDelivery,
-    *,
-    vendor: str | None = None,
-    tenant: str = TENANT,
-    headers: dict[str, str] | None = None,
-    base64_body: bool = False,
-) -> dict[str, Any]:
-    """The API Gateway event of `delivery` POSTed to `/webhooks/{vendor}/{tenant}`."""
-    vendor = vendor or delivery.vendor.value
-    event = load_event("webhook_intercom_contact_archived")
-    event["path"] = f"/webhooks/{vendor}/{tenant}"
-    event["pathParameters"] = {"vendor": vendor, "tenant_id": tenant}
-    event["requestContext"]["path"] = f"/dev{event['path']}"
-    sent = dict(delivery.headers) if headers is None else headers
-    event["headers"] = {"Host": "abc123.execute-api.us-east-1.amazonaws.com", **sent}
-    event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
-    if base64_body:
-        event["body"] = base64.b64encode(delivery.body).decode()
-        event["isBase64Encoded"] = True
-    else:
-        event["body"] = delivery.body.decode("utf-8", errors="surrogateescape")
-        event["isBase64Encoded"] = False
-    return event
 
 
 def archived_at_intercom(vendor_id: str = INTERCOM_ID, **options: Any) -> SignedDelivery:
@@ -192,15 +159,15 @@ def error(response: dict[str, Any]) -> tuple[int, str]:
 @pytest.mark.parametrize(
     ("vendor", "tenant", "status"),
     [
-        ("intercom", TENANT, 200),
-        ("sequence", TENANT, 200),
+        ("intercom", API_TENANT, 200),
+        ("sequence", API_TENANT, 200),
         ("intercom", OTHER_TENANT, 200),
         ("sequence", OTHER_TENANT, 404),  # no Sequence credentials
         ("intercom", NO_SECRET_TENANT, 404),  # credentials, but no signing secret
         ("intercom", "nobody", 404),
-        ("routera", TENANT, 404),  # credentials, but Routera sends no webhooks
-        ("constant_contact", TENANT, 404),
-        ("myspace", TENANT, 404),
+        ("routera", API_TENANT, 404),  # credentials, but Routera sends no webhooks
+        ("constant_contact", API_TENANT, 404),
+        ("myspace", API_TENANT, 404),
     ],
 )
 def test_the_head_check_answers_only_where_a_secret_is_configured(
@@ -414,9 +381,9 @@ def test_a_delivery_that_does_not_verify_is_401_and_writes_nothing(
 @pytest.mark.parametrize(
     ("vendor", "tenant"),
     [
-        ("myspace", TENANT),  # no such vendor
-        ("routera", TENANT),  # a vendor without webhooks, though configured
-        ("constant_contact", TENANT),
+        ("myspace", API_TENANT),  # no such vendor
+        ("routera", API_TENANT),  # a vendor without webhooks, though configured
+        ("constant_contact", API_TENANT),
         ("intercom", "nobody"),  # no such tenant
         ("intercom", NO_SECRET_TENANT),  # Intercom credentials, but no signing secret
         ("sequence", OTHER_TENANT),  # no Sequence credentials at all
@@ -528,7 +495,7 @@ def test_garbage_never_gets_a_5xx_nor_writes(service: Service, ada: dict[str, An
     statuses = set()
     for round_ in range(150):
         vendor = rng.choice(["intercom", "sequence", "routera", "", "%00", "intercom/../x"])
-        tenant = rng.choice([TENANT, OTHER_TENANT, "", "../../etc", "\u00e9", "a" * 129])
+        tenant = rng.choice([API_TENANT, OTHER_TENANT, "", "../../etc", "\u00e9", "a" * 129])
         body = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 300)))
         headers: dict[str, str] = {}
         for name in rng.sample(["X-Hub-Signature", "Sequence-Signature", "x-hub-signature"], 2):
@@ -576,21 +543,28 @@ def stream_record(item: dict[str, Any], sequence_number: str = "100") -> dict[st
 
 
 @pytest.fixture
-def sequence_stack(service: Service, monkeypatch: pytest.MonkeyPatch) -> SandboxStack:
+def sequence_stack(
+    service: Service, stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
+) -> SandboxStack:
     """The Sequence sandbox holding customer seq-customer-9, and SyncFunction's vendor clients
     pointed at it (the tenant's credentials are the sandbox's, webhook secret included)."""
-    stack = SandboxStack()
-    clients = VendorClients(
-        JsonSource(stack.credentials(TENANT)), transports=stack.transports(), sleep=lambda _: None
-    )
+    clients = sandbox_clients(stack, stack.credentials(API_TENANT))
     monkeypatch.setattr(dependencies, "get_vendor_clients", lambda: clients)
     monkeypatch.setenv("EVENT_BUS_NAME", "contact-archive-test")
     get_settings.cache_clear()
     return stack
 
 
+@pytest.fixture
+def sync(sequence_stack: SandboxStack) -> Callable[..., dict[str, Any]]:
+    """SyncFunction, imported once its vendor clients point at the sandbox (it takes them then):
+    `sync(record, ...)` hands it a batch of stream records."""
+    function = Functions("sync")
+    return lambda *records: function("sync", {"Records": list(records)})
+
+
 def test_customer_archived_is_queued_then_fanned_out_to_the_customers_links(
-    service: Service, sequence_stack: SandboxStack
+    service: Service, sequence_stack: SandboxStack, sync: Callable[..., dict[str, Any]]
 ) -> None:
     # Given two Sequence contacts of customer seq-customer-9 in the ledger, one of another
     # customer, and a third contact of seq-customer-9 the ledger does not know
@@ -627,8 +601,7 @@ def test_customer_archived_is_queued_then_fanned_out_to_the_customers_links(
     assert service.dump() == after_queue
 
     # When SyncFunction gets the change item's stream record
-    sync = load_handler("sync")
-    result = sync.lambda_handler({"Records": [stream_record(change)]}, FakeLambdaContext())
+    result = sync(stream_record(change))
     # Then every link of that customer is archived, from Sequence's webhook; the other not
     assert result == {"batchItemFailures": []}
     assert service.link_state("sequence", "c-1") == "archived"
@@ -650,12 +623,12 @@ def test_customer_archived_is_queued_then_fanned_out_to_the_customers_links(
     assert [request.method for request in sequence.requests] == ["GET"]
     # And the same record again (a stream retry) changes nothing
     settled = service.dump()
-    sync.lambda_handler({"Records": [stream_record(change, "101")]}, FakeLambdaContext())
+    sync(stream_record(change, "101"))
     assert service.dump() == settled
 
 
 def test_a_fan_out_is_retried_while_the_vendor_is_down(
-    service: Service, sequence_stack: SandboxStack
+    service: Service, sequence_stack: SandboxStack, sync: Callable[..., dict[str, Any]]
 ) -> None:
     # Given a queued customer change, and Sequence answering 503
     sequence_stack.sequence.add_contact("seq-customer-9", name="A", email="a@example.com")
@@ -664,8 +637,7 @@ def test_a_fan_out_is_retried_while_the_vendor_is_down(
     (change,) = [i for i in service.dump() if i["type"]["S"] == CUSTOMER_CHANGE_TYPE]
     sequence_stack.faults.server_error_rate = 1.0
     # When SyncFunction handles its record
-    sync = load_handler("sync")
-    result = sync.lambda_handler({"Records": [stream_record(change)]}, FakeLambdaContext())
+    result = sync(stream_record(change))
     # Then the record is reported failed, for the stream to retry
     assert result == {"batchItemFailures": [{"itemIdentifier": "100"}]}
 
@@ -688,8 +660,7 @@ def test_record_and_mirror_policies_through_the_api(service: Service, ada: dict[
     assert outcome(response) == (200, "mirrored")
     contact = service.contact()
     assert contact["status"] == "archived"
-    states = {link["vendor"]: link["state"] for link in contact["links"]}
-    assert states == {
+    assert link_states_of(contact) == {
         "intercom": "archived",
         "routera": "archiving",
         "sequence": "archiving",
@@ -750,7 +721,7 @@ def test_a_webhook_never_changes_another_tenants_contact(
     assert len(added) == 1 and added[0]["pk"]["S"].startswith(f"TENANT#{OTHER_TENANT}#DELIVERY#")
     assert service.contact() == ada
     # And tenant B's delivery sent to tenant A's URL does not verify there
-    to_a = service.webhook(delivered(archived_at_intercom(secret=OTHER_SECRET), tenant=TENANT))
+    to_a = service.webhook(delivered(archived_at_intercom(secret=OTHER_SECRET), tenant=API_TENANT))
     assert error(to_a) == (401, "invalid_signature")
     assert service.contact() == ada
 
@@ -779,7 +750,7 @@ def test_dynamodb_requests_per_webhook(
 
 
 def test_a_fan_out_the_vendor_cannot_serve_is_dropped_not_retried(
-    service: Service, sequence_stack: SandboxStack
+    service: Service, sequence_stack: SandboxStack, sync: Callable[..., dict[str, Any]]
 ) -> None:
     # Given a queued change for a customer Sequence does not have (404 when listed)
     service.clock.fixed = SEQUENCE_SAMPLE_SENT
@@ -787,8 +758,7 @@ def test_a_fan_out_the_vendor_cannot_serve_is_dropped_not_retried(
     (change,) = [i for i in service.dump() if i["type"]["S"] == CUSTOMER_CHANGE_TYPE]
     before = service.dump()
     # When SyncFunction handles its record
-    sync = load_handler("sync")
-    result = sync.lambda_handler({"Records": [stream_record(change)]}, FakeLambdaContext())
+    result = sync(stream_record(change))
     # Then it is dropped (retrying cannot help): no failure reported, nothing written
     assert result == {"batchItemFailures": []}
     assert service.dump() == before

@@ -3,7 +3,6 @@ status filters, throttling, auth, faults and spec shapes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,13 +12,19 @@ import pytest
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.constant_contact import mapper
 from devtools.sandboxes.constant_contact import TOKEN_PATH, ConstantContactSandbox
+from tests.sandboxes.vendor_api import VendorApi
+from tests.vendors.constant_contact.case import LISTS, START
 from tests.vendors.recorded import load_spec, resolve
 
 TOKEN = "test-cc-token"
-BASE_URL = "https://api.cc.email"
-START = datetime(2026, 3, 17, 12, 0, tzinfo=UTC).timestamp()
-LISTS = ["07936f78-662a-11eb-af0a-fa163e56c9b0", "1a2b3c4d-662a-11eb-af0a-fa163e56c9b0"]
 TOKEN_URL = f"https://authz.constantcontact.com{TOKEN_PATH}"
+
+
+def bearer(token: str | None) -> dict[str, str]:
+    return {} if token is None else {"Authorization": f"Bearer {token}"}
+
+
+API = VendorApi("https://api.cc.email", bearer(TOKEN))
 
 
 class FakeClock:
@@ -42,17 +47,6 @@ def clock() -> FakeClock:
 @pytest.fixture
 def sandbox(clock: FakeClock) -> ConstantContactSandbox:
     return ConstantContactSandbox(TOKEN, clock=clock)
-
-
-@pytest.fixture
-def client(sandbox: ConstantContactSandbox) -> Iterator[httpx.Client]:
-    with _client(sandbox) as opened:
-        yield opened
-
-
-def _client(sandbox: ConstantContactSandbox, token: str | None = TOKEN) -> httpx.Client:
-    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
-    return httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=headers)
 
 
 @pytest.fixture(scope="module")
@@ -381,17 +375,17 @@ def test_auth_is_checked_before_the_limit(clock: FakeClock) -> None:
     clock.step = 0.0
     sandbox = ConstantContactSandbox(TOKEN, clock=clock)
     # When one token spends its four requests
-    with _client(sandbox) as client:
+    with API.client(sandbox) as client:
         assert [client.get("/v3/contacts").status_code for _ in range(5)][-1] == 429
     # Then a bad token is still told 401, not 429: auth comes first
-    with _client(sandbox, "other") as other:
+    with API.client(sandbox, bearer("other")) as other:
         assert other.get("/v3/contacts").status_code == 401
 
 
 @pytest.mark.parametrize("token", [None, "wrong"])
 def test_a_bad_token_is_401(sandbox: ConstantContactSandbox, token: str | None) -> None:
     added = sandbox.add_contact(list_ids=LISTS)
-    with _client(sandbox, token) as client:
+    with API.client(sandbox, bearer(token)) as client:
         response = client.delete(f"/v3/contacts/{added['contact_id']}")
     assert response.status_code == 401
     assert response.json() == [{"error_key": "unauthorized", "error_message": "Unauthorized"}]
@@ -453,7 +447,7 @@ def _refresh(
         "refresh_token": refresh_token or "",
         "client_id": sandbox.client_id,
     }
-    with httpx.Client(transport=sandbox.transport(), auth=auth) as client:
+    with API.client(sandbox, {}, auth=auth) as client:
         return client.post(TOKEN_URL, data=data)
 
 
@@ -470,9 +464,9 @@ def test_a_refresh_rotates_both_tokens(sandbox: ConstantContactSandbox) -> None:
     assert (body["token_type"], body["expires_in"]) == ("Bearer", 86_400)
     assert body["access_token"] != TOKEN and body["refresh_token"] != old_refresh
     # And the new access token works, while the old access and refresh tokens are dead
-    with _client(sandbox, body["access_token"]) as fresh:
+    with API.client(sandbox, bearer(body["access_token"])) as fresh:
         assert fresh.get("/v3/contacts").status_code == 200
-    with _client(sandbox, TOKEN) as stale:
+    with API.client(sandbox, bearer(TOKEN)) as stale:
         assert stale.get("/v3/contacts").status_code == 401
     reused = _refresh(sandbox, old_refresh)
     assert reused.status_code == 400
@@ -491,7 +485,7 @@ def test_an_expired_access_token_is_refused_until_a_refresh(
     # When it is used, then it is a 401; after a refresh, the new token is let in
     assert client.get("/v3/contacts").status_code == 401
     access_token = _refresh(sandbox, sandbox.refresh_token).json()["access_token"]
-    with _client(sandbox, access_token) as fresh:
+    with API.client(sandbox, bearer(access_token)) as fresh:
         assert fresh.get("/v3/contacts").status_code == 200
 
 
@@ -526,7 +520,7 @@ def test_a_refresh_that_cannot_succeed_is_an_oauth_error(
 
 
 def test_the_refresh_grant_must_be_a_form(sandbox: ConstantContactSandbox) -> None:
-    with httpx.Client(transport=sandbox.transport()) as client:
+    with API.client(sandbox, {}) as client:
         response = client.post(
             TOKEN_URL,
             json={"grant_type": "refresh_token", "refresh_token": sandbox.refresh_token},
@@ -556,6 +550,6 @@ def test_the_limit_is_the_keys_whatever_its_token_and_the_token_endpoint_has_non
     # When the token is refreshed (the token endpoint is not throttled) and used at once
     refreshes = [_refresh(sandbox, sandbox.refresh_token) for _ in range(2)]
     assert [response.status_code for response in refreshes] == [200, 200]
-    with _client(sandbox, refreshes[-1].json()["access_token"]) as fresh:
+    with API.client(sandbox, bearer(refreshes[-1].json()["access_token"])) as fresh:
         # Then the new token still shares the key's four requests a second
         assert fresh.get("/v3/contacts").status_code == 429

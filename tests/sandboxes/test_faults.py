@@ -12,6 +12,7 @@ from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.intercom import IntercomSandbox
 from devtools.sandboxes.routera import RouteraSandbox
 from devtools.sandboxes.sequence import SequenceSandbox
+from tests.sandboxes.vendor_api import VendorApi
 
 SANDBOXES: list[Callable[..., Sandbox]] = [
     SequenceSandbox,
@@ -20,11 +21,12 @@ SANDBOXES: list[Callable[..., Sandbox]] = [
     ConstantContactSandbox,
 ]
 ids = [factory.__name__ for factory in SANDBOXES]
+# Faults strike before routing and auth: any request shows them, on any host.
+ANY_VENDOR = VendorApi("https://vendor.test")
 
 
 def get(sandbox: Sandbox) -> httpx.Response:
-    # Faults strike before routing and auth: any request shows them.
-    with httpx.Client(base_url="https://vendor.test", transport=sandbox.transport()) as client:
+    with ANY_VENDOR.client(sandbox) as client:
         return client.get("/contacts")
 
 
@@ -58,7 +60,7 @@ def test_a_lost_answer_carries_out_the_write_then_times_out() -> None:
 
     sandbox.route("POST", "/contacts", create, guarded=False)
     sandbox.route("GET", "/contacts", lambda request, params: json_response(200, created))
-    with httpx.Client(base_url="https://vendor.test", transport=sandbox.transport()) as client:
+    with ANY_VENDOR.client(sandbox) as client:
         # When a contact is created
         with pytest.raises(httpx.ReadTimeout):
             client.post("/contacts", json={})

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,43 +9,25 @@ import pytest
 
 from contact_archive.vendors.intercom import mapper
 from devtools.sandboxes.intercom import IntercomSandbox
+from tests.fakes import FakeTime
+from tests.sandboxes.vendor_api import VendorApi
 from tests.vendors.recorded import load_spec, resolve
 
 TOKEN = "test-intercom-token"
-HEADERS = {"Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.10"}
-BASE_URL = "https://api.intercom.io"
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_717_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+API = VendorApi(
+    "https://api.intercom.io",
+    {"Authorization": f"Bearer {TOKEN}", "Intercom-Version": "2.10"},
+)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeTime:
+    return FakeTime(1_717_000_000.0)
 
 
 @pytest.fixture
-def sandbox(clock: FakeClock) -> IntercomSandbox:
+def sandbox(clock: FakeTime) -> IntercomSandbox:
     return IntercomSandbox(TOKEN, clock=clock)
-
-
-@pytest.fixture
-def client(sandbox: IntercomSandbox) -> Iterator[httpx.Client]:
-    with _client(sandbox) as opened:
-        yield opened
-
-
-def _client(sandbox: IntercomSandbox, headers: dict[str, str] | None = None) -> httpx.Client:
-    return httpx.Client(
-        base_url=BASE_URL,
-        transport=sandbox.transport(),
-        headers=HEADERS if headers is None else headers,
-    )
 
 
 @pytest.fixture(scope="module")
@@ -269,7 +250,7 @@ def test_archive_and_unarchive_of_an_unknown_contact_are_404(client: httpx.Clien
 
 
 def test_intercom_unarchives_by_itself_when_the_person_logs_in(
-    sandbox: IntercomSandbox, client: httpx.Client, clock: FakeClock
+    sandbox: IntercomSandbox, client: httpx.Client, clock: FakeTime
 ) -> None:
     # Given an archived contact
     added = sandbox.add_contact(email="login@example.com", archived=True)
@@ -298,7 +279,7 @@ def test_a_bad_token_is_401_with_an_error_list(
     sandbox: IntercomSandbox, headers: dict[str, str]
 ) -> None:
     added = sandbox.add_contact(email="auth@example.com")
-    with _client(sandbox, headers) as client:
+    with API.client(sandbox, headers) as client:
         response = client.post(f"/contacts/{added['id']}/archive")
     assert response.status_code == 401
     assert mapper.error_message(response.json()) == "unauthorized: Access Token Invalid"
@@ -313,14 +294,14 @@ def test_the_intercom_version_header_is_required(
     headers = {"Authorization": f"Bearer {TOKEN}"}
     if version is not None:
         headers["Intercom-Version"] = version
-    with _client(sandbox, headers) as client:
+    with API.client(sandbox, headers) as client:
         response = client.get("/contacts")
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "intercom_version_invalid"
 
 
 def test_responses_carry_rate_limit_headers(
-    sandbox: IntercomSandbox, client: httpx.Client, clock: FakeClock
+    sandbox: IntercomSandbox, client: httpx.Client, clock: FakeTime
 ) -> None:
     # Given an app allowed 3 requests a minute
     sandbox.rate_limit_per_minute = 3

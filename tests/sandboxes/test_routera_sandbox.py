@@ -17,6 +17,8 @@ from contact_archive.vendors.routera import mapper
 from contact_archive.vendors.routera.types import Contact, ContactList
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.routera import RouteraSandbox
+from tests.sandboxes.vendor_api import VendorApi
+from tests.vendors.sandboxed import DateClock
 
 BASE_URL = "https://api.routera.io"
 CLIENT_ID = "client-id"
@@ -43,21 +45,13 @@ DEFAULT_KEYS = {
 }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
+@pytest.fixture
+def clock() -> DateClock:
+    return DateClock(START)
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
-
-
-@pytest.fixture
-def sandbox(clock: Clock) -> RouteraSandbox:
+def sandbox(clock: DateClock) -> RouteraSandbox:
     return RouteraSandbox(CLIENT_ID, CLIENT_SECRET, token_ttl=3600, clock=clock)
 
 
@@ -68,11 +62,7 @@ def token(client: httpx.Client) -> str:
     return access_token
 
 
-@pytest.fixture
-def client(sandbox: RouteraSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as c:
-        c.headers["Authorization"] = f"Bearer {token(c)}"
-        yield c
+API = VendorApi(BASE_URL, sign_in=lambda client: {"Authorization": f"Bearer {token(client)}"})
 
 
 def assert_documented_contact(contact: dict[str, Any]) -> None:
@@ -94,7 +84,7 @@ def assert_documented_contact(contact: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("as_json", [False, True])
 def test_client_credentials_give_a_bearer_token(sandbox: RouteraSandbox, as_json: bool) -> None:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as c:
+    with API.client(sandbox) as c:
         # When the client credentials are posted as a form or as JSON
         if as_json:
             response = c.post("/oauth2/token", json=CREDENTIALS)
@@ -113,7 +103,7 @@ def test_client_credentials_give_a_bearer_token(sandbox: RouteraSandbox, as_json
 
 def test_credentials_may_come_in_a_basic_header(sandbox: RouteraSandbox) -> None:
     basic = base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as c:
+    with API.client(sandbox) as c:
         response = c.post(
             "/oauth2/token",
             data={"grant_type": "client_credentials"},
@@ -134,7 +124,7 @@ def test_credentials_may_come_in_a_basic_header(sandbox: RouteraSandbox) -> None
 def test_bad_token_requests_are_refused(
     sandbox: RouteraSandbox, body: dict[str, str], status: int
 ) -> None:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as c:
+    with API.client(sandbox) as c:
         response = c.post("/oauth2/token", data=body)
     assert response.status_code == status
     assert "access_token" not in response.json()
@@ -142,7 +132,7 @@ def test_bad_token_requests_are_refused(
 
 
 def test_each_token_request_is_counted(sandbox: RouteraSandbox) -> None:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as c:
+    with API.client(sandbox) as c:
         first, second = token(c), token(c)
     assert first != second
     assert sandbox.token_requests == 2
@@ -165,7 +155,7 @@ def test_requests_without_a_valid_bearer_are_401(
     sandbox: RouteraSandbox, method: str, path: str, body: object, authorization: str | None
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=headers) as c:
+    with API.client(sandbox, headers) as c:
         response = c.request(method, path, json=body)
     assert response.status_code == 401
     assert response.json() == UNAUTHORIZED
@@ -173,7 +163,7 @@ def test_requests_without_a_valid_bearer_are_401(
 
 
 def test_an_expired_token_is_401(
-    sandbox: RouteraSandbox, client: httpx.Client, clock: Clock
+    sandbox: RouteraSandbox, client: httpx.Client, clock: DateClock
 ) -> None:
     # Given a token issued an hour ago (its lifetime)
     assert client.get("/contacts").status_code == 200
@@ -303,7 +293,7 @@ def test_list_accepts_limits_from_1_to_100(client: httpx.Client, limit: int) -> 
 
 
 def test_delete_archives_and_answers_the_object(
-    sandbox: RouteraSandbox, client: httpx.Client, clock: Clock
+    sandbox: RouteraSandbox, client: httpx.Client, clock: DateClock
 ) -> None:
     # Given an active contact
     contact = sandbox.add_contact(email="ada@example.com", first_name="Ada")
@@ -344,7 +334,7 @@ def test_delete_without_an_id_is_400(client: httpx.Client) -> None:
 
 
 def test_patch_updates_an_active_contact(
-    sandbox: RouteraSandbox, client: httpx.Client, clock: Clock
+    sandbox: RouteraSandbox, client: httpx.Client, clock: DateClock
 ) -> None:
     contact = sandbox.add_contact(email="ada@example.com", first_name="Ada")
     clock.now = START + timedelta(minutes=1)
@@ -378,9 +368,8 @@ def test_patch_of_an_archived_contact_is_409(sandbox: RouteraSandbox, client: ht
 @contextmanager
 def faulty(faults: Faults) -> Iterator[tuple[RouteraSandbox, httpx.Client]]:
     """A sandbox with faults switched on after the client has its token."""
-    sandbox = RouteraSandbox(CLIENT_ID, CLIENT_SECRET, clock=Clock())
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport()) as client:
-        client.headers["Authorization"] = f"Bearer {token(client)}"
+    sandbox = RouteraSandbox(CLIENT_ID, CLIENT_SECRET, clock=DateClock(START))
+    with API.signed_in(sandbox) as client:
         sandbox.faults = faults
         yield sandbox, client
 

@@ -4,7 +4,7 @@ faults, and responses checked against the vendor's own spec (2024-07-30) and the
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -15,6 +15,7 @@ from contact_archive.vendors.sequence import mapper
 from contact_archive.vendors.sequence.types import Contact, ContactResponseModel
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.sequence import SequenceSandbox
+from tests.sandboxes.vendor_api import VendorApi
 from tests.vendors.recorded import load_spec, resolve
 
 BASE_URL = "https://sandbox.sequencehq.com/api"  # the spec's server
@@ -29,7 +30,7 @@ def basic(client_id: str = CLIENT_ID, client_secret: str = CLIENT_SECRET) -> str
     return "Basic " + base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
 
 
-HEADERS = {"Authorization": basic(), "Sequence-Version": "2024-07-30"}
+API = VendorApi(BASE_URL, {"Authorization": basic(), "Sequence-Version": "2024-07-30"})
 NEW_CONTACT = {"name": "Ada Lovelace", "email": "ada@example.com", "billingPreference": "PRIMARY"}
 
 
@@ -42,12 +43,6 @@ def sandbox_with(faults: Faults | None = None) -> SequenceSandbox:
 @pytest.fixture
 def sandbox() -> SequenceSandbox:
     return sandbox_with()
-
-
-@pytest.fixture
-def client(sandbox: SequenceSandbox) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
-        yield c
 
 
 def contact_schema() -> dict[str, Any]:
@@ -225,7 +220,7 @@ def test_wrong_or_missing_credentials_are_401(
     headers = {"Sequence-Version": "2024-07-30"}
     if authorization is not None:
         headers["Authorization"] = authorization
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=headers) as c:
+    with API.client(sandbox, headers) as c:
         # When it is sent
         response = c.request(method, path, json=body)
     # Then it is 401 with a JSON body that holds no secret, and nothing was created
@@ -244,7 +239,7 @@ def test_missing_or_other_api_version_is_400(
     headers = {"Authorization": basic()}
     if version is not None:
         headers["Sequence-Version"] = version
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=headers) as c:
+    with API.client(sandbox, headers) as c:
         response = c.request(method, path, json=body)
     # Then it is 400 and nothing was created
     assert response.status_code == 400
@@ -253,7 +248,7 @@ def test_missing_or_other_api_version_is_400(
 
 
 def client_contacts(sandbox: SequenceSandbox) -> list[dict[str, Any]]:
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
+    with API.client(sandbox) as c:
         items: list[dict[str, Any]] = c.get(
             f"/customers/{CUSTOMER}/contacts?includeArchived=true"
         ).json()["items"]
@@ -265,7 +260,7 @@ def client_contacts(sandbox: SequenceSandbox) -> list[dict[str, Any]]:
 
 def test_server_errors_at_rate_one_answer_503_every_time() -> None:
     sandbox = sandbox_with(Faults(server_error_rate=1.0))
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
+    with API.client(sandbox) as c:
         statuses = {c.request(m, p, json=b).status_code for m, p, b in ENDPOINTS * 3}
     assert statuses == {503}
     assert sandbox.calls("POST", f"/api/customers/{CUSTOMER}/contacts") == 3
@@ -275,7 +270,7 @@ def test_server_errors_at_rate_one_answer_503_every_time() -> None:
 
 def test_throttle_at_rate_one_answers_429_with_retry_after() -> None:
     sandbox = sandbox_with(Faults(throttle_rate=1.0, retry_after_seconds=7))
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
+    with API.client(sandbox) as c:
         response = c.get(f"/customers/{CUSTOMER}/contacts")
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "7"
@@ -284,7 +279,7 @@ def test_throttle_at_rate_one_answers_429_with_retry_after() -> None:
 def test_timeout_at_rate_one_raises_read_timeout() -> None:
     sandbox = sandbox_with(Faults(timeout_rate=1.0))
     with (
-        httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c,
+        API.client(sandbox) as c,
         pytest.raises(httpx.ReadTimeout),
     ):
         c.post(f"/customers/{CUSTOMER}/contacts", json=NEW_CONTACT)
@@ -299,7 +294,7 @@ def test_slow_responses_sleep_then_answer() -> None:
         CLIENT_ID, CLIENT_SECRET, faults=Faults(slow_rate=1.0, slow_seconds=2.5), sleep=slept.append
     )
     sandbox.add_customer(CUSTOMER)
-    with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
+    with API.client(sandbox) as c:
         assert c.get(f"/customers/{CUSTOMER}/contacts").status_code == 200
     assert slept == [2.5]
 
@@ -307,7 +302,7 @@ def test_slow_responses_sleep_then_answer() -> None:
 def test_a_partial_fault_rate_with_a_fixed_seed_is_deterministic() -> None:
     def statuses() -> list[int]:
         sandbox = sandbox_with(Faults(server_error_rate=0.3, seed=7))
-        with httpx.Client(base_url=BASE_URL, transport=sandbox.transport(), headers=HEADERS) as c:
+        with API.client(sandbox) as c:
             return [c.get(f"/customers/{CUSTOMER}/contacts").status_code for _ in range(100)]
 
     first = statuses()
@@ -320,8 +315,6 @@ def test_paths_can_be_served_at_the_root() -> None:
     # Given a sandbox without the spec's `/api` prefix
     sandbox = SequenceSandbox(CLIENT_ID, CLIENT_SECRET, base_path="")
     sandbox.add_customer(CUSTOMER)
-    with httpx.Client(
-        base_url="https://sequence.test", transport=sandbox.transport(), headers=HEADERS
-    ) as c:
+    with replace(API, base_url="https://sequence.test").client(sandbox) as c:
         # Then the contacts are at /customers/...
         assert c.get(f"/customers/{CUSTOMER}/contacts").json() == {"items": []}

@@ -14,7 +14,7 @@ from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
 from devtools.template import api_routes, functions, load_template
 from devtools.webhooks import TEST_WEBHOOK_SECRET
-from tests.support import EVENTS
+from tests.support import API_TENANT, EVENTS
 
 
 def samples() -> dict[str, dict[str, Any]]:
@@ -97,9 +97,9 @@ def test_api_samples_have_the_rest_proxy_shape_and_a_tenant() -> None:
         if event["resource"].startswith("/webhooks/"):
             # No authorizer on the webhook routes: the tenant is in the path (and the signature)
             assert "authorizer" not in context, name
-            assert event["pathParameters"]["tenant_id"] == "dev-tenant", name
+            assert event["pathParameters"]["tenant_id"] == API_TENANT, name
         else:
-            assert context["authorizer"]["tenant_id"] == "dev-tenant", name
+            assert context["authorizer"]["tenant_id"] == API_TENANT, name
         assert set(event["multiValueHeaders"]) == set(event["headers"]), name
         if event["pathParameters"]:
             resolved = event["resource"]
@@ -164,7 +164,7 @@ def test_every_webhook_topic_has_a_sample_signed_with_the_test_secret() -> None:
             moment = datetime.fromtimestamp(int(signed.split(",")[0][2:]) / 1000, UTC)
             delivered_at = sequence_webhook.verify(body, event["headers"], secret, moment)
             notification = sequence_webhook.parse(body, delivered_at=delivered_at)
-        assert event["path"] == f"/webhooks/{vendor}/dev-tenant", name
+        assert event["path"] == f"/webhooks/{vendor}/{API_TENANT}", name
         topics.add((vendor, notification.topic))
     assert topics == {
         ("intercom", "contact.archived"),

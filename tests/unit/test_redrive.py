@@ -7,14 +7,12 @@ from __future__ import annotations
 import copy
 import io
 import json
-import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from contact_archive.observability import logger
 from contact_archive.sync.redrive import (
     REPLAY_RESERVE_SECONDS,
     DeadLetter,
@@ -116,16 +114,6 @@ def redrive(queue: FakeQueue, sync: FakeSync, shard: FakeShard | None = None) ->
 
 def plenty() -> float:
     return 900.0
-
-
-@pytest.fixture
-def captured_logs(monkeypatch: pytest.MonkeyPatch) -> Iterator[io.StringIO]:
-    captured = io.StringIO()
-    monkeypatch.setattr(logger.registered_handler, "stream", captured)
-    previous_level = logger.log_level
-    logger.setLevel(logging.DEBUG)
-    yield captured
-    logger.setLevel(previous_level)
 
 
 # --- parsing -----------------------------------------------------------------------------------
@@ -232,7 +220,7 @@ def test_a_range_not_read_whole_is_replayed_but_not_deleted() -> None:
 
 
 def test_records_the_stream_no_longer_holds_are_expired_left_and_said_so(
-    captured_logs: io.StringIO,
+    debug_logs: io.StringIO,
 ) -> None:
     # Given a dead letter older than the stream's retention
     queue = FakeQueue([invocation_record()])
@@ -242,7 +230,7 @@ def test_records_the_stream_no_longer_holds_are_expired_left_and_said_so(
     summary = redrive(queue, sync, shard).run(10, plenty)
     # Then it is counted expired, left, SyncFunction not called, and the log says why and where
     assert summary["expired"] == 1 and queue.visible == ["m-0"] and sync.events == []
-    lines = [json.loads(line) for line in captured_logs.getvalue().splitlines()]
+    lines = [json.loads(line) for line in debug_logs.getvalue().splitlines()]
     (expired,) = [line for line in lines if line["message"].startswith("dead letter expired")]
     assert expired["level"] == "ERROR"
     assert expired["shard_id"] == SHARD and expired["start_sequence_number"] == SEQUENCES[1]
@@ -257,7 +245,7 @@ def test_a_range_that_reads_empty_is_expired() -> None:
 
 
 def test_a_malformed_message_is_counted_and_left_and_never_logged(
-    captured_logs: io.StringIO,
+    debug_logs: io.StringIO,
 ) -> None:
     # Given a message that is not an invocation record, beside one that is
     queue = FakeQueue([json.dumps({"email": PERSONAL}), invocation_record()])
@@ -267,7 +255,7 @@ def test_a_malformed_message_is_counted_and_left_and_never_logged(
     assert (summary["malformed"], summary["replayed"]) == (1, 1)
     assert queue.deleted == ["m-1"] and queue.visible == ["m-0"]
     # And its content reached no log line
-    assert captured_logs.getvalue() and PERSONAL not in captured_logs.getvalue()
+    assert debug_logs.getvalue() and PERSONAL not in debug_logs.getvalue()
 
 
 def test_a_run_takes_at_most_max_messages() -> None:

@@ -108,3 +108,9 @@ def resolve(spec: dict[str, Any], node: Any) -> Any:
             target = target[part.replace("~1", "/").replace("~0", "~")]
         node = target
     return node
+
+
+def resolve_schema(spec: dict[str, Any], node: Any) -> dict[str, Any]:
+    """`resolve` for a node that is a schema (an object) once its `$ref`s are followed."""
+    schema: dict[str, Any] = resolve(spec, node)
+    return schema

@@ -8,15 +8,21 @@ from contact_archive.vendors.rate_limit import RateLimits, TokenBucket
 from tests.fakes import FakeTime
 
 
-def test_with_a_burst_of_one_no_second_holds_more_than_the_rate() -> None:
-    # Given Constant Contact's 4 requests a second, strictly: a bucket of one token
+def times_let_through(burst: int, requests: int) -> list[float]:
+    """When each of `requests` coming at once gets through a bucket of 4 a second."""
     fake = FakeTime()
-    bucket = TokenBucket(4, burst=1, clock=fake.clock, sleep=fake.sleep)
-    # When 20 requests come at once
+    bucket = TokenBucket(4, burst=burst, clock=fake.clock, sleep=fake.sleep)
     times = []
-    for _ in range(20):
+    for _ in range(requests):
         bucket.acquire()
         times.append(fake.now)
+    return times
+
+
+def test_with_a_burst_of_one_no_second_holds_more_than_the_rate() -> None:
+    # Given Constant Contact's 4 requests a second, strictly: a bucket of one token
+    # When 20 requests come at once
+    times = times_let_through(burst=1, requests=20)
     # Then they go out 0.25 s apart, and any one-second window holds at most 4
     assert times[-1] == pytest.approx(19 * 0.25)
     for start in times:
@@ -24,12 +30,7 @@ def test_with_a_burst_of_one_no_second_holds_more_than_the_rate() -> None:
 
 
 def test_a_larger_burst_lets_that_many_through_at_once() -> None:
-    fake = FakeTime()
-    bucket = TokenBucket(4, burst=4, clock=fake.clock, sleep=fake.sleep)
-    times = []
-    for _ in range(8):
-        bucket.acquire()
-        times.append(fake.now)
+    times = times_let_through(burst=4, requests=8)
     assert times[:4] == [0.0] * 4
     assert times[4:] == pytest.approx([0.25, 0.5, 0.75, 1.0])
 

@@ -82,9 +82,44 @@ RECORDED = {
 CONTACTS = [(vendor, path) for vendor, recorded in RECORDED.items() for path in recorded.contacts]
 
 
+# The contact forms each vendor documents, each recorded once.
+DOCUMENTED_CONTACT_FORMS = {
+    # Active with each billing preference, and archived
+    "sequence": {
+        "contact_active_billing_none",
+        "contact_active_billing_primary",
+        "contact_active_billing_standard",
+        "contact_archived",
+    },
+    # Active, and archived as a timestamp or as a boolean
+    "routera": {"contact_active", "contact_archived_boolean", "contact_archived_timestamp"},
+    # The full contact (active, created, archived) and both short answers
+    "intercom": {
+        "contact_active",
+        "contact_created",
+        "contact_archived",
+        "contact_archive_response",
+        "contact_unarchive_response",
+    },
+    # An active contact with lists, a deleted one, and one fetched without lists
+    "constant_contact": {
+        "contact_active_with_list_memberships",
+        "contact_deleted",
+        "contact_without_list_memberships",
+    },
+}
+
+
 @pytest.mark.parametrize("vendor", MAPPERS)
 def test_each_vendors_payloads_come_in_pairs(vendor: str) -> None:
     assert RECORDED[vendor].layout_problems() == []
+
+
+@pytest.mark.parametrize("vendor", MAPPERS)
+def test_every_documented_contact_form_is_recorded(vendor: str) -> None:
+    # Given the vendor's payload directory
+    # Then it holds one contact payload per form the vendor documents
+    assert {path.stem for path in RECORDED[vendor].contacts} == DOCUMENTED_CONTACT_FORMS[vendor]
 
 
 @pytest.mark.parametrize(
