@@ -105,21 +105,8 @@ def _import_one(
         candidates = _same_person(store, tenant_id, found)
         try:
             if not candidates:
-                register_contact(
-                    store,
-                    RegisterCommand(
-                        tenant_id=tenant_id,
-                        contact_id=contact_id_for(tenant_id, found),
-                        actor=command.actor,
-                        email=found.email,
-                        first_name=found.first_name,
-                        last_name=found.last_name,
-                        external_id=found.external_id,
-                        links=[link],
-                        create_only=True,
-                    ),
-                    clock,
-                )
+                # A new contact, created only if no one made it meanwhile.
+                _register(store, command, found, link, contact_id_for(tenant_id, found), clock)
                 return ImportResult.CREATED, None
             if len(candidates) > 1:
                 return ImportResult.CONFLICT, _conflict(
@@ -132,27 +119,43 @@ def _import_one(
                     f"contact {contact.contact_id} is already linked to another"
                     f" {found.vendor.value} contact",
                 )
-            register_contact(
-                store,
-                RegisterCommand(
-                    tenant_id=tenant_id,
-                    contact_id=contact.contact_id,
-                    actor=command.actor,
-                    email=contact.email,
-                    first_name=contact.first_name,
-                    last_name=contact.last_name,
-                    external_id=contact.external_id,
-                    links=[link],
-                    expected_version=contact.version,
-                ),
-                clock,
-            )
+            # The same person: the link added, the profile kept as the ledger has it.
+            _register(store, command, contact, link, contact.contact_id, clock, contact.version)
             return ImportResult.LINKED, None
         except VersionConflict:
             continue  # created or changed meanwhile: match again
         except VendorIdTaken:
             return ImportResult.UNCHANGED, None  # a concurrent import linked it first
     return ImportResult.CONFLICT, _conflict(found, "the contact kept changing; import again")
+
+
+def _register(
+    store: LedgerStore,
+    command: ImportCommand,
+    profile: VendorContact | Contact,
+    link: LinkInput,
+    contact_id: str,
+    clock: Clock,
+    expected_version: int | None = None,
+) -> None:
+    """Register `contact_id` with `profile`'s fields and `link`: created (must not exist yet)
+    without an `expected_version`, else updated at that version."""
+    register_contact(
+        store,
+        RegisterCommand(
+            tenant_id=command.tenant_id,
+            contact_id=contact_id,
+            actor=command.actor,
+            email=profile.email,
+            first_name=profile.first_name,
+            last_name=profile.last_name,
+            external_id=profile.external_id,
+            links=[link],
+            expected_version=expected_version,
+            create_only=expected_version is None,
+        ),
+        clock,
+    )
 
 
 def _same_person(store: LedgerStore, tenant_id: str, found: VendorContact) -> list[Contact]:
