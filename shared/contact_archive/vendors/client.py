@@ -8,7 +8,7 @@ restores is each client's business (`vendors/<vendor>/client.py`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol, runtime_checkable
 
@@ -41,6 +41,9 @@ class RestoreResult:
     vendor_id: str  # the id the contact has now: a new one after a re-create
     replaced_vendor_id: str | None = None  # the old id, when a re-create replaced it
     already: bool = False  # the vendor already had it active: success, nothing was changed
+    # What the restore could not write back, field by field, with why (a vendor that lets no
+    # one set a creation time or consent history): kept in the restore's history event.
+    not_restored: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
