@@ -85,23 +85,27 @@ def change(
 def link_states(
     store: LedgerStore, contact_id: str, tenant: str = TENANT
 ) -> dict[Vendor, LinkState]:
-    """The state of each of the contact's links, as the ledger has it now."""
+    """The state of each of the contact's links (one per vendor), as the ledger has it now."""
     contact = get_contact(store, tenant, contact_id)
-    return {vendor: contact.link_state(vendor) for vendor in contact.links}
+    return {link.vendor: contact.link_state(key) for key, link in contact.links.items()}
 
 
 def sync_outcome(
     contact: Contact, vendor: Vendor, state: LinkState, new_vendor_id: str | None = None
 ) -> LinkSettlement:
-    """What the sync reports for the vendor's link once it has carried out the contact's pending
-    change (`new_vendor_id`: the vendor re-created the contact under that id)."""
-    assert contact.pending is not None, "only a pending change is settled"
+    """What the sync reports for the vendor's link once it has carried out the change that
+    applies to it (`new_vendor_id`: the vendor re-created the contact under that id)."""
+    link = contact.link(vendor)
+    change = link.change_under(contact.pending)
+    assert change is not None, "only a change is settled"
     return LinkSettlement(
         tenant_id=contact.tenant_id,
         contact_id=contact.contact_id,
         vendor=vendor,
-        vendor_id=contact.links[vendor].vendor_id,
-        change_id=contact.pending.change_id,
+        link_key=link.key,
+        vendor_id=link.vendor_id,
+        change_id=change.change_id,
+        change_version=change.version,
         state=state,
         at=SETTLED_AT,
         actor=SYNC,

@@ -38,10 +38,10 @@ class StoreCases:
         contact = get_contact(store, TENANT, "c-1")
         assert contact.status is ContactStatus.ACTIVE
         assert contact.version == 1
-        assert {vendor: contact.link_state(vendor) for vendor in contact.links} == dict.fromkeys(
-            Vendor, LinkState.ACTIVE
+        assert {key: contact.link_state(key) for key in contact.links} == dict.fromkeys(
+            ["sequence:customer-1", "routera", "intercom", "constant_contact"], LinkState.ACTIVE
         )
-        assert contact.links[Vendor.SEQUENCE].scope == "customer-1"
+        assert contact.link(Vendor.SEQUENCE).scope == "customer-1"
         assert [event.action for event in contact_history(store, TENANT, "c-1")] == ["registered"]
 
     def test_archive_is_one_request_and_marks_every_link_archiving(
@@ -309,6 +309,7 @@ class StoreCases:
             Vendor.ROUTERA,
             vendor_id="rt-1",
             change_id=archive.change_id,
+            change_version=archive.version,
             snapshot={"id": "rt-1", "fields": {"email": "c-1@example.com"}},
         )
         # Then one write keeps it on the link
@@ -324,6 +325,7 @@ class StoreCases:
             Vendor.ROUTERA,
             vendor_id="rt-1",
             change_id=archive.change_id,
+            change_version=archive.version,
             snapshot={"id": "rt-1", "fields": {}},
         )
         assert not late
@@ -374,13 +376,14 @@ class StoreCases:
         # Then one transaction moves the link, bumps the version and keeps the old id
         assert counter.calls == {"TransactWriteItems": 1}
         contact = get_contact(store, TENANT, "c-1")
-        assert contact.links[Vendor.SEQUENCE].vendor_id == "seq-2"
+        assert contact.link(Vendor.SEQUENCE).vendor_id == "seq-2"
         assert contact.link_state(Vendor.SEQUENCE) is LinkState.ACTIVE
         assert contact.version == restoring.version + 1
         last = contact_history(store, TENANT, "c-1")[-1]
         assert (last.action, last.source) == ("relinked", "sync")
         assert last.details == {
             "vendor": "sequence",
+            "link": "sequence:customer-1",
             "old_vendor_id": "seq-1",
             "new_vendor_id": "seq-2",
         }

@@ -125,7 +125,8 @@ def header_of(response: dict[str, Any], name: str) -> str | None:
 
 
 def link_states_of(contact: dict[str, Any]) -> dict[str, str]:
-    """A contact as the API answers it: the state of each of its links, by vendor."""
+    """A contact as the API answers it: the state of each of its links, by vendor (one link
+    per vendor)."""
     return {link["vendor"]: link["state"] for link in contact["links"]}
 
 

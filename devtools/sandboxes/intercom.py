@@ -1,32 +1,50 @@
 """A stateful fake of Intercom 2.10's contacts: archived contacts vanish from lists and fetches.
 
-Implements what the client uses: fetch, list by `starting_after`, create, archive and unarchive,
-with Bearer auth, the required `Intercom-Version: 2.10` header, UNIX-second timestamps,
-`X-RateLimit-*` headers and `error.list` errors (`VENDORS.md`, `vendor-specs/intercom-2.10.yaml`).
+Serves fetch, list by `starting_after`, create, update (`PUT`), delete, archive, unarchive,
+merge (a lead into a user) and search, with Bearer auth, the required `Intercom-Version: 2.10`
+header, UNIX-second timestamps, `error.list` errors, and the per-app and per-workspace minute
+allowances with their `X-RateLimit-*` headers (`VENDORS.md`, `vendor-specs/intercom-2.10.yaml`).
+The rules that are not endpoints are in `intercom_rules.py`, the search language in
+`intercom_search.py`.
+
+One sandbox is one workspace: its apps (one per token, `add_app`) share its contacts and its
+workspace allowance, and each has an allowance of its own.
+
+Chosen where 2.10 says nothing (each a defensive reading, named where it is applied): an
+archived contact is 404 to every call by id but archive and unarchive (update and delete
+included), as a deleted or merged-away one is to all of them; search leaves archived contacts
+out (`search_shows_archived` turns that around); a contact created through the API is missing
+from search for `search_delay_seconds` ("Contact Creation Delay": "a few minutes"; how long is
+not documented, so 0 unless a test sets it).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
-import json
 import time
-import uuid
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import httpx
 
-from contact_archive.vendors.intercom.types import (
-    Contact,
-    ContactArchived,
-    ContactList,
-    CreateContactRequest,
-    CursorPages,
-    Error,
-)
+from contact_archive.vendors.intercom.types import ContactArchived, ContactDeleted
 from devtools.sandboxes.base import Faults, Sandbox, json_response
+from devtools.sandboxes.intercom_rules import (
+    RateWindow,
+    Refused,
+    check_writes,
+    conflict,
+    error,
+    holder_of,
+    json_object,
+    new_contact,
+    not_found,
+    page_of,
+    per_page_of,
+    public,
+    write,
+)
+from devtools.sandboxes.intercom_search import parse_search
 from devtools.webhooks import (
     INTERCOM_TEST_APP_ID,
     TEST_WEBHOOK_SECRET,
@@ -35,35 +53,9 @@ from devtools.webhooks import (
 )
 
 API_VERSION = "2.10"
-DEFAULT_PER_PAGE = 50
-MAX_PER_PAGE = 150
 RATE_LIMIT_PER_MINUTE = 10_000  # per app, as documented
+WORKSPACE_RATE_LIMIT_PER_MINUTE = 25_000  # per workspace, shared by its apps, as documented
 _FIRST_ID = 0x6657AC676ABD0166B52AE000  # ids look like Intercom's 24 hex digits
-_CREATE_KEYS = frozenset(CreateContactRequest.__annotations__)
-_ROLES = frozenset({"user", "lead"})
-
-
-def _error(status: int, code: str, message: str, headers: dict[str, str]) -> httpx.Response:
-    body: Error = {
-        "type": "error.list",
-        "request_id": str(uuid.uuid4()),
-        "errors": [{"code": code, "message": message}],
-    }
-    return json_response(status, body, headers)
-
-
-def _encode_cursor(contact_id: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([contact_id]).encode()).decode()
-
-
-def _decode_cursor(cursor: str) -> str | None:
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-    except (binascii.Error, ValueError):
-        return None
-    if isinstance(decoded, list) and len(decoded) == 1 and isinstance(decoded[0], str):
-        return decoded[0]
-    return None
 
 
 class IntercomSandbox(Sandbox):
@@ -78,31 +70,68 @@ class IntercomSandbox(Sandbox):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         rate_limit_per_minute: int = RATE_LIMIT_PER_MINUTE,
+        workspace_rate_limit_per_minute: int = WORKSPACE_RATE_LIMIT_PER_MINUTE,
         workspace_id: str = "sandbox-workspace",
         app_id: str = INTERCOM_TEST_APP_ID,
         webhook_secret: str = TEST_WEBHOOK_SECRET,
+        search_delay_seconds: int = 0,
+        search_shows_archived: bool = False,
     ) -> None:
         super().__init__(faults, sleep)
         self.token = token
         self.workspace_id = workspace_id
         self.app_id = app_id
         self.webhook_secret = webhook_secret
-        self.rate_limit_per_minute = rate_limit_per_minute
+        self.search_delay_seconds = search_delay_seconds
+        self.search_shows_archived = search_shows_archived
         self._clock = clock
-        self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
+        self._apps: dict[str, RateWindow] = {token: RateWindow(rate_limit_per_minute)}
+        self._workspace_window = RateWindow(workspace_rate_limit_per_minute)
+        self._contacts: dict[str, dict[str, Any]] = {}  # held now, archived ones included
+        self._positions: dict[str, int] = {}  # every id ever made: its place in list order
+        self._searchable_from: dict[str, int] = {}  # when a contact created by the API shows
+        self._merged_into: dict[str, str] = {}
         self._next_id = _FIRST_ID
-        self._window_start = 0
-        self._window_count = 0
         self.route("GET", "/contacts", self._list)
         self.route("POST", "/contacts", self._create)
+        self.route("POST", "/contacts/search", self._search)
+        self.route("POST", "/contacts/merge", self._merge)
         self.route("GET", "/contacts/{id}", self._fetch)
+        self.route("PUT", "/contacts/{id}", self._update)
+        self.route("DELETE", "/contacts/{id}", self._delete)
         self.route("POST", "/contacts/{id}/archive", self._archive)
         self.route("POST", "/contacts/{id}/unarchive", self._unarchive)
+
+    # -- the workspace's apps and allowances -------------------------------------------------
+
+    def add_app(self, token: str, *, rate_limit_per_minute: int = RATE_LIMIT_PER_MINUTE) -> None:
+        """Another app of this workspace: its own token and allowance, the same contacts and the
+        same workspace allowance."""
+        with self._lock:
+            self._apps[token] = RateWindow(rate_limit_per_minute)
+
+    @property
+    def rate_limit_per_minute(self) -> int:
+        """The first app's (`token`'s) allowance."""
+        return self._apps[self.token].limit
+
+    @rate_limit_per_minute.setter
+    def rate_limit_per_minute(self, limit: int) -> None:
+        self._apps[self.token].limit = limit
+
+    @property
+    def workspace_rate_limit_per_minute(self) -> int:
+        return self._workspace_window.limit
+
+    @workspace_rate_limit_per_minute.setter
+    def workspace_rate_limit_per_minute(self, limit: int) -> None:
+        self._workspace_window.limit = limit
 
     # -- helpers for tests -------------------------------------------------------------------
 
     def add_contact(self, **fields: Any) -> dict[str, Any]:
-        """Put a contact in the workspace as Intercom would hold it (`archived=True` allowed)."""
+        """Put a contact in the workspace as Intercom would hold it (`archived=True` allowed);
+        it has been there long enough to show in search."""
         contact = self._new_contact(fields.pop("role", "user"))
         contact.update(fields)
         contact.setdefault("archived", False)
@@ -110,9 +139,14 @@ class IntercomSandbox(Sandbox):
         return copy.deepcopy(contact)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
-        """The stored contact, archived ones included, with its `archived` flag."""
+        """The stored contact, archived ones included, with its `archived` flag; None once
+        deleted or merged away."""
         found = self._contacts.get(contact_id)
         return None if found is None else copy.deepcopy(found)
+
+    def merged_into(self, contact_id: str) -> str | None:
+        """The contact a merged-away contact went into."""
+        return self._merged_into.get(contact_id)
 
     def auto_unarchive(self, contact_id: str) -> SignedDelivery:
         """What Intercom does when an archived person logs in again: unarchive without asking.
@@ -150,126 +184,139 @@ class IntercomSandbox(Sandbox):
             contact_id: bool(contact["archived"]) for contact_id, contact in self._contacts.items()
         }
 
+    def _count_effects(self, before: dict[str, bool], after: dict[str, bool]) -> None:
+        """Also "deleted" and "merged": contacts a write removed."""
+        super()._count_effects(before, after)
+        for contact_id in before.keys() - after.keys():
+            self.effects["merged" if contact_id in self._merged_into else "deleted"] += 1
+
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
-        """The vendor's gate: Bearer token, version header and per-minute allowance; every
-        answer carries the X-RateLimit headers."""
-        headers = self._rate_headers()
-        if request.headers.get("Authorization") != f"Bearer {self.token}":
-            return _error(401, "unauthorized", "Access Token Invalid", headers)
-        if int(headers["X-RateLimit-Remaining"]) < 0:
-            headers["X-RateLimit-Remaining"] = "0"
-            return _error(429, "rate_limit_exceeded", "Exceeded rate limit", headers)
+        """The vendor's gate: a Bearer token of one of the workspace's apps, that app's and the
+        workspace's minute allowances, the version header. Every answer past the token carries
+        the X-RateLimit headers of the tighter allowance (not documented which one Intercom
+        shows when both apply: chose the one with less left)."""
+        authorization = request.headers.get("Authorization", "")
+        app = self._apps.get(authorization.removeprefix("Bearer ")) if authorization else None
+        if app is None or not authorization.startswith("Bearer "):
+            return error(401, "unauthorized", "Access Token Invalid")
+        now = self._now()
+        app.spend(now)
+        if app.remaining < 0:  # refused by its app: the workspace's allowance is not spent
+            return error(429, "rate_limit_exceeded", "Exceeded rate limit", app.headers())
+        self._workspace_window.spend(now)
+        if self._workspace_window.remaining < 0:
+            headers = self._workspace_window.headers()
+            return error(429, "rate_limit_exceeded", "Exceeded rate limit", headers)
+        headers = min(app, self._workspace_window, key=lambda window: window.remaining).headers()
         version = request.headers.get("Intercom-Version")
         if version != API_VERSION:
-            return _error(
+            return error(
                 400,
                 "intercom_version_invalid",
                 f"sandbox: Intercom-Version must be {API_VERSION}, got {version!r}",
                 headers,
             )
-        response = call()
+        try:
+            response = call()
+        except Refused as refused:
+            response = refused.response()
         response.headers.update(headers)
         return response
-
-    def _rate_headers(self) -> dict[str, str]:
-        """One request spent of the current minute's allowance (remaining < 0 means over it)."""
-        now = self._now()
-        if now >= self._window_start + 60:
-            self._window_start, self._window_count = now, 0
-        self._window_count += 1
-        return {
-            "X-RateLimit-Limit": str(self.rate_limit_per_minute),
-            "X-RateLimit-Remaining": str(self.rate_limit_per_minute - self._window_count),
-            "X-RateLimit-Reset": str(self._window_start + 60),
-        }
 
     # -- endpoints ---------------------------------------------------------------------------
 
     def _fetch(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        contact = self._contacts.get(params["id"])
-        if contact is None or contact["archived"]:
-            # Archived contacts cannot be fetched: to the API they do not exist.
-            return _error(404, "not_found", "User Not Found", {})
-        return json_response(200, self._public(contact))
+        contact = self._shown(params["id"])
+        return json_response(200, public(contact))
 
     def _list(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         query = request.url.params
-        try:
-            per_page = int(query.get("per_page", DEFAULT_PER_PAGE))
-        except ValueError:
-            per_page = 0
-        if not 1 <= per_page <= MAX_PER_PAGE:
-            return _error(400, "parameter_invalid", f"per_page must be 1-{MAX_PER_PAGE}", {})
+        per_page = per_page_of(query.get("per_page"))
         visible = [contact for contact in self._contacts.values() if not contact["archived"]]
-        start = 0
-        cursor = query.get("starting_after")
-        if cursor:
-            after = _decode_cursor(cursor)
-            ids = [contact["id"] for contact in visible]
-            if after is None or after not in self._contacts:
-                return _error(400, "parameter_invalid", "starting_after is not valid", {})
-            # The cursor's contact may have been archived since: resume after its old place.
-            order = list(self._contacts)
-            position = order.index(after)
-            start = sum(1 for contact_id in ids if order.index(contact_id) <= position)
-        page = visible[start : start + per_page]
-        pages: CursorPages = {
-            "type": "pages",
-            "page": start // per_page + 1,
-            "per_page": per_page,
-            "total_pages": max(1, -(-len(visible) // per_page)),
+        page = page_of(visible, self._positions, per_page, query.get("starting_after"))
+        return json_response(200, page)
+
+    def _search(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        """`POST /contacts/search`: the matching contacts the search shows, paged as the list."""
+        search = parse_search(json_object(request))
+        now = self._now()
+        shown = [
+            contact
+            for contact in self._contacts.values()
+            if (self.search_shows_archived or not contact["archived"])
+            and self._searchable_from.get(contact["id"], now) <= now
+            and search.matches(contact)
+        ]
+        page = page_of(shown, self._positions, search.per_page, search.starting_after)
+        return json_response(200, page)
+
+    def _create(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        body = json_object(request)
+        check_writes(body)
+        # `create_contact_request`: anyOf email, external_id or role is required.
+        if not any(body.get(key) for key in ("email", "external_id", "role")):
+            raise Refused(400, "parameter_not_found", "requires email, external_id or role")
+        role = body.get("role", "user")
+        holder = holder_of(self._contacts, {**body, "role": role})
+        if holder is not None:
+            raise conflict(holder)
+        contact = self._new_contact(role)
+        write(contact, body)
+        contact["archived"] = False
+        self._contacts[contact["id"]] = contact
+        self._searchable_from[contact["id"]] = self._now() + self.search_delay_seconds
+        return json_response(200, public(contact))
+
+    def _update(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        """`PUT /contacts/{id}`: writes the writable fields given; any other key (read-only ones
+        such as `created_at` included) is refused, as the create refuses it. Not documented:
+        an archived contact cannot be updated; chose 404, as its fetch answers."""
+        contact = self._shown(params["id"])
+        body = json_object(request)
+        check_writes(body)
+        identity: dict[str, Any] = {
+            key: body[key] for key in ("role", "email", "external_id") if key in body
         }
-        if start + per_page < len(visible):
-            pages["next"] = {"per_page": per_page, "starting_after": _encode_cursor(page[-1]["id"])}
-        body: ContactList = {
-            "type": "list",
-            "data": [self._public(contact) for contact in page],
-            "total_count": len(visible),
-            "pages": pages,
+        holder = holder_of(self._contacts, {**contact, **identity})
+        if holder is not None:
+            raise conflict(holder)
+        write(contact, body)
+        contact["updated_at"] = self._now()
+        return json_response(200, public(contact))
+
+    def _delete(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        """`DELETE /contacts/{id}`: gone for good, never listed, searched, fetched or unarchived.
+        Not documented for an archived contact: chose 404, as its fetch answers."""
+        contact = self._shown(params["id"])
+        del self._contacts[contact["id"]]
+        body: ContactDeleted = {
+            "type": "contact",
+            "id": contact["id"],
+            "external_id": contact["external_id"],
+            "deleted": True,
         }
         return json_response(200, body)
 
-    def _create(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        try:
-            body = json.loads(request.content)
-        except ValueError:
-            return _error(400, "parameter_invalid", "body is not JSON", {})
-        if not isinstance(body, dict):
-            return _error(400, "parameter_invalid", "body must be an object", {})
-        unknown = sorted(set(body) - _CREATE_KEYS)
+    def _merge(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
+        """`POST /contacts/merge`: a lead (`from`) into a user (`into`); the lead is gone (404,
+        never listed nor searched) and the user is answered. The spec documents no error for a
+        wrong role nor what the user takes from the lead: chose 400, and nothing."""
+        body = json_object(request)
+        unknown = sorted(set(body) - {"from", "into"})
         if unknown:
-            return _error(400, "parameter_invalid", f"unknown fields: {unknown}", {})
-        if not body.get("email") and not body.get("external_id"):
-            return _error(400, "parameter_not_found", "requires email or external_id", {})
-        role = body.get("role", "user")
-        if role not in _ROLES:
-            return _error(400, "parameter_invalid", f"role must be one of {sorted(_ROLES)}", {})
-        for existing in self._contacts.values():
-            same_email = body.get("email") and existing["email"] == body["email"]
-            same_external = body.get("external_id") and existing["external_id"] == body.get(
-                "external_id"
-            )
-            if existing["role"] == role and (same_email or same_external):
-                return _error(
-                    409,
-                    "conflict",
-                    f"A contact matching those details already exists with id={existing['id']}",
-                    {},
-                )
-        contact = self._new_contact(role)
-        for key in ("email", "external_id", "name", "phone", "signed_up_at", "last_seen_at"):
-            if key in body:
-                contact[key] = body[key]
-        if body.get("email"):
-            contact["email_domain"] = str(body["email"]).rpartition("@")[2]
-        for key in ("owner_id", "unsubscribed_from_emails", "custom_attributes"):
-            if body.get(key) is not None:
-                contact[key] = body[key]
-        if body.get("avatar"):
-            contact["avatar"] = {"type": "avatar", "image_url": body["avatar"]}
-        contact["archived"] = False
-        self._contacts[contact["id"]] = contact
-        return json_response(200, self._public(contact))
+            raise Refused(400, "parameter_invalid", f"unknown fields: {unknown}", unknown[0])
+        for key in ("from", "into"):
+            if not isinstance(body.get(key), str) or not body[key]:
+                raise Refused(400, "parameter_not_found", f"{key} is required", key)
+        source, target = self._shown(body["from"]), self._shown(body["into"])
+        if source["role"] != "lead" or source["id"] == target["id"]:
+            raise Refused(400, "parameter_invalid", "from must be a lead", "from")
+        if target["role"] != "user":
+            raise Refused(400, "parameter_invalid", "into must be a user", "into")
+        del self._contacts[source["id"]]
+        self._merged_into[source["id"]] = target["id"]
+        target["updated_at"] = self._now()
+        return json_response(200, public(target))
 
     def _archive(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         return self._set_archived(params["id"], archived=True)
@@ -278,10 +325,11 @@ class IntercomSandbox(Sandbox):
         return self._set_archived(params["id"], archived=False)
 
     def _set_archived(self, contact_id: str, *, archived: bool) -> httpx.Response:
-        """Archive or unarchive; doing it twice answers 200 again, as Intercom does."""
+        """Archive or unarchive; doing it twice answers 200 again, as Intercom does. A deleted
+        or merged-away contact is not found."""
         contact = self._contacts.get(contact_id)
         if contact is None:
-            return _error(404, "not_found", "User Not Found", {})
+            return not_found()
         if contact["archived"] != archived:
             contact.update(archived=archived, updated_at=self._now())
         body: ContactArchived = {
@@ -294,61 +342,18 @@ class IntercomSandbox(Sandbox):
 
     # -- contacts ----------------------------------------------------------------------------
 
+    def _shown(self, contact_id: str) -> dict[str, Any]:
+        """The stored contact, if the API shows it: not archived, deleted nor merged away."""
+        contact = self._contacts.get(contact_id)
+        if contact is None or contact["archived"]:
+            raise Refused(404, "not_found", "User Not Found")
+        return contact
+
     def _now(self) -> int:
         return int(self._clock())
 
     def _new_contact(self, role: str) -> dict[str, Any]:
         contact_id = f"{self._next_id:024x}"
         self._next_id += 1
-        now = self._now()
-        contact: Contact = {
-            "type": "contact",
-            "id": contact_id,
-            "workspace_id": self.workspace_id,
-            "external_id": None,
-            "role": role,
-            "email": "",
-            "phone": None,
-            "name": None,
-            "avatar": None,
-            "owner_id": None,
-            "has_hard_bounced": False,
-            "marked_email_as_spam": False,
-            "unsubscribed_from_emails": False,
-            "created_at": now,
-            "updated_at": now,
-            "signed_up_at": None,
-            "last_seen_at": None,
-            "last_replied_at": None,
-            "last_contacted_at": None,
-            "last_email_opened_at": None,
-            "last_email_clicked_at": None,
-            "language_override": None,
-            "browser": None,
-            "browser_version": None,
-            "browser_language": None,
-            "os": None,
-            "custom_attributes": {},
-            "tags": cast(Any, self._sublist(contact_id, "tags")),
-            "notes": cast(Any, self._sublist(contact_id, "notes")),
-            "companies": cast(Any, self._sublist(contact_id, "companies")),
-            "location": {"type": "location", "country": None, "region": None, "city": None},
-            "social_profiles": {"data": []},
-        }
-        return dict(contact)
-
-    @staticmethod
-    def _sublist(contact_id: str, name: str) -> dict[str, Any]:
-        return {
-            "type": "list",
-            "data": [],
-            "url": f"/contacts/{contact_id}/{name}",
-            "total_count": 0,
-            "has_more": False,
-        }
-
-    @staticmethod
-    def _public(contact: dict[str, Any]) -> Contact:
-        """The contact as the 2.10 API shows it: the `contact` schema has no `archived`."""
-        shown = {key: value for key, value in contact.items() if key != "archived"}
-        return cast(Contact, copy.deepcopy(shown))
+        self._positions[contact_id] = len(self._positions)
+        return new_contact(contact_id, role, self.workspace_id, self._now())

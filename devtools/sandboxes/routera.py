@@ -9,6 +9,14 @@ Not documented, so chosen here and kept simple: the token endpoint takes the cli
 as a form or as JSON (or in a Basic header) and answers `{access_token, token_type, expires_in}`;
 a create answers 201 with the object; a list without `archived=true` holds only active contacts,
 defaults to limit 20, and its `pagination.count` is the number of matching contacts in total.
+
+Strict on writes (`routera_rules`; not documented, chosen defensively): a create or an update
+naming a field the account does not define is a 400, and one giving an email or `external_id`
+that another active contact holds is a 409. Two readings the reference leaves open are options:
+whether an archived contact still holds its email and `external_id` against duplicates
+(`archived_keep_identity`, off: a re-create of an archived contact goes through) and whether
+`GET /contacts/{id}` answers an archived contact (`get_answers_archived`, on; off, only the
+`archived=true` list shows it).
 """
 
 from __future__ import annotations
@@ -19,7 +27,7 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,11 +36,16 @@ import httpx
 
 from contact_archive.vendors.routera.types import ErrorBody, Pagination
 from devtools.sandboxes.base import Faults, Sandbox, json_response
+from devtools.sandboxes.routera_rules import (
+    DEFAULT_FIELDS,
+    IDENTITY_FIELDS,
+    SYSTEM_KEYS,
+    duplicated_field,
+    undefined_fields,
+)
 
 TOKEN_PATH = "/oauth2/token"  # noqa: S105 - a path, not a secret
 UNAUTHORIZED = "Unauthorized: missing account context"
-SYSTEM_KEYS = frozenset({"id", "created_at", "updated_at", "archived", "archived_by"})
-IDENTITY_FIELDS = ("email", "first_name", "last_name")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -57,14 +70,22 @@ class RouteraSandbox(Sandbox):
         client_secret: str = "sandbox-secret",  # noqa: S107 - a fake vendor's fake secret
         *,
         token_ttl: int = 3600,
+        custom_fields: Iterable[str] = (),
+        archived_keep_identity: bool = False,
+        get_answers_archived: bool = True,
         faults: Faults | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _utc_now,
     ) -> None:
+        """`custom_fields`: the account's own fields beside the default properties (a contact
+        seeded with another one defines it too)."""
         super().__init__(faults, sleep)
         self.client_id = client_id
         self.client_secret = client_secret
         self.token_ttl = token_ttl
+        self.custom_fields: set[str] = set(custom_fields)
+        self.archived_keep_identity = archived_keep_identity
+        self.get_answers_archived = get_answers_archived
         self._clock = clock
         self._tokens: dict[str, datetime] = {}  # access token -> expiry
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
@@ -85,9 +106,17 @@ class RouteraSandbox(Sandbox):
 
     def add_contact(self, **fields: Any) -> dict[str, Any]:
         """Seed a contact: defaults for the system keys, then `fields` as given (flat, custom
-        fields included; `archived="<ISO>"` with `archived_by` seeds an archived one)."""
+        fields included and defined for the account; `archived="<ISO>"` with `archived_by`
+        seeds an archived one). No rule is checked: a seed may set up any state."""
         with self._lock:
+            self.custom_fields |= set(undefined_fields(fields, ()))
             return self._store(fields)
+
+    def remove_field(self, name: str) -> None:
+        """The account drops a custom field (as an admin would in Routera's UI): creates and
+        updates naming it are refused from now on; stored contacts keep their values."""
+        with self._lock:
+            self.custom_fields.discard(name)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         """A copy of a stored contact, or None."""
@@ -99,11 +128,7 @@ class RouteraSandbox(Sandbox):
         now = _timestamp(self._clock())
         contact: dict[str, Any] = {
             "id": str(uuid.uuid4()),
-            "external_id": None,
-            "first_name": None,
-            "last_name": None,
-            "email": None,
-            "contact_owner": None,
+            **dict.fromkeys(DEFAULT_FIELDS),
             "created_at": now,
             "updated_at": now,
             "archived": False,
@@ -154,16 +179,19 @@ class RouteraSandbox(Sandbox):
 
     def _get(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         contact = self._contacts.get(params["id"])
-        if contact is None:
+        if contact is None or (_is_archived(contact) and not self.get_answers_archived):
             return _error(404, "Object not found")
         return json_response(200, dict(contact))
 
     def _create(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        fields = _fields(request)
+        fields = self._writable_fields(request)
         if isinstance(fields, httpx.Response):
             return fields
         if not any(fields.get(name) for name in IDENTITY_FIELDS):
             return _error(400, f"one of {', '.join(IDENTITY_FIELDS)} is required")
+        duplicate = self._duplicate(fields, of=None)
+        if duplicate is not None:
+            return duplicate
         return json_response(201, self._store(fields))
 
     def _update(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
@@ -172,9 +200,12 @@ class RouteraSandbox(Sandbox):
             return _error(404, "Object not found")
         if _is_archived(contact):
             return _error(409, "Object is archived")
-        fields = _fields(request)
+        fields = self._writable_fields(request)
         if isinstance(fields, httpx.Response):
             return fields
+        duplicate = self._duplicate(fields, of=contact["id"])
+        if duplicate is not None:
+            return duplicate
         contact.update(fields)
         contact["updated_at"] = _timestamp(self._clock())
         return json_response(200, dict(contact))
@@ -189,6 +220,32 @@ class RouteraSandbox(Sandbox):
 
     def _missing_id(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
         return _error(400, "Missing contactId in path")
+
+    # The write rules (`routera_rules`).
+
+    def _writable_fields(self, request: httpx.Request) -> dict[str, Any] | httpx.Response:
+        """The body's fields, or the 400 refusing one the account does not define: named, its
+        value never echoed."""
+        fields = _fields(request)
+        if isinstance(fields, httpx.Response):
+            return fields
+        unknown = undefined_fields(fields, self.custom_fields)
+        if unknown:
+            return _error(400, f"Unknown fields: {', '.join(unknown)}")
+        return fields
+
+    def _duplicate(self, fields: dict[str, Any], *, of: str | None) -> httpx.Response | None:
+        """The 409 refusing an email or `external_id` another contact holds (an active one,
+        or an archived one too with `archived_keep_identity`); `of` is the contact updated."""
+        holders = [
+            contact
+            for contact in self._contacts.values()
+            if contact["id"] != of and (self.archived_keep_identity or not _is_archived(contact))
+        ]
+        field = duplicated_field(fields, holders)
+        if field is None:
+            return None
+        return _error(409, f"A contact with this {field} already exists")
 
     def archived_states(self) -> dict[str, bool]:
         return {contact_id: _is_archived(contact) for contact_id, contact in self._contacts.items()}

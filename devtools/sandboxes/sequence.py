@@ -4,7 +4,8 @@ request to one gets the router's 404).
 
 Where the spec says nothing (error bodies, an unknown customer or contact, archiving twice) the
 sandbox answers defensively: a JSON `{"message": ...}` body, 404 for what does not exist, and the
-contact again, unchanged, for a second archive.
+contact again, unchanged, for a second archive. Its rules (the rate limit per key, what a create
+accepts, a customer's PRIMARY billing contact) are in `sequence_rules`.
 """
 
 from __future__ import annotations
@@ -16,12 +17,19 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, get_args
+from typing import Any
 
 import httpx
 
-from contact_archive.vendors.sequence.types import Contact, ContactBillingPreference
+from contact_archive.vendors.sequence.types import Contact
 from devtools.sandboxes.base import Faults, Sandbox, json_response
+from devtools.sandboxes.sequence_rules import (
+    REQUESTS_PER_MINUTE,
+    RateWindow,
+    archive_refusal,
+    create_refusal,
+    retry_after,
+)
 from devtools.webhooks import (
     SEQUENCE_TEST_ACCOUNT_ID,
     TEST_WEBHOOK_SECRET,
@@ -30,8 +38,6 @@ from devtools.webhooks import (
 )
 
 API_VERSION = "2024-07-30"
-BILLING_PREFERENCES: frozenset[str] = frozenset(get_args(ContactBillingPreference))
-CREATE_FIELDS = ("name", "email", "billingPreference")
 
 
 def _utc_now() -> datetime:
@@ -45,7 +51,9 @@ def _timestamp(moment: datetime) -> str:
 
 class SequenceSandbox(Sandbox):
     """`GET`/`POST /customers/{customer}/contacts` and `POST .../contacts/{id}/archive`, behind
-    `Authorization: Basic base64(client_id:client_secret)` and `Sequence-Version: 2024-07-30`."""
+    `Authorization: Basic base64(client_id:client_secret)` and `Sequence-Version: 2024-07-30`,
+    at most `requests_per_minute` requests per key (429 beyond, with `Retry-After` only when
+    `retry_after_on_limit`: Sequence does not document one)."""
 
     def __init__(
         self,
@@ -58,10 +66,15 @@ class SequenceSandbox(Sandbox):
         base_path: str = "/api",
         account_id: str = SEQUENCE_TEST_ACCOUNT_ID,
         webhook_secret: str = TEST_WEBHOOK_SECRET,
+        requests_per_minute: int = REQUESTS_PER_MINUTE,
+        retry_after_on_limit: bool = False,
     ) -> None:
         super().__init__(faults, sleep)
         self.client_id = client_id
         self.client_secret = client_secret
+        self._keys = {client_id: client_secret}  # API keys: client id -> secret
+        self.rate_window = RateWindow(requests_per_minute)
+        self.retry_after_on_limit = retry_after_on_limit
         self.account_id = account_id
         self.webhook_secret = webhook_secret
         self._clock = clock
@@ -79,9 +92,15 @@ class SequenceSandbox(Sandbox):
     def add_customer(self, customer: str) -> None:
         self._customers.setdefault(customer, {})
 
+    def add_key(self, client_id: str, client_secret: str) -> None:
+        """Another API key of the account: it has its own rate-limit window."""
+        with self._lock:
+            self._keys[client_id] = client_secret
+
     def add_contact(self, customer: str, **fields: Any) -> dict[str, Any]:
         """Seed a contact (the customer is added if missing). Defaults fill the required fields;
-        `archivedAt` (or any other key) may be given to seed an archived contact."""
+        `archivedAt` (or any other key) may be given to seed an archived contact. A seed is not
+        held to the create's rules: any state a vendor's data may be in can be set up."""
         now = _timestamp(self._clock())
         contact: dict[str, Any] = {
             "id": str(uuid.uuid4()),
@@ -101,6 +120,18 @@ class SequenceSandbox(Sandbox):
         """A copy of a stored contact, or None."""
         found = self._customers.get(customer, {}).get(contact_id)
         return None if found is None else dict(found)
+
+    def archive_in_ui(self, customer: str, contact_id: str) -> dict[str, Any]:
+        """Someone archives a contact in Sequence's dashboard: the contact as it is now. Sequence
+        sends no webhook for contacts. The dashboard is taken to keep the API's PRIMARY billing
+        rule (not documented either way): a refused archive raises `ValueError`."""
+        with self._lock:
+            contacts = self._customers[customer]
+            refused = archive_refusal(contacts[contact_id], contacts.values())
+            if refused is not None:
+                raise ValueError(refused)
+            contact = self._archived(contacts[contact_id])
+        return dict(contact)
 
     def archive_customer_in_ui(self, customer: str) -> SignedDelivery:
         """Someone archives a customer in Sequence's dashboard; returns the signed
@@ -151,11 +182,9 @@ class SequenceSandbox(Sandbox):
         body = _json_object(request)
         if body is None:
             return _error(400, "body must be a JSON object")
-        for name in CREATE_FIELDS:
-            if not isinstance(body.get(name), str) or not body[name]:
-                return _error(400, f"{name} is required")
-        if body["billingPreference"] not in BILLING_PREFERENCES:
-            return _error(400, f"billingPreference must be one of {sorted(BILLING_PREFERENCES)}")
+        refused = create_refusal(body, contacts.values())
+        if refused is not None:
+            return _error(400, refused)
         now = _timestamp(self._clock())
         contact: Contact = {
             "id": str(uuid.uuid4()),
@@ -169,14 +198,22 @@ class SequenceSandbox(Sandbox):
         return json_response(201, dict(contact))
 
     def _archive(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        contact = self._customers.get(params["customer"], {}).get(params["id"])
+        contacts = self._customers.get(params["customer"], {})
+        contact = contacts.get(params["id"])
         if contact is None:
             return _error(404, "contact not found")
+        refused = archive_refusal(contact, contacts.values())
+        if refused is not None:
+            return _error(400, refused)
+        return json_response(200, dict(self._archived(contact)))
+
+    def _archived(self, contact: Contact) -> Contact:
+        """The contact archived now, or as it was when archived already."""
         if "archivedAt" not in contact:
             now = _timestamp(self._clock())
             contact["archivedAt"] = now
             contact["updatedAt"] = now
-        return json_response(200, dict(contact))
+        return contact
 
     def archived_states(self) -> dict[str, bool]:
         return {
@@ -190,27 +227,33 @@ class SequenceSandbox(Sandbox):
         return refused if refused is not None else call()
 
     def _refuse(self, request: httpx.Request) -> httpx.Response | None:
-        """401 without the right Basic credentials, then 400 without the API version header."""
-        if not self._authorized(request.headers.get("Authorization", "")):
+        """401 without the right Basic credentials, 429 over the key's rate limit, then 400
+        without the API version header."""
+        key = self._key(request.headers.get("Authorization", ""))
+        if key is None:
             return _error(401, "Unauthorized")
+        wait = self.rate_window.admit(key, self._clock())
+        if wait is not None:
+            headers = {"Retry-After": retry_after(wait)} if self.retry_after_on_limit else None
+            return _error(429, "Too Many Requests", headers)
         version = request.headers.get("Sequence-Version")
         if version != API_VERSION:
             return _error(400, f"Sequence-Version header must be {API_VERSION}")
         return None
 
-    def _authorized(self, header: str) -> bool:
+    def _key(self, header: str) -> str | None:
+        """The client id of a known key in `Authorization: Basic ...`, or None."""
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic" or not encoded:
-            return False
+            return None
         try:
             decoded = base64.b64decode(encoded.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError):
-            return False
+            return None
         client_id, separator, client_secret = decoded.partition(":")
-        return bool(separator) and (client_id, client_secret) == (
-            self.client_id,
-            self.client_secret,
-        )
+        if not separator or self._keys.get(client_id) != client_secret:
+            return None
+        return client_id
 
 
 def _as_contact(fields: dict[str, Any]) -> Contact:
@@ -235,6 +278,6 @@ def _json_object(request: httpx.Request) -> dict[str, Any] | None:
     return body if isinstance(body, dict) else None
 
 
-def _error(status: int, message: str) -> httpx.Response:
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> httpx.Response:
     """Sequence documents no error body; the sandbox sends a plain `{"message": ...}`."""
-    return json_response(status, {"message": message})
+    return json_response(status, {"message": message}, headers)

@@ -127,6 +127,10 @@ def intercom_document() -> dict[str, Any]:
     for name in ("contact_archived", "contact_unarchived"):
         # 2.10 declares no `required` here; 2.11 requires these three, and every answer has them.
         schemas[name]["required"] = ["type", "id", "archived"]
+    for name in ("contact", "create_contact_request", "update_contact_request"):
+        # Custom attributes are named by each workspace (the create request's own example holds
+        # some): any key, not the "no key at all" the forbid policy reads in a bare object.
+        schemas[name]["properties"]["custom_attributes"]["additionalProperties"] = True
     for name in ("contact_tags", "contact_notes", "contact_companies"):
         # A contact's sub-lists carry `type: "list"`, as the spec's own contact examples show.
         schemas[name]["properties"]["type"] = {"type": "string", "enum": ["list"]}

@@ -41,5 +41,9 @@ def test_a_customer_archived_in_sequence_archives_its_links_once(
     }
     assert states == {"c-1": LinkState.ARCHIVED, "c-2": LinkState.ARCHIVED, "c-3": LinkState.ACTIVE}
     assert lambda_.dead_letters == []
-    # and no archive was sent back to Sequence: the customer was listed, once
-    assert [request.method for request in stack.sequence.requests] == ["GET"]
+    # and no archive was sent back to Sequence: the customer was listed once for the fan-out,
+    # then once per archived link to keep its restore material while Sequence still shows it
+    assert [request.method for request in stack.sequence.requests] == ["GET"] * 3
+    for contact_id in ("c-1", "c-2"):
+        link = get_contact(store, TENANT, contact_id).link(Vendor.SEQUENCE)
+        assert link.snapshot is not None and link.snapshot["email"] == f"{contact_id}@x.io"

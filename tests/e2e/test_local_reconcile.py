@@ -50,7 +50,8 @@ def test_an_archive_in_the_intercom_sandbox_is_found_by_the_local_schedule(
     assert archived.is_success
     # Then a scheduled run finds it: the link is archived, with a drift event from Intercom
     contact = _polled(api, grace["id"], lambda c: c["links"][0]["state"] == "archived")
-    assert contact["status"] == "active"  # the default `record` policy: the ledger only
+    # the default `record` policy: the ledger only records it; her one link is archived, so she is
+    assert contact["status"] == "archived"
     last = httpx.get(f"{api}/contacts/{grace['id']}/history", timeout=5).json()["items"][-1]
     assert (last["action"], last["source"]) == ("drift_detected", "vendor:intercom")
     # And the run said so, and announced it

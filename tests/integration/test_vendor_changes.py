@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from contact_archive.contacts.changes import archive_contact
+from contact_archive.contacts.changes import archive_contact, restore_contact
 from contact_archive.contacts.reading import contact_history, get_contact
 from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
@@ -64,10 +64,11 @@ def grace(store: LedgerStore) -> str:
 def test_a_vendor_archive_is_recorded_on_its_link_only(store: LedgerStore, grace: str) -> None:
     # When Intercom says it archived Grace's contact
     applied = apply_vendor_report(store, report(LinkState.ARCHIVED), notification_id="n-1")
-    # Then the Intercom link is archived, with a history event from Intercom; nothing else moved
+    # Then the Intercom link is archived, with a history event from Intercom; nothing else
+    # moved, and the contact says that some of its links are archived
     assert applied.outcome is Applied.RECORDED and applied.was is LinkState.ACTIVE
     contact = get_contact(store, TENANT, grace)
-    assert contact.status is ContactStatus.ACTIVE and contact.pending is None
+    assert contact.status is ContactStatus.PARTIALLY_ARCHIVED and contact.pending is None
     assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVED
     assert contact.link_state(Vendor.ROUTERA) is LinkState.ACTIVE
     event = contact_history(store, TENANT, grace)[-1]
@@ -78,6 +79,7 @@ def test_a_vendor_archive_is_recorded_on_its_link_only(store: LedgerStore, grace
     )
     assert event.details == {
         "vendor": "intercom",
+        "link": "intercom",
         "vendor_id": INTERCOM_ID,
         "state": "archived",
         "ledger_state": "active",
@@ -161,11 +163,11 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors_only(
     assert applied.outcome is Applied.MIRRORED
     contact = get_contact(store, TENANT, grace)
     assert contact.status is ContactStatus.ARCHIVED
-    assert contact.pending is not None and set(contact.pending.vendors or ()) == {
-        Vendor.ROUTERA,
-        Vendor.SEQUENCE,
+    assert {key: contact.link_state(key) for key in contact.links} == {
+        "intercom": LinkState.ARCHIVED,
+        "routera": LinkState.ARCHIVING,
+        "sequence:customer-1": LinkState.ARCHIVING,
     }
-    assert contact.link_state(Vendor.INTERCOM) is LinkState.ARCHIVED
     history = contact_history(store, TENANT, grace)
     assert [(e.action, e.source) for e in history[-2:]] == [
         ("vendor_changed", "vendor:intercom"),
@@ -175,13 +177,19 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors_only(
 
 def test_a_vendor_delete_is_recorded_and_never_called_again(store: LedgerStore, grace: str) -> None:
     # Given Intercom deleted Grace's contact, and Grace is archived afterwards
-    apply_vendor_report(store, report(LinkState.DELETED), notification_id="n-1")
-    archive_contact(store, change(grace, vendors=[Vendor.INTERCOM]))
+    apply_vendor_report(store, report(LinkState.UNRECOVERABLE), notification_id="n-1")
+    archive_contact(store, change(grace))
     # When the Intercom link is synced
     outcome = sync_link(store, never_called, TENANT, grace, Vendor.INTERCOM).outcome
-    # Then it settles as deleted without a call
+    # Then it settles as unrecoverable without a call, and says why
     assert outcome is SyncOutcome.SETTLED_WITHOUT_CALL
-    assert get_contact(store, TENANT, grace).link_state(Vendor.INTERCOM) is LinkState.DELETED
+    contact = get_contact(store, TENANT, grace)
+    assert contact.link_state(Vendor.INTERCOM) is LinkState.UNRECOVERABLE
+    assert contact.link(Vendor.INTERCOM).unrecoverable_reason == (
+        "deleted at intercom: a deleted contact cannot be restored"
+    )
+    # And a restore of that link alone is refused as nothing to do: it cannot come back
+    assert not restore_contact(store, change(grace, vendors=["intercom"])).changed
 
 
 def test_dynamodb_requests_per_report(

@@ -198,7 +198,7 @@ def test_each_intercom_topic_sets_the_link_and_says_where_it_came_from(
     for sample, state in (
         ("webhook_intercom_contact_archived", "archived"),
         ("webhook_intercom_contact_unarchived", "active"),
-        ("webhook_intercom_contact_deleted", "deleted"),
+        ("webhook_intercom_contact_deleted", "unrecoverable"),
     ):
         event = load_event(sample)
         response = service.webhook(event)
@@ -674,10 +674,12 @@ def test_record_and_mirror_policies_through_the_api(service: Service, ada: dict[
     back = api_event("put_settings", body={"vendor_change_policy": "record"})
     assert body_of(service("register", back)) == {"vendor_change_policy": "record"}
     response = service.webhook(load_event("webhook_intercom_contact_unarchived"))
-    # Then only the Intercom link follows: Ada stays archived everywhere else
+    # Then only the Intercom link follows: Ada stays archived everywhere else, so she is
+    # partially archived
     assert outcome(response) == (200, "recorded")
-    assert service.contact()["status"] == "archived"
+    assert service.contact()["status"] == "partially_archived"
     assert service.link_state("intercom") == "active"
+    assert link_states_of(service.contact())["routera"] == "archiving"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
-"""The Constant Contact sandbox through a real httpx client: delete, revive, bulk delete, paging,
-status filters, throttling, auth, faults and spec shapes."""
+"""The Constant Contact sandbox through a real httpx client: delete, revive, paging, status
+filters, throttling, auth, faults and spec shapes. Bulk activities are in
+`test_constant_contact_activities.py`, the PUT's limits, consent and the daily quota in
+`test_constant_contact_put_rules.py`."""
 
 from __future__ import annotations
 
@@ -11,13 +13,12 @@ import pytest
 
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.constant_contact import mapper
-from devtools.sandboxes.constant_contact import TOKEN_PATH, ConstantContactSandbox
+from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from tests.sandboxes.vendor_api import VendorApi
 from tests.vendors.constant_contact.case import LISTS, START
 from tests.vendors.recorded import load_spec, resolve
 
 TOKEN = "test-cc-token"
-TOKEN_URL = f"https://authz.constantcontact.com{TOKEN_PATH}"
 
 
 def bearer(token: str | None) -> dict[str, str]:
@@ -54,14 +55,6 @@ def contact_properties() -> set[str]:
     spec = load_spec("constant-contact-v3-contacts.yml")
     schema: dict[str, Any] = resolve(spec, spec["definitions"]["ContactResource"])
     return set(schema["properties"])
-
-
-@pytest.fixture(scope="module")
-def activity_properties() -> tuple[set[str], set[str]]:
-    spec = load_spec("constant-contact-v3-bulk-activities.yml")
-    created = resolve(spec, spec["definitions"]["ActivityDeleteStatus"])
-    polled = resolve(spec, spec["paths"]["/activities/{activity_id}"]["get"]["responses"]["200"])
-    return set(created["properties"]), set(resolve(spec, polled["schema"])["properties"])
 
 
 def _canonical(payload: dict[str, Any], properties: set[str]) -> VendorContact:
@@ -287,68 +280,6 @@ def test_list_accepts_the_maximum_limit(client: httpx.Client) -> None:
     assert client.get("/v3/contacts", params={"limit": 500}).status_code == 200
 
 
-# -- bulk delete ----------------------------------------------------------------------------
-
-
-def test_bulk_delete_runs_as_an_activity_completed_when_polled(
-    sandbox: ConstantContactSandbox,
-    client: httpx.Client,
-    activity_properties: tuple[set[str], set[str]],
-) -> None:
-    # Given three contacts on lists
-    ids = [sandbox.add_contact(list_ids=LISTS)["contact_id"] for _ in range(3)]
-    # When two are deleted in bulk
-    created = client.post(
-        "/v3/activities/contact_delete", json=dict(mapper.bulk_delete_body(ids[:2]))
-    )
-    # Then the activity is queued and nothing is deleted yet
-    assert created.status_code == 201
-    activity = created.json()
-    created_keys, polled_keys = activity_properties
-    assert set(activity) <= created_keys
-    assert activity["state"] == "initialized"
-    assert activity["status"] == {"items_total_count": 2, "items_completed_count": 0}
-    assert _list_ids(client) == ids
-    # When the activity is polled at its self link
-    polled = client.get(activity["_links"]["self"]["href"])
-    # Then it has completed, and the two contacts are deleted without their lists
-    assert polled.status_code == 200
-    status = polled.json()
-    assert set(status) <= polled_keys
-    assert status["state"] == "completed" and status["percent_done"] == 100
-    assert status["status"]["items_completed_count"] == 2
-    assert _list_ids(client, status="deleted", include="list_memberships") == ids[:2]
-    for contact_id in ids[:2]:
-        stored = sandbox.contact(contact_id)
-        assert stored is not None and stored["list_memberships"] == []
-    # And polling again changes nothing
-    assert client.get(activity["_links"]["self"]["href"]).json() == status
-
-
-def test_bulk_delete_reports_unknown_contacts_as_activity_errors(
-    sandbox: ConstantContactSandbox, client: httpx.Client
-) -> None:
-    known = sandbox.add_contact()["contact_id"]
-    activity = client.post(
-        "/v3/activities/contact_delete", json={"contact_ids": [known, "missing"]}
-    ).json()
-    status = client.get(f"/v3/activities/{activity['activity_id']}").json()
-    assert status["status"]["items_completed_count"] == 1
-    assert status["activity_errors"] == ["Contact missing not found"]
-
-
-@pytest.mark.parametrize(
-    "body",
-    [{}, {"contact_ids": []}, {"contact_ids": [f"id-{i}" for i in range(501)]}, [1]],
-)
-def test_bulk_delete_rejects_bad_bodies(client: httpx.Client, body: Any) -> None:
-    assert client.post("/v3/activities/contact_delete", json=body).status_code == 400
-
-
-def test_polling_an_unknown_activity_is_404(client: httpx.Client) -> None:
-    assert client.get("/v3/activities/nope").status_code == 404
-
-
 # -- throttling and auth --------------------------------------------------------------------
 
 
@@ -408,148 +339,3 @@ def test_a_second_delete_answers_204_or_404_as_chosen(
     assert second.json()[0]["error_key"] == "contacts.api.not_found"
     stored = sandbox.contact(added["contact_id"])
     assert stored is not None and stored["deleted_at"] == "2026-03-01"
-
-
-def test_an_activity_can_take_several_polls_to_complete(
-    sandbox: ConstantContactSandbox,
-    client: httpx.Client,
-    activity_properties: tuple[set[str], set[str]],
-) -> None:
-    # Given an activity that completes on its third poll
-    sandbox.polls_to_complete = 3
-    contact_id = sandbox.add_contact(list_ids=LISTS)["contact_id"]
-    created = client.post("/v3/activities/contact_delete", json={"contact_ids": [contact_id]})
-    href = created.json()["_links"]["self"]["href"]
-    # When it is polled three times
-    polls = [client.get(href).json() for _ in range(3)]
-    # Then it is processing, untouched, until the third poll completes it
-    assert [poll["state"] for poll in polls] == ["processing", "processing", "completed"]
-    assert all(set(poll) <= activity_properties[1] for poll in polls)
-    assert polls[0]["started_at"] == polls[2]["started_at"]
-    assert polls[2]["status"]["items_completed_count"] == 1
-    stored = sandbox.contact(contact_id)
-    assert stored is not None and stored["deleted_at"]
-
-
-# -- OAuth2 token endpoint ------------------------------------------------------------------
-
-
-def _refresh(
-    sandbox: ConstantContactSandbox,
-    refresh_token: str | None,
-    *,
-    form: dict[str, str] | None = None,
-    auth: httpx.BasicAuth | None = None,
-) -> httpx.Response:
-    """`POST` the refresh grant, as a public app unless `form` or `auth` say otherwise."""
-    data = form or {
-        "grant_type": "refresh_token",
-        "refresh_token": refresh_token or "",
-        "client_id": sandbox.client_id,
-    }
-    with API.client(sandbox, {}, auth=auth) as client:
-        return client.post(TOKEN_URL, data=data)
-
-
-def test_a_refresh_rotates_both_tokens(sandbox: ConstantContactSandbox) -> None:
-    # Given the account's refresh token
-    old_refresh = sandbox.refresh_token
-    # When it is exchanged
-    response = _refresh(sandbox, old_refresh)
-    # Then a new pair comes back in OAuth2's shape, not to be cached
-    assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
-    body = response.json()
-    assert set(body) == {"token_type", "expires_in", "access_token", "scope", "refresh_token"}
-    assert (body["token_type"], body["expires_in"]) == ("Bearer", 86_400)
-    assert body["access_token"] != TOKEN and body["refresh_token"] != old_refresh
-    # And the new access token works, while the old access and refresh tokens are dead
-    with API.client(sandbox, bearer(body["access_token"])) as fresh:
-        assert fresh.get("/v3/contacts").status_code == 200
-    with API.client(sandbox, bearer(TOKEN)) as stale:
-        assert stale.get("/v3/contacts").status_code == 401
-    reused = _refresh(sandbox, old_refresh)
-    assert reused.status_code == 400
-    assert reused.json() == {
-        "error": "invalid_grant",
-        "error_description": "The refresh token is invalid or expired.",
-    }
-    assert _refresh(sandbox, body["refresh_token"]).status_code == 200
-
-
-def test_an_expired_access_token_is_refused_until_a_refresh(
-    sandbox: ConstantContactSandbox, client: httpx.Client
-) -> None:
-    # Given an access token that expired
-    sandbox.expire_access_token()
-    # When it is used, then it is a 401; after a refresh, the new token is let in
-    assert client.get("/v3/contacts").status_code == 401
-    access_token = _refresh(sandbox, sandbox.refresh_token).json()["access_token"]
-    with API.client(sandbox, bearer(access_token)) as fresh:
-        assert fresh.get("/v3/contacts").status_code == 200
-
-
-@pytest.mark.parametrize(
-    ("form", "status", "error"),
-    [
-        (
-            {"grant_type": "refresh_token", "refresh_token": "?", "client_id": "other-app"},
-            401,
-            "invalid_client",
-        ),
-        (
-            {"grant_type": "password", "client_id": "constant-contact-sandbox-client"},
-            400,
-            "unsupported_grant_type",
-        ),
-        (
-            {"grant_type": "refresh_token", "client_id": "constant-contact-sandbox-client"},
-            400,
-            "invalid_grant",
-        ),
-    ],
-    ids=["unknown-app", "other-grant", "no-refresh-token"],
-)
-def test_a_refresh_that_cannot_succeed_is_an_oauth_error(
-    sandbox: ConstantContactSandbox, form: dict[str, str], status: int, error: str
-) -> None:
-    tokens = (sandbox.token, sandbox.refresh_token)
-    response = _refresh(sandbox, None, form=form)
-    assert (response.status_code, response.json()["error"]) == (status, error)
-    assert (sandbox.token, sandbox.refresh_token) == tokens  # nothing rotated
-
-
-def test_the_refresh_grant_must_be_a_form(sandbox: ConstantContactSandbox) -> None:
-    with API.client(sandbox, {}) as client:
-        response = client.post(
-            TOKEN_URL,
-            json={"grant_type": "refresh_token", "refresh_token": sandbox.refresh_token},
-        )
-    assert (response.status_code, response.json()["error"]) == (400, "invalid_request")
-
-
-def test_a_confidential_app_authenticates_with_http_basic(clock: FakeClock) -> None:
-    # Given an app with a client secret
-    sandbox = ConstantContactSandbox(TOKEN, client_id="app", client_secret="s3cret", clock=clock)
-    form = {"grant_type": "refresh_token", "refresh_token": sandbox.refresh_token}
-    # When it refreshes without Basic, with a wrong secret, then with the right one
-    public = _refresh(sandbox, None, form={**form, "client_id": "app"})
-    wrong = _refresh(sandbox, None, form=form, auth=httpx.BasicAuth("app", "guess"))
-    right = _refresh(sandbox, None, form=form, auth=httpx.BasicAuth("app", "s3cret"))
-    # Then only HTTP Basic with the secret is let in
-    assert [response.status_code for response in (public, wrong, right)] == [401, 401, 200]
-    assert public.json()["error"] == "invalid_client"
-
-
-def test_the_limit_is_the_keys_whatever_its_token_and_the_token_endpoint_has_none(
-    sandbox: ConstantContactSandbox, client: httpx.Client, clock: FakeClock
-) -> None:
-    # Given a clock that stands still, and four requests spent
-    clock.step = 0.0
-    assert [client.get("/v3/contacts").status_code for _ in range(4)] == [200] * 4
-    # When the token is refreshed (the token endpoint is not throttled) and used at once
-    refreshes = [_refresh(sandbox, sandbox.refresh_token) for _ in range(2)]
-    assert [response.status_code for response in refreshes] == [200, 200]
-    with API.client(sandbox, bearer(refreshes[-1].json()["access_token"])) as fresh:
-        # Then the new token still shares the key's four requests a second
-        assert fresh.get("/v3/contacts").status_code == 429

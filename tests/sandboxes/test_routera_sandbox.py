@@ -1,6 +1,7 @@
 """Routera sandbox: the token and contact endpoints a client uses, the vendor's quirks (404 on a
 second DELETE, 409 on PATCH of an archived contact), token expiry, injected faults, and responses
-checked against Routera's documented shapes and the mapper."""
+checked against Routera's documented shapes and the mapper. Its write rules are in
+`test_routera_rules_sandbox.py`."""
 
 from __future__ import annotations
 
@@ -50,9 +51,15 @@ def clock() -> DateClock:
     return DateClock(START)
 
 
+# A custom field the account defines: Routera objects are flat, custom fields beside the default.
+CUSTOM_FIELD = "favourite_engine"
+
+
 @pytest.fixture
 def sandbox(clock: DateClock) -> RouteraSandbox:
-    return RouteraSandbox(CLIENT_ID, CLIENT_SECRET, token_ttl=3600, clock=clock)
+    return RouteraSandbox(
+        CLIENT_ID, CLIENT_SECRET, token_ttl=3600, custom_fields=[CUSTOM_FIELD], clock=clock
+    )
 
 
 def token(client: httpx.Client) -> str:
@@ -186,19 +193,18 @@ def test_an_expired_token_is_401(
 def test_create_answers_the_new_contact(sandbox: RouteraSandbox, client: httpx.Client) -> None:
     # When a contact is created from fields, a custom one included
     fields = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com"}
-    response = client.post(
-        "/contacts", json={"fields": {**fields, "favourite_engine": "analytical"}}
-    )
+    response = client.post("/contacts", json={"fields": {**fields, CUSTOM_FIELD: "analytical"}})
     # Then it is 201 with a flat object: a new id, the fields, timestamps, not archived
     assert response.status_code == 201
     created = response.json()
     assert_documented_contact(created)
     assert {key: created[key] for key in fields} == fields
-    assert created["favourite_engine"] == "analytical"
+    assert created[CUSTOM_FIELD] == "analytical"
     assert created["archived"] is False
     assert created["created_at"] == created["updated_at"] == START_TEXT
     assert sandbox.contact(created["id"]) == created
-    assert client.post("/contacts", json={"fields": fields}).json()["id"] != created["id"]
+    other = {"first_name": "Grace", "last_name": "Hopper", "email": "grace@example.com"}
+    assert client.post("/contacts", json={"fields": other}).json()["id"] != created["id"]
 
 
 def test_create_takes_a_snapshot_back(sandbox: RouteraSandbox, client: httpx.Client) -> None:

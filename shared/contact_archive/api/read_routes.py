@@ -12,6 +12,7 @@ from contact_archive.api.params import ContactIdPath
 from contact_archive.api.request import json_response, tenant_of
 from contact_archive.api.schemas import (
     EMAIL_PATTERN,
+    SCOPE_PATTERN,
     ContactOut,
     ContactPageOut,
     HistoryOut,
@@ -29,16 +30,20 @@ router = APIGatewayRouter()
     "/contacts",
     summary="List contacts by status, one page at a time",
     description=(
-        "Active, archived (most recently archived first) or all contacts, optionally only those "
-        "linked to a vendor or with an email. Follow `next_cursor` until it is null; with a "
+        "Active, partially archived (some links archived), archived (most recently changed "
+        "first) or all contacts, optionally only those linked to a vendor (and, with `scope`, "
+        "to one of its scopes such as a Sequence customer) or with an email. Follow `next_cursor` until it is null; with a "
         "vendor filter a page may hold fewer than `limit` contacts before the end."
     ),
     responses=documented(ContactPageOut, 400),
     tags=["contacts"],
 )
 def list_page(
-    status: Annotated[Literal["active", "archived", "all"], Query()] = "active",
+    status: Annotated[
+        Literal["active", "partially_archived", "archived", "all"], Query()
+    ] = "active",
     vendor: Annotated[Vendor | None, Query()] = None,
+    scope: Annotated[str | None, Query(min_length=1, max_length=256, pattern=SCOPE_PATTERN)] = None,
     email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
@@ -50,6 +55,7 @@ def list_page(
             tenant_id=tenant_of(router),
             status=None if status == "all" else ContactStatus(status),
             vendor=vendor,
+            scope=scope,
             email=email,
             limit=limit,
             cursor=cursor,

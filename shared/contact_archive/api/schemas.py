@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from contact_archive.ledger.models import (
+    LINK_SELECTOR_PATTERN,
+    MAX_LINKS,
     ContactStatus,
     HistoryAction,
     LinkState,
@@ -14,6 +16,8 @@ from contact_archive.ledger.models import (
 )
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+SCOPE_PATTERN = r"^[^\s:][^\s]{0,255}$"
+LinkSelector = Annotated[str, StringConstraints(pattern=LINK_SELECTOR_PATTERN)]
 
 
 class RequestBody(BaseModel):
@@ -28,11 +32,14 @@ class ResponseBody(BaseModel):
 
 class ChangeRequest(RequestBody):
     reason: str | None = Field(default=None, max_length=500)
-    vendors: list[Vendor] | None = Field(
+    vendors: list[LinkSelector] | None = Field(
         default=None,
         min_length=1,
-        max_length=len(Vendor),
-        description="Only these links; every link of the contact when omitted.",
+        max_length=MAX_LINKS,
+        description=(
+            "Only these links: a vendor for all its links, or one link as `vendor:scope`"
+            " (e.g. `sequence:<customer id>`); every link of the contact when omitted."
+        ),
     )
 
 
@@ -49,7 +56,7 @@ class RegisterRequest(RequestBody):
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
     external_id: str | None = Field(default=None, max_length=256)
-    links: list[LinkBody] = Field(default_factory=list, max_length=len(Vendor))
+    links: list[LinkBody] = Field(default_factory=list, max_length=MAX_LINKS)
 
 
 class ImportRequest(RequestBody):
@@ -92,11 +99,13 @@ class ImportOut(ResponseBody):
 
 
 class LinkOut(ResponseBody):
+    key: str = Field(description="`vendor`, or `vendor:scope` where the vendor has scopes")
     vendor: Vendor
     vendor_id: str
     scope: str | None
     state: LinkState
     has_snapshot: bool
+    unrecoverable_reason: str | None
     last_error: str | None
     attempts: int
     synced_at: str | None

@@ -1,7 +1,11 @@
-"""Archive and restore a contact, and send the failed links of its change through sync again.
+"""Archive and restore a contact, all its links or some, and send the failed links of its
+changes through sync again.
 
-The ledger change is one conditional write (`ledger/store/status.py`); the vendors follow through
-the table's stream (`sync/`), link by link.
+Every link at once is one conditional write (`ledger/store/status.py`). Some links are named
+by the caller (`vendors`: a vendor for all its links, or one link's key such as
+`sequence:<customer>`): the contact is read, the links not already heading there get their own
+change, and the status that follows is written in the same conditional write. The vendors
+follow through the table's stream (`sync/`), link by link.
 """
 
 from __future__ import annotations
@@ -9,17 +13,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from contact_archive.contacts.reading import get_contact
-from contact_archive.ledger.errors import VersionConflict
+from contact_archive.ledger.errors import ConcurrentUpdate, UnknownLink, VersionConflict
 from contact_archive.ledger.models import (
     Actor,
     ChangeAction,
     Clock,
     Contact,
+    ContactStatus,
     LinkState,
+    PendingChange,
     Vendor,
+    VendorLink,
+    derived_status,
     utc_now,
 )
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.status import LinksChange
+
+# Changes of some links that lose a race with another write read the contact again this often.
+CHANGE_ATTEMPTS = 5
 
 
 @dataclass(frozen=True)
@@ -28,14 +40,14 @@ class ChangeCommand:
     contact_id: str
     actor: Actor
     reason: str | None = None
-    vendors: list[Vendor] | None = None
+    vendors: list[str] | None = None  # vendors or link keys; None: every link
     expected_version: int | None = None
 
 
 @dataclass(frozen=True)
 class ChangeOutcome:
     contact: Contact
-    changed: bool  # False when the contact already was in the target status
+    changed: bool  # False when every link named already was (or was heading) there
 
 
 def archive_contact(
@@ -53,21 +65,89 @@ def restore_contact(
 def _change(
     store: LedgerStore, command: ChangeCommand, action: ChangeAction, clock: Clock
 ) -> ChangeOutcome:
-    result = store.status.change(
-        command.tenant_id,
-        command.contact_id,
-        action,
-        actor=command.actor,
-        reason=command.reason,
-        vendors=_unique(command.vendors),
-        expected_version=command.expected_version,
-        now=clock(),
+    if not command.vendors:
+        result = store.status.change(
+            command.tenant_id,
+            command.contact_id,
+            action,
+            actor=command.actor,
+            reason=command.reason,
+            expected_version=command.expected_version,
+            now=clock(),
+        )
+        return ChangeOutcome(result.contact, result.changed)
+    return _change_links(store, command, action, clock)
+
+
+def _change_links(
+    store: LedgerStore, command: ChangeCommand, action: ChangeAction, clock: Clock
+) -> ChangeOutcome:
+    assert command.vendors
+    target = LinkState.ARCHIVED if action is ChangeAction.ARCHIVE else LinkState.ACTIVE
+    for _ in range(CHANGE_ATTEMPTS):
+        contact = get_contact(store, command.tenant_id, command.contact_id)
+        if command.expected_version is not None and contact.version != command.expected_version:
+            raise VersionConflict(command.expected_version, contact.version)
+        named = selected_links(contact, command.vendors)
+        moving = [
+            link.key
+            for link in named
+            if link.target_under(contact.pending) is not target
+            and link.settled_state is not LinkState.UNRECOVERABLE
+        ]
+        if not moving:
+            return ChangeOutcome(contact, changed=False)
+        status = _status_after(contact, moving, action)
+        written = store.status.change_links(
+            LinksChange(
+                tenant_id=contact.tenant_id,
+                contact_id=contact.contact_id,
+                action=action,
+                link_keys=moving,
+                status=status,
+                status_changed=status is not contact.status,
+                expected_version=contact.version,
+                actor=command.actor,
+                reason=command.reason,
+            ),
+            now=clock(),
+        )
+        if written is not None:
+            return ChangeOutcome(written.contact, changed=True)
+        if command.expected_version is not None:
+            current = get_contact(store, command.tenant_id, command.contact_id)
+            raise VersionConflict(command.expected_version, current.version)
+    raise ConcurrentUpdate(command.contact_id)
+
+
+def selected_links(contact: Contact, selectors: list[str]) -> list[VendorLink]:
+    """The links that `selectors` name: a vendor stands for all its links, a link key for one.
+    `UnknownLink` names every selector the contact has no link for."""
+    named: dict[str, VendorLink] = {}
+    unknown = []
+    for selector in dict.fromkeys(selectors):
+        if selector in contact.links:
+            named[selector] = contact.links[selector]
+            continue
+        of_vendor = contact.links_of(Vendor(selector)) if selector in set(Vendor) else []
+        if not of_vendor:
+            unknown.append(selector)
+        named |= {link.key: link for link in of_vendor}
+    if unknown:
+        raise UnknownLink(unknown)
+    return list(named.values())
+
+
+def _status_after(contact: Contact, moving: list[str], action: ChangeAction) -> ContactStatus:
+    """The contact's status once the `moving` links have their new change."""
+    change = PendingChange(
+        change_id="", action=action, requested_at="", version=contact.version + 1
     )
-    return ChangeOutcome(result.contact, result.changed)
-
-
-def _unique(vendors: list[Vendor] | None) -> list[Vendor] | None:
-    return list(dict.fromkeys(vendors)) if vendors else None
+    links = [
+        link.model_copy(update={"change": change}) if key in moving else link
+        for key, link in contact.links.items()
+    ]
+    return derived_status(links, contact.pending)
 
 
 RETRY_ATTEMPTS = 3
@@ -78,10 +158,15 @@ def retry_failed_links(store: LedgerStore, tenant_id: str, contact_id: str) -> t
     many links were retried (0: nothing had failed, a no-op)."""
     contact = get_contact(store, tenant_id, contact_id)
     for _ in range(RETRY_ATTEMPTS):
-        failed = [v for v in contact.links if contact.link_state(v) is LinkState.FAILED]
-        if not failed or contact.pending is None:
+        failed = {
+            key: change.change_id
+            for key in contact.links
+            if contact.link_state(key) is LinkState.FAILED
+            and (change := contact.link_change(key)) is not None
+        }
+        if not failed:
             return contact, 0
-        retried = store.links.retry(tenant_id, contact_id, failed, contact.pending.change_id)
+        retried = store.links.retry(tenant_id, contact_id, failed)
         if retried is not None:
             return retried, len(failed)
         contact = get_contact(store, tenant_id, contact_id)  # a settle or a change won: look again

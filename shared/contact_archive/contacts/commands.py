@@ -7,11 +7,11 @@ nothing twice. Anything else (throttling, an outage) is raised, for Lambda to re
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
 from contact_archive.contacts.views import contact_body
@@ -19,10 +19,11 @@ from contact_archive.ledger.errors import DomainError
 from contact_archive.ledger.idempotency import request_hash, run_once
 from contact_archive.ledger.models import (
     CONTACT_ID_PATTERN,
+    LINK_SELECTOR_PATTERN,
+    MAX_LINKS,
     TENANT_PATTERN,
     Actor,
     ChangeAction,
-    Vendor,
 )
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import count, logger
@@ -37,7 +38,9 @@ class ContactCommandDetail(BaseModel):
     contact_id: str = Field(pattern=CONTACT_ID_PATTERN)
     reason: str | None = Field(default=None, max_length=500)
     actor: str | None = Field(default=None, min_length=1, max_length=256)
-    vendors: list[Vendor] | None = Field(default=None, min_length=1, max_length=len(Vendor))
+    vendors: list[Annotated[str, StringConstraints(pattern=LINK_SELECTOR_PATTERN)]] | None = Field(
+        default=None, min_length=1, max_length=MAX_LINKS
+    )
 
 
 class ContactCommandEvent(EventBridgeModel):

@@ -16,7 +16,7 @@ from enum import StrEnum
 
 from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
 from contact_archive.ledger.errors import VendorIdTaken, VersionConflict
-from contact_archive.ledger.models import Actor, Clock, Contact, Vendor, utc_now
+from contact_archive.ledger.models import Actor, Clock, Contact, Vendor, link_key, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import VendorClient
@@ -113,7 +113,7 @@ def _import_one(
                     found, "several ledger contacts have this email"
                 )
             (contact,) = candidates
-            if found.vendor in contact.links:
+            if link_key(link.vendor, link.scope) in contact.links:
                 return ImportResult.CONFLICT, _conflict(
                     found,
                     f"contact {contact.contact_id} is already linked to another"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from contact_archive.ledger.cursor import CursorCodec, query_fingerprint
 from contact_archive.ledger.errors import ContactNotFound
-from contact_archive.ledger.models import Contact, ContactStatus, HistoryEvent, Vendor
+from contact_archive.ledger.models import Contact, ContactStatus, HistoryEvent, Vendor, link_key
 from contact_archive.ledger.store import LedgerStore
 
 
@@ -29,6 +29,7 @@ class ListQuery:
     tenant_id: str
     status: ContactStatus | None  # None: every status
     vendor: Vendor | None = None
+    scope: str | None = None  # with `vendor`: only contacts holding that one link
     email: str | None = None
     limit: int = 50
     cursor: str | None = None
@@ -41,10 +42,12 @@ class ContactPage:
 
 
 def list_contacts(store: LedgerStore, codec: CursorCodec, query: ListQuery) -> ContactPage:
+    link = link_key(query.vendor, query.scope) if query.vendor and query.scope else None
     fingerprint = query_fingerprint(
         status=query.status.value if query.status else "all",
         vendor=query.vendor.value if query.vendor else None,
         email=query.email.lower() if query.email else None,
+        link=link,
     )
     start_key = codec.decode(query.cursor, query.tenant_id, fingerprint) if query.cursor else None
     items, last_key = store.contacts.list_page(
@@ -54,6 +57,7 @@ def list_contacts(store: LedgerStore, codec: CursorCodec, query: ListQuery) -> C
         email=query.email,
         limit=query.limit,
         start_key=start_key,
+        link=link,
     )
     next_cursor = codec.encode(query.tenant_id, fingerprint, last_key) if last_key else None
     return ContactPage(items, next_cursor)

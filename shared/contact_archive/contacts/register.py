@@ -1,6 +1,7 @@
 """Register a contact: create it, or update its profile and vendor links.
 
-Links are upserted by vendor and never dropped (a dropped link would drop what it needs to be
+Links are upserted by vendor and scope (`link_key`: one per vendor, one per Sequence customer)
+and never dropped (a dropped link would drop what it needs to be
 restored); a link holding restore material cannot be re-pointed until the contact is active. A
 register reads the contact, then writes it with its vendor-id refs in one transaction,
 conditional on the version it read: a lost race reads again.
@@ -20,15 +21,20 @@ from contact_archive.ledger.errors import (
 )
 from contact_archive.ledger.models import (
     Actor,
+    ChangeAction,
     Clock,
     Contact,
     ContactStatus,
     HistoryAction,
     LinkState,
+    PendingChange,
     Vendor,
     VendorLink,
+    derived_status,
     history_entry,
     iso,
+    link_key,
+    new_change,
     utc_now,
 )
 from contact_archive.ledger.store import LedgerStore
@@ -102,7 +108,7 @@ def register_contact(
 class _LinkChanges:
     """The contact's links after a register, and the vendor ids it gains and gives up."""
 
-    links: dict[Vendor, VendorLink]
+    links: dict[str, VendorLink]
     added: list[tuple[Vendor, str]] = field(default_factory=list)
     removed: list[tuple[Vendor, str]] = field(default_factory=list)
 
@@ -122,12 +128,17 @@ def _register_once(
         unchanged_profile = all(getattr(current, name) == value for name, value in profile.items())
         if unchanged_profile and links.links == current.links:
             return RegisterOutcome(current, created=False, changed=False)
+        status = derived_status(links.links.values(), current.pending)
         contact = current.model_copy(
             update={
                 **profile,
                 "links": links.links,
                 "version": current.version + 1,
                 "updated_at": at,
+                "status": status,
+                "status_changed_at": (
+                    current.status_changed_at if status is current.status else at
+                ),
             }
         )
         changed_fields = [
@@ -164,10 +175,12 @@ def _register_once(
 
 
 def _upserted_links(command: RegisterCommand, current: Contact | None, at: str) -> _LinkChanges:
-    """The links as the command asks: each vendor it names linked as given, the others kept."""
+    """The links as the command asks: each vendor and scope it names linked as given, the
+    others kept."""
     changes = _LinkChanges(dict(current.links) if current else {})
-    for wanted in {link.vendor: link for link in command.links}.values():
-        existing = changes.links.get(wanted.vendor)
+    wanted_links = {link_key(link.vendor, link.scope): link for link in command.links}
+    for key, wanted in wanted_links.items():
+        existing = changes.links.get(key)
         if existing and (existing.vendor_id, existing.scope) == (wanted.vendor_id, wanted.scope):
             continue
         if existing and current is not None:
@@ -175,14 +188,14 @@ def _upserted_links(command: RegisterCommand, current: Contact | None, at: str) 
             if state is not LinkState.ACTIVE:
                 raise LinkLocked(wanted.vendor.value, state.value)
             changes.removed.append((existing.vendor, existing.vendor_id))
-        changes.links[wanted.vendor] = VendorLink(
+        change = _linked_active(current, at)
+        changes.links[key] = VendorLink(
             vendor=wanted.vendor,
             vendor_id=wanted.vendor_id,
             scope=wanted.scope,
+            change=change,
             settled_state=LinkState.ACTIVE,
-            # On an active contact a new link has nothing to catch up with; on an archived one
-            # it stays unsettled, so that the pending archive reaches this vendor too.
-            settled_change_id=_settled_for(current),
+            settled_change_id=change.change_id if change else None,
             linked_at=at,
         )
         if not existing or existing.vendor_id != wanted.vendor_id:
@@ -190,7 +203,10 @@ def _upserted_links(command: RegisterCommand, current: Contact | None, at: str) 
     return changes
 
 
-def _settled_for(current: Contact | None) -> str | None:
+def _linked_active(current: Contact | None, at: str) -> PendingChange | None:
+    """A new link's own change: on an archived contact none, so that the contact's archive
+    reaches this vendor too; on any other, a restore settled at once, so that an older archive
+    of the contact does not apply to a link made after it."""
     if current is None or current.pending is None or current.status is ContactStatus.ARCHIVED:
         return None
-    return current.pending.change_id
+    return new_change(ChangeAction.RESTORE, at, current.version + 1)

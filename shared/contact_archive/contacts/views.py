@@ -29,16 +29,18 @@ def contact_body(contact: Contact) -> dict[str, Any]:
         "updated_at": contact.updated_at,
         "links": [
             {
+                "key": key,
                 "vendor": link.vendor.value,
                 "vendor_id": link.vendor_id,
                 "scope": link.scope,
-                "state": contact.link_state(vendor).value,
+                "state": contact.link_state(key).value,
                 "has_snapshot": link.snapshot is not None,
+                "unrecoverable_reason": link.unrecoverable_reason,
                 "last_error": link.last_error,
                 "attempts": link.attempts,
                 "synced_at": link.synced_at,
             }
-            for vendor, link in sorted(contact.links.items())
+            for key, link in sorted(contact.links.items())
         ],
     }
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 from contact_archive.announcements.publisher import Announcement, Publisher
 from contact_archive.inbound.vendor_changes import Applied, VendorReport, apply_vendor_report
 from contact_archive.ledger.errors import ConcurrentUpdate
-from contact_archive.ledger.models import Contact, HistoryAction, LinkState, Vendor, iso
+from contact_archive.ledger.models import Contact, HistoryAction, LinkState, Vendor, VendorLink, iso
 from contact_archive.ledger.records import Watermark
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import logger
@@ -177,8 +177,8 @@ class PairRun:
         return self._customers[customer_id]
 
 
-def _ledger_state(contact: Contact, vendor: Vendor) -> LinkState:
-    return contact.links[vendor].state_under(contact.pending)
+def _ledger_state(contact: Contact, link: VendorLink) -> LinkState:
+    return link.state_under(contact.pending)
 
 
 def _vendor_time(found: VendorContact) -> str | None:
@@ -255,10 +255,10 @@ def _archived_at_vendor(run: PairRun, archived: list[VendorContact]) -> None:
     contacts = store.contacts.get_many(tenant_id, sorted(set(refs.values()))) if refs else {}
     for found in archived:
         contact = contacts.get(refs.get(found.vendor_id, ""))
-        link = contact.links.get(vendor) if contact else None
-        if contact is None or link is None or link.vendor_id != found.vendor_id:
+        link = contact.link_by_vendor_id(vendor, found.vendor_id) if contact else None
+        if contact is None or link is None:
             continue  # not the tenant's, or an id the link no longer has (a re-created one)
-        if _ledger_state(contact, vendor) is LinkState.ACTIVE:
+        if _ledger_state(contact, link) is LinkState.ACTIVE:
             run.drift(found.vendor_id, LinkState.ARCHIVED, _vendor_time(found))
 
 
@@ -271,10 +271,12 @@ def check_intercom(run: PairRun) -> Stop:
     unarchived by Intercom itself (the person logged in again)."""
 
     def check(contact: Contact) -> None:
-        link = contact.links[Vendor.INTERCOM]
-        known = _ledger_state(contact, Vendor.INTERCOM)
+        for link in contact.links_of(Vendor.INTERCOM):
+            check_link(link, _ledger_state(contact, link))
+
+    def check_link(link: VendorLink, known: LinkState) -> None:
         if known not in (LinkState.ACTIVE, LinkState.ARCHIVED):
-            return  # in flight, failed or deleted: nothing to compare with
+            return  # in flight, failed or unrecoverable: nothing to compare with
         run.tally.checked += 1
         try:
             found: VendorContact | None = run.client.fetch(LinkRef(link.vendor_id, link.scope))
@@ -294,13 +296,14 @@ def check_sequence(run: PairRun) -> Stop:
     archived link cannot have come back by itself."""
 
     def check(contact: Contact) -> None:
-        link = contact.links[Vendor.SEQUENCE]
-        if not link.scope or _ledger_state(contact, Vendor.SEQUENCE) is not LinkState.ACTIVE:
-            return
-        run.tally.checked += 1
-        found = run.customer(link.scope).get(link.vendor_id)
-        if found is not None and found.archived:
-            run.drift(link.vendor_id, LinkState.ARCHIVED, found.archived_at or found.updated_at)
+        for link in contact.links_of(Vendor.SEQUENCE):  # one per customer
+            if not link.scope or _ledger_state(contact, link) is not LinkState.ACTIVE:
+                continue
+            run.tally.checked += 1
+            found = run.customer(link.scope).get(link.vendor_id)
+            if found is not None and found.archived:
+                at = found.archived_at or found.updated_at
+                run.drift(link.vendor_id, LinkState.ARCHIVED, at)
 
     return _walk_ledger(run, check)
 

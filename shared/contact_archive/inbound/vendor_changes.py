@@ -19,14 +19,19 @@ from contact_archive.contacts.changes import ChangeCommand, archive_contact, res
 from contact_archive.ledger.errors import ConcurrentUpdate, DuplicateDelivery
 from contact_archive.ledger.models import (
     Actor,
+    ChangeAction,
     Clock,
+    Contact,
     HistoryAction,
     LinkState,
     Vendor,
     VendorChangePolicy,
+    VendorLink,
     VendorStateChange,
+    derived_status,
     history_entry,
     iso,
+    new_change,
     utc_now,
 )
 from contact_archive.ledger.records import Delivery
@@ -48,7 +53,7 @@ class VendorReport:
     tenant_id: str
     vendor: Vendor
     vendor_id: str
-    state: LinkState  # ACTIVE, ARCHIVED or DELETED
+    state: LinkState  # ACTIVE, ARCHIVED or UNRECOVERABLE (deleted at the vendor)
     occurred_at: str  # ISO 8601 UTC: when the vendor changed it
     action: HistoryAction  # VENDOR_CHANGED (a webhook) or DRIFT_DETECTED (reconciliation)
     actor_name: str  # "webhook" or "reconcile"
@@ -74,6 +79,7 @@ class AppliedReport:
     outcome: Applied
     contact_id: str | None = None
     was: LinkState | None = None  # the link's state in the ledger before
+    link_key: str | None = None
 
 
 def apply_vendor_report(
@@ -93,7 +99,7 @@ def apply_vendor_report(
     if applied.outcome is not Applied.RECORDED:
         return applied
     policy = store.tenant_settings.vendor_change_policy(report.tenant_id)
-    others = [vendor for vendor in linked if vendor is not report.vendor]
+    others = [key for key in linked if key != applied.link_key]
     if policy is VendorChangePolicy.MIRROR and _mirror(
         store, report, contact_id, others=others, clock=clock
     ):
@@ -110,32 +116,53 @@ class _Application:
     notification_id: str | None
     at: str
 
-    def record(self, contact_id: str) -> tuple[AppliedReport, list[Vendor]]:
+    def record(self, contact_id: str) -> tuple[AppliedReport, list[str]]:
         """Record the link's new state, unless there is nothing new to record; what it did, and
-        the contact's linked vendors. A write that loses a race reads the contact again."""
+        the contact's link keys. A write that loses a race reads the contact again."""
         report = self.report
         for _ in range(RECORD_ATTEMPTS):
             contact = self.store.contacts.get(report.tenant_id, contact_id)
-            link = contact.links.get(report.vendor) if contact else None
-            if contact is None or link is None or link.vendor_id != report.vendor_id:
+            link = contact.link_by_vendor_id(report.vendor, report.vendor_id) if contact else None
+            if contact is None or link is None:
                 return self.unchanged(Applied.NOT_LINKED, contact_id), []
             was = link.state_under(contact.pending)
             if link.vendor_changed_at is not None and link.vendor_changed_at >= report.occurred_at:
                 return self.unchanged(Applied.STALE, contact_id, was), []
             if report.state in (was, _HEADING_TO.get(was)):
                 return self.unchanged(Applied.ALREADY_KNOWN, contact_id, was), []
-            change = self._state_change(contact_id, contact.version, was)
+            change = self._state_change(contact, link, was)
             try:
                 if self.store.links.record_vendor_state(change, self.delivery(Applied.RECORDED)):
-                    return AppliedReport(Applied.RECORDED, contact_id, was), list(contact.links)
+                    recorded = AppliedReport(Applied.RECORDED, contact_id, was, link.key)
+                    return recorded, list(contact.links)
             except DuplicateDelivery:
                 return AppliedReport(Applied.DUPLICATE, contact_id, was), []
         raise ConcurrentUpdate(contact_id)
 
-    def _state_change(self, contact_id: str, version: int, was: LinkState) -> VendorStateChange:
+    def _state_change(
+        self, contact: Contact, link: VendorLink, was: LinkState
+    ) -> VendorStateChange:
+        """The link settled at once for a change the vendor made (an archive or a restore), or
+        `unrecoverable` for a contact the vendor deleted; the status that follows with it."""
         report = self.report
+        change = None
+        reason = None
+        if report.state is LinkState.UNRECOVERABLE:
+            reason = f"deleted at {report.vendor.value}: a deleted contact cannot be restored"
+            moved = link.model_copy(update={"settled_state": LinkState.UNRECOVERABLE})
+        else:
+            action = (
+                ChangeAction.ARCHIVE
+                if report.state is LinkState.ARCHIVED
+                else (ChangeAction.RESTORE)
+            )
+            change = new_change(action, self.at, contact.version + 1)
+            moved = link.model_copy(update={"change": change, "settled_state": report.state})
+        links = [moved if other.key == link.key else other for other in contact.links.values()]
+        status = derived_status(links, contact.pending)
         details = {
             "vendor": report.vendor.value,
+            "link": link.key,
             "vendor_id": report.vendor_id,
             "state": report.state.value,
             "ledger_state": was.value,
@@ -144,13 +171,18 @@ class _Application:
         }
         return VendorStateChange(
             tenant_id=report.tenant_id,
-            contact_id=contact_id,
+            contact_id=contact.contact_id,
             vendor=report.vendor,
+            link_key=link.key,
             vendor_id=report.vendor_id,
             state=report.state,
             occurred_at=report.occurred_at,
-            expected_version=version,
-            event=history_entry(self.at, report.action, report.actor, None, details),
+            expected_version=contact.version,
+            event=history_entry(self.at, report.action, report.actor, reason, details),
+            status=status,
+            status_changed=status is not contact.status,
+            change=change,
+            unrecoverable_reason=reason,
         )
 
     def delivery(self, outcome: Applied) -> Delivery | None:
@@ -180,16 +212,18 @@ class _Application:
 
 
 def _mirror(
-    store: LedgerStore, report: VendorReport, contact_id: str, *, others: list[Vendor], clock: Clock
+    store: LedgerStore, report: VendorReport, contact_id: str, *, others: list[str], clock: Clock
 ) -> bool:
-    """Archive or restore the contact as its vendor did, at the other vendors only (the one it
-    came from already is there). With no other link the contact's own status still follows."""
+    """Archive or restore the contact as its vendor did, at its other links only (the one it
+    came from already is there, and the contact's status already follows it)."""
+    if not others or report.state is LinkState.UNRECOVERABLE:
+        return False
     command = ChangeCommand(
         tenant_id=report.tenant_id,
         contact_id=contact_id,
         actor=report.actor,
         reason=f"{report.state.value} at {report.vendor.value}",
-        vendors=others or None,
+        vendors=others,
     )
     if report.state is LinkState.ACTIVE:
         return restore_contact(store, command, clock).changed

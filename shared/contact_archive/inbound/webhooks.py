@@ -63,7 +63,7 @@ MAX_ID_BYTES = 256
 STATES = {
     NotificationKind.ARCHIVED: LinkState.ARCHIVED,
     NotificationKind.UNARCHIVED: LinkState.ACTIVE,
-    NotificationKind.DELETED: LinkState.DELETED,
+    NotificationKind.DELETED: LinkState.UNRECOVERABLE,
 }
 
 

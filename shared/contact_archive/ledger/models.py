@@ -4,8 +4,9 @@ the changes the store is asked to make to them."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -15,6 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 # Identifiers as they may appear in keys and URLs: the API, commands and webhooks check them.
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+# How callers name links: a vendor (all its links), or a vendor and a scope (`link_key`).
+LINK_SELECTOR_PATTERN = r"^(sequence|routera|intercom|constant_contact)(:[^\s:][^\s]{0,255})?$"
+MAX_LINKS = 50  # links per contact: one per vendor, one per Sequence customer
 
 
 class Vendor(StrEnum):
@@ -25,7 +29,10 @@ class Vendor(StrEnum):
 
 
 class ContactStatus(StrEnum):
+    """Derived from the links: whether all, some or none of them are (to be) archived."""
+
     ACTIVE = "active"
+    PARTIALLY_ARCHIVED = "partially_archived"
     ARCHIVED = "archived"
 
 
@@ -35,7 +42,9 @@ class LinkState(StrEnum):
     ARCHIVED = "archived"
     RESTORING = "restoring"
     FAILED = "failed"
-    DELETED = "deleted"  # deleted at the vendor (Intercom `contact.deleted`): it cannot come back
+    # The vendor's contact cannot come back (deleted at the vendor, no restore material to be
+    # had): the link says why in `unrecoverable_reason`, and no longer counts in the status.
+    UNRECOVERABLE = "unrecoverable"
 
 
 class ChangeAction(StrEnum):
@@ -51,6 +60,8 @@ class HistoryAction(StrEnum):
     RELINKED = "relinked"  # a restore re-created the vendor contact under a new id
     VENDOR_CHANGED = "vendor_changed"  # a vendor told us (webhook) it changed a contact itself
     DRIFT_DETECTED = "drift_detected"  # reconciliation found a vendor disagreeing with the ledger
+    LINK_RESTORED = "link_restored"  # a vendor brought a link back, not every field with it
+    UNRECOVERABLE = "unrecoverable"  # a link's vendor contact cannot come back (details: why)
 
 
 class VendorChangePolicy(StrEnum):
@@ -80,46 +91,99 @@ class DomainModel(BaseModel):
 
 
 class PendingChange(DomainModel):
-    """An archive or restore the vendors have not all caught up with yet."""
+    """An archive or restore asked for: of every link (the contact's `pending`) or of one link
+    (the link's `change`). Of the two, the one made at the higher contact `version` applies to
+    a link; `version` 0 is a change written before versions were kept."""
 
     change_id: str
     action: ChangeAction
-    vendors: tuple[Vendor, ...] | None = None  # None: every link of the contact
     requested_at: str
+    version: int = 0
 
-    def applies_to(self, vendor: Vendor) -> bool:
-        return self.vendors is None or vendor in self.vendors
+    @property
+    def target(self) -> LinkState:
+        return LinkState.ARCHIVED if self.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
+
+
+def new_change(action: ChangeAction, at: str, version: int = 0) -> PendingChange:
+    return PendingChange(
+        change_id=uuid.uuid4().hex, action=action, requested_at=at, version=version
+    )
+
+
+def link_key(vendor: Vendor, scope: str | None) -> str:
+    """How a link is named in the contact's `links` and by callers: the vendor, or the vendor
+    and its scope where the vendor scopes contacts (a Sequence contact of customer `c` is
+    `sequence:c`), so that one person can be a contact of several customers."""
+    return vendor.value if scope is None else f"{vendor.value}:{scope}"
 
 
 class VendorLink(DomainModel):
     vendor: Vendor
     vendor_id: str
     scope: str | None = None  # e.g. Sequence's customer id
+    change: PendingChange | None = None  # an archive or restore of this link alone
     settled_state: LinkState = LinkState.ACTIVE  # the state the vendor was last known to be in
-    settled_change_id: str | None = None  # the pending change this link last settled
+    settled_change_id: str | None = None  # the change this link last settled
     snapshot: dict[str, Any] | None = None  # what the vendor needs for a restore
     snapshot_change_id: str | None = None  # the archive the snapshot was taken for
     vendor_changed_at: str | None = None  # when the vendor last changed it by itself
     # The restore a re-create was sent for: a retry of it looks for what that attempt made.
     recreate_change_id: str | None = None
+    unrecoverable_reason: str | None = None
     last_error: str | None = None
     attempts: int = 0
     synced_at: str | None = None
     linked_at: str | None = None
 
+    @property
+    def key(self) -> str:
+        return link_key(self.vendor, self.scope)
+
+    def change_under(self, pending: PendingChange | None) -> PendingChange | None:
+        """The change that applies to this link: its own, or the contact's if that is newer."""
+        if self.change is None:
+            return pending
+        if pending is None or self.change.version > pending.version:
+            return self.change
+        return pending
+
     def state_under(self, pending: PendingChange | None) -> LinkState:
-        """The link's state as callers see it: in flight while a pending change names it."""
-        if (
-            pending is not None
-            and pending.applies_to(self.vendor)
-            and self.settled_change_id != pending.change_id
-        ):
+        """The link's state as callers see it: in flight while a change it has not settled
+        applies to it."""
+        change = self.change_under(pending)
+        if change is not None and self.settled_change_id != change.change_id:
             return (
                 LinkState.ARCHIVING
-                if pending.action is ChangeAction.ARCHIVE
+                if change.action is ChangeAction.ARCHIVE
                 else LinkState.RESTORING
             )
         return self.settled_state
+
+    def target_under(self, pending: PendingChange | None) -> LinkState:
+        """Where the ledger wants this link: what its change asks, else where it was found."""
+        change = self.change_under(pending)
+        if change is not None:
+            return change.target
+        return LinkState.ARCHIVED if self.settled_state is LinkState.ARCHIVED else LinkState.ACTIVE
+
+
+def derived_status(links: Iterable[VendorLink], pending: PendingChange | None) -> ContactStatus:
+    """A contact's status from its links' targets: all archived, some, or none. Unrecoverable
+    links do not count; a contact with no other link follows its own (contact-wide) change."""
+    targets = {
+        link.target_under(pending)
+        for link in links
+        if link.settled_state is not LinkState.UNRECOVERABLE
+    }
+    if not targets:
+        archived = pending is not None and pending.action is ChangeAction.ARCHIVE
+        return ContactStatus.ARCHIVED if archived else ContactStatus.ACTIVE
+    if targets == {LinkState.ARCHIVED}:
+        return ContactStatus.ARCHIVED
+    if LinkState.ARCHIVED in targets:
+        return ContactStatus.PARTIALLY_ARCHIVED
+    return ContactStatus.ACTIVE
 
 
 class HistoryEvent(DomainModel):
@@ -149,11 +213,33 @@ class Contact(DomainModel):
     version: int = Field(ge=1)
     created_at: str
     updated_at: str
-    links: dict[Vendor, VendorLink] = Field(default_factory=dict)
-    pending: PendingChange | None = None
+    links: dict[str, VendorLink] = Field(default_factory=dict)  # by `link_key`
+    pending: PendingChange | None = None  # the latest archive or restore of every link
 
-    def link_state(self, vendor: Vendor) -> LinkState:
-        return self.links[vendor].state_under(self.pending)
+    def link(self, name: str) -> VendorLink:
+        """The link named by its key, or by its vendor where the vendor has one link only;
+        `KeyError` when there is no such link or the vendor has several."""
+        if name in self.links:
+            return self.links[name]
+        of_vendor = [link for link in self.links.values() if link.vendor.value == name]
+        if len(of_vendor) != 1:
+            raise KeyError(name)
+        return of_vendor[0]
+
+    def link_state(self, name: str) -> LinkState:
+        return self.link(name).state_under(self.pending)
+
+    def link_change(self, name: str) -> PendingChange | None:
+        return self.link(name).change_under(self.pending)
+
+    def links_of(self, vendor: Vendor) -> list[VendorLink]:
+        return [link for link in self.links.values() if link.vendor is vendor]
+
+    def link_by_vendor_id(self, vendor: Vendor, vendor_id: str) -> VendorLink | None:
+        for link in self.links.values():
+            if link.vendor is vendor and link.vendor_id == vendor_id:
+                return link
+        return None
 
 
 class Actor(DomainModel):
@@ -192,25 +278,35 @@ class LinkSettlement:
     tenant_id: str
     contact_id: str
     vendor: Vendor
+    link_key: str
     vendor_id: str  # the id the vendor was called with
     change_id: str
+    change_version: int  # the version of the change: a newer one for the link refuses this
     state: LinkState
     at: str
     actor: Actor
     attempts: int = 1
     error: str | None = None
     new_vendor_id: str | None = None  # set when a restore re-created the vendor contact
+    not_restored: dict[str, str] = field(default_factory=dict)  # field -> why (a restore)
 
 
 @dataclass(frozen=True)
 class VendorStateChange:
-    """A link's state as its vendor reports it (see `LinkStore.record_vendor_state`)."""
+    """A link's state as its vendor reports it (see `LinkStore.record_vendor_state`): settled
+    at once for the link's new `change` (archive or restore, made by the vendor), or
+    `unrecoverable` with why."""
 
     tenant_id: str
     contact_id: str
     vendor: Vendor
+    link_key: str
     vendor_id: str
     state: LinkState
     occurred_at: str  # when the vendor changed it
     expected_version: int  # the contact's version the decision to record was made on
     event: dict[str, Any]  # the history entry (`history_entry`)
+    status: ContactStatus  # the contact's status with the link in its new state
+    status_changed: bool
+    change: PendingChange | None = None  # None for `unrecoverable`
+    unrecoverable_reason: str | None = None

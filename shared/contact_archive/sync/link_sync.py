@@ -1,10 +1,10 @@
-"""Bringing one vendor link in line with its contact's pending change.
+"""Bringing one vendor link in line with the change that applies to it.
 
-The ledger says what should be (`pending`: archive or restore); this module makes one vendor
-agree and records the outcome on the link. Each step is safe to repeat: a link already settled
-for the pending change is left alone, a snapshot is taken once per archive, a re-create is marked
-before it is sent (a retry looks for what it made), and every write is conditional on the change
-still being pending (a newer change has its own sync).
+The ledger says what should be (the link's own change, or the contact's if newer: archive or
+restore); this module makes one vendor agree and records the outcome on the link. Each step is
+safe to repeat: a link already settled for its change is left alone, a snapshot is taken once per archive, a re-create is marked
+before it is sent (a retry looks for what it made), and every write is conditional on no newer
+change applying to the link (a newer change has its own sync).
 """
 
 from __future__ import annotations
@@ -18,16 +18,26 @@ from contact_archive.ledger.models import (
     ChangeAction,
     Clock,
     Contact,
+    HistoryAction,
     LinkSettlement,
     LinkState,
     PendingChange,
-    Vendor,
     VendorLink,
+    VendorStateChange,
+    derived_status,
+    history_entry,
     iso,
     utc_now,
 )
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.vendors.client import ClientFor, LinkRef, RecreatingClient, VendorClient
+from contact_archive.vendors.client import (
+    ClientFor,
+    LinkRef,
+    RecreatingClient,
+    RestoreResult,
+    RestoreStrategy,
+    VendorClient,
+)
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
 
 SYNC_ACTOR = Actor(name="sync", source="sync")
@@ -38,6 +48,8 @@ class SyncOutcome(StrEnum):
     SETTLED = "settled"  # the vendor now agrees with the ledger
     SETTLED_WITHOUT_CALL = "settled_without_call"  # it already did: e.g. archived then restored
     FAILED = "failed"  # a permanent vendor error, recorded on the link
+    MATERIAL_TAKEN = "material_taken"  # restore material saved for a vendor-made archive
+    UNRECOVERABLE = "unrecoverable"  # no material to be had: the link says so
     SUPERSEDED = "superseded"  # a newer change took over while this one ran
 
 
@@ -52,10 +64,12 @@ def sync_link(
     client_for: ClientFor,
     tenant_id: str,
     contact_id: str,
-    vendor: Vendor,
+    link_key: str,
     clock: Clock = utc_now,
 ) -> LinkSync:
-    """Archive or restore `vendor`'s contact as the contact's pending change asks.
+    """Archive or restore one link's vendor contact as the change that applies to it asks; or,
+    for a link its vendor archived by itself, take the restore material while the vendor still
+    shows the contact.
 
     Transient vendor errors propagate (the caller's retry, later the stream's, takes over);
     permanent ones and a vendor that no longer knows the contact mark the link `failed`.
@@ -63,39 +77,115 @@ def sync_link(
     contact = store.contacts.get(tenant_id, contact_id)
     if contact is None:
         raise ContactNotFound(contact_id)
-    link = contact.links.get(vendor)
+    link = contact.links.get(link_key)
     if link is None:
-        raise UnknownLink([vendor.value])
-    pending = contact.pending
-    if pending is None or link.state_under(pending) not in (
-        LinkState.ARCHIVING,
-        LinkState.RESTORING,
-    ):
+        raise UnknownLink([link_key])
+    change = link.change_under(contact.pending)
+    if change is None or link.settled_change_id == change.change_id:
+        if needs_material(link, contact.pending):
+            return take_material(store, client_for(tenant_id, link.vendor), contact, link, clock)
         return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
-    target = LinkState.ARCHIVED if pending.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
-    settlement = _Settlement(store, contact, link, pending, clock)
-    if link.settled_state in (target, LinkState.DELETED):
-        # Archived and restored again before any sync ran: the vendor never moved. Or the vendor
-        # deleted the contact: there is nothing left to call.
+    settlement = _Settlement(store, contact, link, change, clock)
+    if link.settled_state in (change.target, LinkState.UNRECOVERABLE):
+        # Archived and restored again before any sync ran: the vendor never moved. Or the
+        # vendor's contact cannot come back: there is nothing left to call.
         return settlement.record(link.settled_state, SyncOutcome.SETTLED_WITHOUT_CALL)
-    client = client_for(tenant_id, vendor)
+    client = client_for(tenant_id, link.vendor)
     try:
-        carried_out, new_id = _carry_out(store, client, contact, link, pending)
+        done = _carry_out(store, client, contact, link, change)
     except (PermanentVendorError, VendorNotFound) as error:
         return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=str(error))
-    if not carried_out:
+    if done is None:
         return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
-    return settlement.record(target, SyncOutcome.SETTLED, new_id=new_id)
+    return settlement.record(change.target, SyncOutcome.SETTLED, restored=done)
+
+
+def needs_material(link: VendorLink, pending: PendingChange | None) -> bool:
+    """An archived link with no restore material taken for the archive it settled: one its
+    vendor made by itself (or one found already done), whose contact the vendor may still show."""
+    change = link.change_under(pending)
+    return (
+        change is not None
+        and change.action is ChangeAction.ARCHIVE
+        and link.settled_state is LinkState.ARCHIVED
+        and link.settled_change_id == change.change_id
+        and link.snapshot_change_id != change.change_id
+    )
+
+
+def take_material(
+    store: LedgerStore, client: VendorClient, contact: Contact, link: VendorLink, clock: Clock
+) -> LinkSync:
+    """Save what a restore of a vendor-archived link will need, from the vendor's archived view;
+    where the vendor shows nothing to restore from, the link becomes `unrecoverable`, with why.
+    A vendor that unarchives by id needs no material."""
+    change = link.change_under(contact.pending)
+    assert change is not None
+    if client.restore_strategy is RestoreStrategy.UNARCHIVE:
+        return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
+    try:
+        snapshot = client.take_snapshot(LinkRef(link.vendor_id, link.scope))
+    except VendorNotFound:
+        reason = (
+            f"{link.vendor.value} no longer shows the archived contact: there is nothing to"
+            " restore it from"
+        )
+        marked = mark_unrecoverable(store, contact, link, reason, iso(clock()))
+        return LinkSync(
+            SyncOutcome.UNRECOVERABLE if marked else SyncOutcome.SUPERSEDED, link.vendor_id
+        )
+    saved = store.links.save_snapshot(
+        contact.tenant_id,
+        contact.contact_id,
+        link.key,
+        vendor_id=link.vendor_id,
+        change_id=change.change_id,
+        change_version=change.version,
+        snapshot=snapshot,
+    )
+    return LinkSync(SyncOutcome.MATERIAL_TAKEN if saved else SyncOutcome.SUPERSEDED, link.vendor_id)
+
+
+def mark_unrecoverable(
+    store: LedgerStore, contact: Contact, link: VendorLink, reason: str, at: str
+) -> bool:
+    """Record that a link's vendor contact cannot come back, with the status that follows
+    (unrecoverable links do not count in it); False if the contact changed meanwhile."""
+    links = [
+        other.model_copy(update={"settled_state": LinkState.UNRECOVERABLE})
+        if other.key == link.key
+        else other
+        for other in contact.links.values()
+    ]
+    status = derived_status(links, contact.pending)
+    details = {"vendor": link.vendor.value, "link": link.key, "vendor_id": link.vendor_id}
+    return store.links.record_vendor_state(
+        VendorStateChange(
+            tenant_id=contact.tenant_id,
+            contact_id=contact.contact_id,
+            vendor=link.vendor,
+            link_key=link.key,
+            vendor_id=link.vendor_id,
+            state=LinkState.UNRECOVERABLE,
+            occurred_at=at,
+            expected_version=contact.version,
+            event=history_entry(at, HistoryAction.UNRECOVERABLE, SYNC_ACTOR, reason, details),
+            status=status,
+            status_changed=status is not contact.status,
+            unrecoverable_reason=reason,
+        ),
+        None,
+    )
 
 
 @dataclass(frozen=True)
 class _Settlement:
-    """Recording one link's outcome for the pending change it was synced for."""
+    """Recording one link's outcome for the change it was synced for."""
 
     store: LedgerStore
     contact: Contact
     link: VendorLink
-    pending: PendingChange
+    change: PendingChange
     clock: Clock
 
     def record(
@@ -104,22 +194,28 @@ class _Settlement:
         outcome: SyncOutcome,
         *,
         error: str | None = None,
-        new_id: str | None = None,
+        restored: RestoreResult | None = None,
     ) -> LinkSync:
         """`outcome` if the link settled in `state`; `SUPERSEDED` if a newer change won."""
+        new_id = None
+        if restored is not None and restored.vendor_id != self.link.vendor_id:
+            new_id = restored.vendor_id
         settled = self.store.links.settle(
             LinkSettlement(
                 tenant_id=self.contact.tenant_id,
                 contact_id=self.contact.contact_id,
                 vendor=self.link.vendor,
+                link_key=self.link.key,
                 vendor_id=self.link.vendor_id,
-                change_id=self.pending.change_id,
+                change_id=self.change.change_id,
+                change_version=self.change.version,
                 state=state,
                 at=iso(self.clock()),
                 actor=SYNC_ACTOR,
                 attempts=self.link.attempts + 1 if state is LinkState.FAILED else 0,
                 error=error,
                 new_vendor_id=new_id,
+                not_restored=dict(restored.not_restored) if restored else {},
             )
         )
         return LinkSync(
@@ -132,20 +228,17 @@ def _carry_out(
     client: VendorClient,
     contact: Contact,
     link: VendorLink,
-    pending: PendingChange,
-) -> tuple[bool, str | None]:
-    """Archive or restore at the vendor: whether it was done (False: a newer change took over
-    first), and the vendor id a re-create gave the contact, if it changed."""
+    change: PendingChange,
+) -> RestoreResult | None:
+    """Archive or restore at the vendor: what a restore did (an archive answers an empty
+    result), or None when a newer change took over first."""
     ref = LinkRef(link.vendor_id, link.scope)
-    if pending.action is ChangeAction.ARCHIVE:
-        if not _save_snapshot(store, client, contact, link, pending, ref):
-            return False, None
+    if change.action is ChangeAction.ARCHIVE:
+        if not _save_snapshot(store, client, contact, link, change, ref):
+            return None
         client.archive(ref)
-        return True, None
-    restored_id = _restore(store, client, contact, link, pending, ref)
-    if restored_id is None:
-        return False, None
-    return True, (restored_id if restored_id != link.vendor_id else None)
+        return RestoreResult(vendor_id=link.vendor_id)
+    return _restore(store, client, contact, link, change, ref)
 
 
 def _save_snapshot(
@@ -153,20 +246,29 @@ def _save_snapshot(
     client: VendorClient,
     contact: Contact,
     link: VendorLink,
-    pending: PendingChange,
+    change: PendingChange,
     ref: LinkRef,
 ) -> bool:
     """Take the restore material before archiving, once per archive: a retry reuses it (the
     vendor may already have archived, and an archived contact can no longer be read)."""
-    if link.snapshot_change_id == pending.change_id:
+    if link.snapshot_change_id == change.change_id:
         return True
+    try:
+        snapshot = client.take_snapshot(ref)
+    except VendorNotFound:
+        if client.restore_strategy is not RestoreStrategy.UNARCHIVE:
+            raise
+        # Intercom shows no archived contact (archived in its UI already): its unarchive
+        # needs the id only, and the archive call tells archived from deleted.
+        snapshot = {"id": link.vendor_id}
     return store.links.save_snapshot(
         contact.tenant_id,
         contact.contact_id,
-        link.vendor,
+        link.key,
         vendor_id=link.vendor_id,
-        change_id=pending.change_id,
-        snapshot=client.take_snapshot(ref),
+        change_id=change.change_id,
+        change_version=change.version,
+        snapshot=snapshot,
     )
 
 
@@ -175,30 +277,31 @@ def _restore(
     client: VendorClient,
     contact: Contact,
     link: VendorLink,
-    pending: PendingChange,
+    change: PendingChange,
     ref: LinkRef,
-) -> str | None:
-    """Bring the vendor's contact back; its vendor id afterwards, or None when a newer change
+) -> RestoreResult | None:
+    """Bring the vendor's contact back; what the restore did, or None when a newer change
     took over. Unarchive and revive are safe to repeat; a re-create is not, so the attempt is
     marked on the link before it is sent, and a later run for the same restore (after a lost
     answer, a crash before settling) first looks for the contact that attempt made."""
     if not isinstance(client, RecreatingClient):
-        return client.restore(ref, link.snapshot).vendor_id
+        return client.restore(ref, link.snapshot)
 
     def taken(vendor_id: str) -> bool:
         owner = store.vendor_refs.find(contact.tenant_id, link.vendor, vendor_id)
         return owner not in (None, contact.contact_id)
 
-    if link.recreate_change_id == pending.change_id:
+    if link.recreate_change_id == change.change_id:
         found = client.find_recreated(ref, link.snapshot, taken=taken)
         if found is not None:
-            return found
+            return RestoreResult(vendor_id=found, replaced_vendor_id=link.vendor_id)
     elif not store.links.mark_recreate(
         contact.tenant_id,
         contact.contact_id,
-        link.vendor,
+        link.key,
         vendor_id=link.vendor_id,
-        change_id=pending.change_id,
+        change_id=change.change_id,
+        change_version=change.version,
     ):
         return None
-    return client.restore(ref, link.snapshot, taken=taken).vendor_id
+    return client.restore(ref, link.snapshot, taken=taken)

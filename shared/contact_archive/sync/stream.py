@@ -1,6 +1,7 @@
 """SyncFunction: the ledger table's stream drives the vendors (the table is its own outbox).
 
-Each record names a contact; every link its new image shows in flight is synced (`link_sync.py`),
+Each record names a contact; every link its new image shows in flight (or archived by its vendor
+and still without restore material) is synced (`link_sync.py`),
 which reads the contact afresh, so a stale, duplicate or out-of-order record acts on the current
 state and repeats nothing already done. Then what the record's write made true is announced.
 A transient vendor error fails the record (reported in `batchItemFailures`): Lambda retries it,
@@ -29,7 +30,7 @@ from contact_archive.ledger.models import Contact
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.observability import count, logger
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import SyncOutcome, needs_material, sync_link
 from contact_archive.vendors.client import ClientFor
 from contact_archive.vendors.errors import TransientVendorError
 
@@ -60,11 +61,11 @@ def sync_record(
     if new is None:
         return
     unavailable: list[TransientVendorError] = []
-    for vendor in new.links:
-        if new.link_state(vendor) not in IN_FLIGHT:
+    for key, link in new.links.items():
+        if new.link_state(key) not in IN_FLIGHT and not needs_material(link, new.pending):
             continue
         try:
-            outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, vendor).outcome
+            outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, key).outcome
         except TransientVendorError as error:
             unavailable.append(error)  # one vendor down must not hold the others back
             continue
@@ -72,7 +73,7 @@ def sync_record(
         if outcome is SyncOutcome.FAILED:
             logger.warning(
                 "vendor sync failed",
-                extra={"contact_id": new.contact_id, "vendor": vendor.value},
+                extra={"contact_id": new.contact_id, "link": key},
             )
     if unavailable:
         raise unavailable[0]  # the record is retried; links already settled are skipped then

@@ -60,6 +60,9 @@ class ConstantContactCredentials(_Credentials):
     refresh_token: SecretStr  # rotates: every refresh returns a new one, the old one dies
     base_url: str = "https://api.cc.email/v3"
     token_url: str = "https://authz.constantcontact.com/oauth2/default/v1/token"  # noqa: S105
+    # The list a contact is revived onto when its own lists are not known (deleted in Constant
+    # Contact before they were saved) or it was on none: a revive needs one list at least.
+    restore_list_id: str | None = None
 
     def rotated(self, access_token: str, refresh_token: str) -> ConstantContactCredentials:
         return self.model_copy(

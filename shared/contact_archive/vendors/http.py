@@ -38,7 +38,10 @@ class VendorHttp:
         auth: httpx.Auth | None = None,
         wait_hint: WaitHint | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """`clock` is the UNIX time a vendor's absolute reset time (`X-RateLimit-Reset`) is
+        read against: injectable, so that a test's vendor and client share one time."""
         self.vendor = vendor
         self._client = client
         # Per request, not per client: one httpx.Client serves every tenant of the container.
@@ -48,6 +51,7 @@ class VendorHttp:
         self._bucket = bucket
         self._wait_hint = wait_hint
         self._sleep = sleep
+        self._clock = clock
 
     def request(
         self,
@@ -130,6 +134,7 @@ class VendorHttp:
             response.status_code,
             response.headers,
             None if body is None else self._error_text(body),
+            now=self._clock(),
         )
         if isinstance(refused, TransientVendorError) and self._wait_hint and body is not None:
             refused.retry_after = self._wait_hint(body) or refused.retry_after

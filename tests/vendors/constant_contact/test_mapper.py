@@ -86,12 +86,17 @@ def test_contact_without_id_is_refused() -> None:
         mapper.to_canonical({"first_name": "John"})
 
 
-def test_snapshot_then_revive_body_keeps_list_memberships_and_every_field() -> None:
+RESTORE_LIST = "5e88f172-21d1-11ea-b5ae-fa163e56c9b9"
+
+
+def test_snapshot_then_revive_keeps_list_memberships_and_every_writable_field() -> None:
     # Given an active contact with list memberships and every subresource
     contact = _payload("contact_active_with_list_memberships")
-    # When its restore material is saved (as JSON, as the ledger stores it) and revived from
+    # When its restore material is saved (as JSON, as the ledger stores it) and revived from,
+    # the contact as Constant Contact holds it now being the same
     saved = json.loads(json.dumps(mapper.snapshot(contact)))
-    body = mapper.revive_body(saved)
+    revive = mapper.revive(saved, current=contact)
+    body = revive.body
     # Then the body revives it as the account, on the same lists, with every writable field
     assert body["update_source"] == "Account"
     assert body["list_memberships"] == contact["list_memberships"]
@@ -108,6 +113,7 @@ def test_snapshot_then_revive_body_keeps_list_memberships_and_every_field() -> N
         "notes",
     ):
         assert body[key] == contact[key], key
+    # (the permission is the one Constant Contact holds now, never the snapshot's)
     assert body["email_address"] == {
         "address": "dlang@example.com",
         "permission_to_send": "implicit",
@@ -123,30 +129,141 @@ def test_snapshot_then_revive_body_keeps_list_memberships_and_every_field() -> N
             "country": "United States",
         }
     ]
-    assert body["sms_channel"] == {
+    # And nothing read-only, identifying the old record, or granting SMS consent rides along
+    assert not {
+        "contact_id",
+        "create_source",
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "sms_channel",
+        "consent_history",
+    } & set(body)
+    # And what it cannot write back is named: consent history, SMS consent, the updater
+    assert revive.not_restored == {
+        "update_source": mapper.UPDATED_BY_ACCOUNT,
+        "email_address.opt_in_source": mapper.NO_CONSENT_HISTORY,
+        "email_address.opt_in_date": mapper.NO_CONSENT_HISTORY,
+        "email_address.confirm_status": mapper.NO_CONSENT_HISTORY,
+        "sms_channel": mapper.SMS_NOT_SENT,
+    }
+
+
+def test_the_snapshot_keeps_consent_history_and_sms_consent_for_the_record() -> None:
+    # Given an active contact with an opt-in history and an SMS consent
+    contact = _payload("contact_active_with_list_memberships")
+    # When its restore material is saved
+    saved = mapper.snapshot(contact)
+    # Then the consent history is kept apart, and the SMS channel in the PUT's shape
+    assert saved["consent_history"] == {
+        "email_address": {
+            "opt_in_source": "Contact",
+            "opt_in_date": "2016-01-23T13:48:44.108Z",
+            "confirm_status": "confirmed",
+        }
+    }
+    assert saved["sms_channel"] == {
         "full_sms_address": "17815551212",
         "sms_channel_consents": [
             {"sms_consent_permission": "explicit", "consent_type": "promotional_sms"}
         ],
     }
-    # And nothing read-only or identifying the old record rides along
-    assert not {"contact_id", "create_source", "created_at", "updated_at", "deleted_at"} & set(body)
 
 
-def test_snapshot_refuses_a_contact_fetched_without_list_memberships() -> None:
-    # Given a contact fetched without include=list_memberships
-    # When its restore material is taken, Then it is refused: the lists would be lost for good
-    with pytest.raises(ValueError, match="include=list_memberships"):
-        mapper.snapshot(_payload("contact_without_list_memberships"))
+def test_a_revive_never_grants_the_consent_the_snapshot_had() -> None:
+    # Given a snapshot taken while the contact was subscribed, and the contact as Constant
+    # Contact holds it now: unsubscribed by the person, with a reason
+    saved = mapper.snapshot(_payload("contact_active_with_list_memberships"))
+    current = {
+        "contact_id": "ab7ab702-b935-11e9-8a58-fa163e6b01c1",
+        "email_address": {
+            "address": "dlang@example.com",
+            "permission_to_send": "unsubscribed",
+            "opt_out_source": "Contact",
+            "opt_out_date": "2026-03-01T10:00:00Z",
+            "opt_out_reason": "Too many emails",
+        },
+        "deleted_at": "2026-03-02",
+    }
+    # When the revive is built
+    revive = mapper.revive(saved, current)
+    # Then it keeps the unsubscription as it stands, and says the snapshot's was not written
+    assert revive.body["email_address"] == {
+        "address": "dlang@example.com",
+        "permission_to_send": "unsubscribed",
+        "opt_out_reason": "Too many emails",
+    }
+    assert revive.not_restored["email_address.permission_to_send"] == mapper.CONSENT_KEPT
+    assert "sms_channel" not in revive.body
 
 
-def test_revive_body_needs_saved_list_memberships_and_drops_unknown_fields() -> None:
-    # Given a snapshot without lists, and one carrying fields the PUT does not take
-    # Then the first is refused and the second loses the unknown fields
-    with pytest.raises(ValueError, match="list_memberships"):
+def test_a_snapshot_of_a_deleted_contact_marks_its_lists_unknown() -> None:
+    # Given the seed's deleted contact: on no list, since the delete dropped them
+    saved = mapper.snapshot(_payload("contact_deleted"))
+    # Then its lists are unknown, not "none"
+    assert "list_memberships" not in saved and saved["lists_unknown"] is True
+    # And a revive needs the tenant's restore list, said so without one
+    with pytest.raises(ValueError, match=r"not known.*restore_list_id"):
+        mapper.revive(saved)
+    revive = mapper.revive(saved, restore_list_id=RESTORE_LIST)
+    assert revive.body["list_memberships"] == [RESTORE_LIST]
+    assert "restore list" in revive.not_restored["list_memberships"]
+
+
+def test_revive_needs_a_list_and_drops_unknown_fields() -> None:
+    # Given a snapshot without lists, one on no list, and one carrying fields the PUT does not take
+    # Then the first two are refused without a restore list, and the third loses the fields
+    with pytest.raises(ValueError, match="not known"):
         mapper.revive_body({"first_name": "John"})
-    body = mapper.revive_body({"first_name": "John", "contact_id": "x", "list_memberships": []})
-    assert body == {"first_name": "John", "update_source": "Account", "list_memberships": []}
+    with pytest.raises(ValueError, match="on no list"):
+        mapper.revive_body({"first_name": "John", "list_memberships": []})
+    body = mapper.revive_body(
+        {"first_name": "John", "contact_id": "x", "list_memberships": []},
+        restore_list_id=RESTORE_LIST,
+    )
+    assert body == {
+        "first_name": "John",
+        "update_source": "Account",
+        "list_memberships": [RESTORE_LIST],
+    }
+
+
+def test_a_revive_takes_at_most_50_lists_and_names_the_rest() -> None:
+    # Given a snapshot on 53 lists (more than Constant Contact lets a contact be on)
+    lists = [f"07936f78-662a-11eb-af0a-{index:012d}" for index in range(53)]
+    # When the revive is built
+    revive = mapper.revive({"first_name": "Many", "list_memberships": lists})
+    # Then the first 50 go in the PUT, and the 3 others are named as not restored
+    assert revive.body["list_memberships"] == lists[:50]
+    assert revive.not_restored == {
+        "list_memberships": "3 of its 53 lists were not restored: Constant Contact puts a"
+        " contact on 50 lists at most"
+    }
+
+
+def test_not_restored_names_every_field_a_revive_can_report() -> None:
+    # Given a subscribed contact's snapshot, a deleted one's, and an unsubscribed one's on more
+    # lists than Constant Contact allows, each revived with nothing known of it now
+    subscribed = mapper.snapshot(_payload("contact_active_with_list_memberships"))
+    deleted = mapper.snapshot(_payload("contact_deleted"))
+    unsubscribed = {
+        "email_address": {
+            "address": "gone@example.com",
+            "permission_to_send": "unsubscribed",
+            "opt_out_reason": "Too many emails",
+        },
+        "consent_history": {
+            "email_address": {"opt_out_source": "Contact", "opt_out_date": "2026-03-01T10:00:00Z"}
+        },
+        "list_memberships": [f"07936f78-662a-11eb-af0a-{index:012d}" for index in range(51)],
+    }
+    reported = {
+        key
+        for saved in (subscribed, deleted, unsubscribed)
+        for key in mapper.revive(saved, {}, RESTORE_LIST).not_restored
+    }
+    # Then together they report every field `NOT_RESTORED` names (what the docs list), no other
+    assert reported == set(mapper.NOT_RESTORED)
 
 
 @pytest.mark.parametrize(
@@ -157,8 +274,9 @@ def test_revive_body_conforms_to_the_put_request_schema(
 ) -> None:
     # Given the body schema of PUT /contacts/{contact_id}
     schema = _body_schema(contacts_spec, "/contacts/{contact_id}", "put")
-    # When a contact is saved and revived
-    body = mapper.revive_body(mapper.snapshot(_payload(payload_name)))
+    # When a contact is saved and revived (the deleted one onto the restore list)
+    payload = _payload(payload_name)
+    body = mapper.revive_body(mapper.snapshot(payload), payload, RESTORE_LIST)
     # Then every key, at every depth, is a writable property the schema declares
     assert set(body) <= set(schema["properties"])
     assert _violations(contacts_spec, body, schema, "body") == []

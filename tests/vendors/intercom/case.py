@@ -60,7 +60,9 @@ class IntercomCase(VendorCase):
         """`token` is the tenant's (TOKEN; WRONG_TOKEN for wrong credentials) unless given."""
         token = token or (WRONG_TOKEN if wrong_credentials else TOKEN)
         credentials = IntercomCredentials.model_validate({"access_token": token, "region": region})
-        return IntercomClient(credentials, self.http, retry=retry, sleep=self._wait)
+        return IntercomClient(
+            credentials, self.http, retry=retry, sleep=self._wait, clock=self.clock
+        )
 
     def _wait(self, seconds: float) -> None:
         self.waits.append(seconds)
@@ -83,9 +85,10 @@ class IntercomCase(VendorCase):
         return [("POST", contact_path(self.unknown) + "/archive")]
 
     def round_trip_costs(self, ref: LinkRef) -> dict[str, list[Call]]:
-        # The snapshot is the id: no call; the restore unarchives the same id
+        # The snapshot is read by id (id, role, email, external id); the restore unarchives
+        # the same id
         return {
-            "snapshot": [],
+            "snapshot": [("GET", contact_path(ref))],
             "archive": [("POST", contact_path(ref) + "/archive")],
             "restore": [("POST", contact_path(ref) + "/unarchive")],
             "fetch": [("GET", contact_path(ref))],

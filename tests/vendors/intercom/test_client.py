@@ -56,12 +56,51 @@ def test_an_archived_contact_is_not_found_like_an_unknown_one(
 # -- archive --------------------------------------------------------------------------------
 
 
-def test_the_snapshot_is_the_id_and_costs_no_call(
+def test_the_snapshot_is_the_id_and_what_names_the_person_read_in_one_call(
     sandbox: IntercomSandbox, client: IntercomClient
 ) -> None:
-    added = sandbox.add_contact(email="snap@example.com")
-    assert client.take_snapshot(LinkRef(added["id"])) == {"id": added["id"]}
-    assert sandbox.requests == []
+    # Given an active lead with an email and an external id
+    added = sandbox.add_contact(email="snap@example.com", external_id="s-1", role="lead")
+    # When its snapshot is taken
+    snapshot = client.take_snapshot(LinkRef(added["id"]))
+    # Then it holds the id and what a search for the person takes, read with one fetch
+    assert snapshot == {
+        "id": added["id"],
+        "role": "lead",
+        "email": "snap@example.com",
+        "external_id": "s-1",
+    }
+    assert sandbox.calls("GET", f"/contacts/{added['id']}") == len(sandbox.requests) == 1
+
+
+def test_a_contact_archived_in_intercom_has_no_snapshot_and_is_restored_without_one(
+    sandbox: IntercomSandbox, client: IntercomClient
+) -> None:
+    # Given a contact someone archived in Intercom's UI
+    added = sandbox.add_contact(email="ui@example.com")
+    sandbox.archive_in_ui(added["id"])
+    ref = LinkRef(added["id"])
+    # When its snapshot is taken, then Intercom does not show it: not found, asked once
+    with pytest.raises(VendorNotFound):
+        client.take_snapshot(ref)
+    assert len(sandbox.requests) == 1
+    # And it is archived (200 again) and restored from its id alone
+    assert client.archive(ref) == ArchiveResult()
+    restored = client.restore(ref, None)
+    assert restored == RestoreResult(vendor_id=added["id"]) and restored.not_restored == {}
+    assert client.fetch(ref).email == "ui@example.com"
+
+
+def test_a_deleted_contact_cannot_be_snapshotted_archived_or_restored(
+    sandbox: IntercomSandbox, client: IntercomClient
+) -> None:
+    # Given a contact deleted at Intercom
+    ref = LinkRef(sandbox.add_contact(email="del@example.com")["id"])
+    client.delete(ref)
+    # Then every call on it is not found
+    for call in (client.take_snapshot, client.archive, lambda r: client.restore(r, None)):
+        with pytest.raises(VendorNotFound):
+            call(ref)
 
 
 def test_a_repeated_archive_is_a_success_that_cannot_tell_it_was_already(

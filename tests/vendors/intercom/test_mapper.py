@@ -87,12 +87,54 @@ def test_short_answer_missing_a_required_key_is_refused(payload: dict[str, Any])
         mapper.to_canonical(payload)  # type: ignore[arg-type]
 
 
-def test_snapshot_is_the_id_alone() -> None:
+def test_snapshot_is_the_id_and_what_names_the_person() -> None:
     # Given a full contact about to be archived
     # When its restore material is taken
     material = mapper.snapshot(_payload("contact_active"))
-    # Then it is the id: unarchive needs nothing else and an archived contact cannot be fetched
-    assert material == {"id": "6657ac5f6abd0166b52ae242"}
+    # Then it is the id (all unarchive needs), and the role, email and external id a search
+    # for the person takes after a 404: nothing more
+    assert material == {
+        "id": "6657ac5f6abd0166b52ae242",
+        "role": "user",
+        "email": "joe@bloggs.com",
+        "external_id": "70",
+    }
+
+
+def test_a_snapshot_of_what_is_not_a_contact_is_refused() -> None:
+    with pytest.raises(ValueError, match="not a contact"):
+        mapper.snapshot({"type": "user", "id": "1"})  # type: ignore[typeddict-item]
+
+
+def test_a_restore_writes_everything_back() -> None:
+    # Intercom's restore is an unarchive of the same contact: no field is ever left behind
+    assert dict(mapper.NOT_RESTORED) == {}
+
+
+def test_the_delete_answer_says_whether_it_deleted() -> None:
+    # Given the spec's answer to DELETE /contacts/{id}, and the same saying not deleted
+    answer = {"id": "6657ac616abd0166b52ae243", "external_id": "70", "type": "contact"}
+    # Then `deleted` reads it, and refuses what is not a `contact_deleted`
+    assert mapper.deleted({**answer, "deleted": True}) is True  # type: ignore[typeddict-item]
+    assert mapper.deleted({**answer, "deleted": False}) is False  # type: ignore[typeddict-item]
+    for wrong in ({**answer, "deleted": "yes"}, {"type": "user", "id": "1", "deleted": True}):
+        with pytest.raises(ValueError, match="contact_deleted"):
+            mapper.deleted(wrong)  # type: ignore[arg-type]
+
+
+def test_search_body_is_one_equals_filter_with_its_page(spec: dict[str, Any]) -> None:
+    # When the body of a search for an email is built, first and next page
+    first = mapper.search_body("email", "ada@example.com", per_page=150, starting_after=None)
+    following = mapper.search_body("email", "ada@example.com", per_page=150, starting_after="c")
+    # Then it is a single `=` filter with the page asked for, in the spec's search_request
+    assert first == {
+        "query": {"field": "email", "operator": "=", "value": "ada@example.com"},
+        "pagination": {"per_page": 150},
+    }
+    assert following["pagination"] == {"per_page": 150, "starting_after": "c"}
+    schemas = spec["components"]["schemas"]
+    assert set(first) <= set(schemas["search_request"]["properties"])
+    assert set(first["query"]) <= set(schemas["single_filter_search_request"]["properties"])
 
 
 def test_create_body_carries_role_email_name_and_external_id() -> None:

@@ -176,6 +176,57 @@ def test_create_body_refuses_a_snapshot_routera_would_reject(
         mapper.create_body(saved)
 
 
+# What a restore cannot write back, and duplicates
+
+
+def test_not_restored_lists_what_routera_sets_itself_on_a_re_create() -> None:
+    # Given Routera's contact keys, Then what a restore never writes back is among the keys it
+    # sets itself, each with a reason, and the archive state is not among them (a restore
+    # changes it on purpose)
+    assert set(mapper.NOT_RESTORED) == {"id", "created_at", "updated_at"}
+    assert set(mapper.NOT_RESTORED) < mapper.SYSTEM_KEYS
+    assert all(reason.strip() for reason in mapper.NOT_RESTORED.values())
+
+
+@pytest.mark.parametrize(
+    ("fields", "also"),
+    [
+        ({"email": "ada@example.com", "region": "EMEA"}, {}),
+        ({"email": "ada@example.com", "archived_by": "u-1"}, {"archived_by"}),
+        ({"email": "ada@example.com", "id": "old"}, {}),  # already reported, with its reason
+    ],
+)
+def test_not_restored_adds_the_snapshot_keys_a_create_cannot_take(
+    fields: dict[str, Any], also: set[str]
+) -> None:
+    # Given a snapshot, When what its re-create cannot write back is read
+    reported = mapper.not_restored({"id": "old", "fields": fields})
+    # Then it is NOT_RESTORED and each key of its fields that create_body leaves out
+    assert reported == {**dict.fromkeys(also, mapper.READ_ONLY_REASON), **mapper.NOT_RESTORED}
+    sent = mapper.create_body({"id": "old", "fields": fields})["fields"]
+    assert set(fields) - set(sent) <= set(reported)
+
+
+@pytest.mark.parametrize(
+    ("contact", "shared"),
+    [
+        ({"email": "ADA@example.com ", "external_id": "crm-42"}, ["email", "external_id"]),
+        ({"email": "grace@example.com", "external_id": "crm-42"}, ["external_id"]),
+        ({"email": "ada@example.com", "external_id": None}, ["email"]),
+        ({"email": None, "external_id": "crm-43"}, []),
+        ({"email": "", "external_id": ""}, []),
+    ],
+)
+def test_shared_unique_fields_compares_emails_without_case(
+    contact: dict[str, Any], shared: list[str]
+) -> None:
+    # Given a re-create's body and an active contact
+    body: Any = {"fields": {"email": "ada@example.com", "external_id": "crm-42"}}
+    payload: Any = {"id": "c-1", **contact}
+    # When the fields it holds as the body sets them are read, Then an email's case is ignored
+    assert mapper.shared_unique_fields(payload, body) == shared
+
+
 # list_page
 
 

@@ -4,7 +4,7 @@ contacts under a customer (the link's scope), restore by re-creating."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -13,6 +13,7 @@ from pydantic import SecretStr
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.credentials import SequenceCredentials
+from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy
 from contact_archive.vendors.sequence.client import SequenceClient
 from devtools.sandboxes.base import json_response
@@ -80,6 +81,46 @@ class SequenceCase(RecreatingCase):
         return SequenceClient(
             credentials, self.http, retry=retry, sleep=self.waits.append, clock=self.clock
         )
+
+    def client_waiting_on_the_clock(
+        self, *, retry: RetryPolicy | None = None, bucket: TokenBucket | None = None
+    ) -> SequenceClient:
+        """A client whose waits (retries, its bucket's) move the case's clock, which the
+        sandbox's rate limit reads: time passes while it waits, as it would."""
+        credentials = SequenceCredentials(
+            client_id=CLIENT_ID, client_secret=SecretStr(CLIENT_SECRET), base_url=BASE_URL
+        )
+        return SequenceClient(
+            credentials, self.http, retry=retry, bucket=bucket, sleep=self.wait, clock=self.clock
+        )
+
+    def wait(self, seconds: float) -> None:
+        """Note a wait and let that much time pass."""
+        self.waits.append(seconds)
+        self.clock.advance(timedelta(seconds=seconds))
+
+    def seconds(self) -> float:
+        """The case's clock in seconds, for a token bucket."""
+        return self.clock().timestamp()
+
+    def add(self, **fields: Any) -> LinkRef:
+        """Seed an active contact of the customer with `fields`: its link."""
+        return LinkRef(self.sandbox.add_contact(CUSTOMER, **fields)["id"], CUSTOMER)
+
+    def listed(self) -> list[dict[str, Any]]:
+        """The customer's contacts as the API lists them, archived ones included (a request of
+        its own, not through the wire, which notes the client's)."""
+        with httpx.Client(
+            base_url=BASE_URL, transport=self.sandbox.transport(), headers=self.api_headers()
+        ) as api:
+            response = api.get("/customers/customer-1/contacts", params={"includeArchived": "true"})
+        items: list[dict[str, Any]] = response.json()["items"]
+        return items
+
+    def raw(self, ref: LinkRef) -> dict[str, Any]:
+        """The contact as the API lists it."""
+        (found,) = [item for item in self.listed() if item["id"] == ref.vendor_id]
+        return found
 
     def add_ada(self) -> LinkRef:
         return LinkRef(self.sandbox.add_contact(CUSTOMER, **ADA)["id"], CUSTOMER)

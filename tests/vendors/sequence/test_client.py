@@ -5,7 +5,6 @@ its time, and one page per customer. What every vendor client does alike is in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -16,14 +15,7 @@ from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
 from contact_archive.vendors.sequence.client import API_VERSION, SequenceClient
 from devtools.sandboxes.sequence import SequenceSandbox
 from tests.vendors.sandboxed import DateClock
-from tests.vendors.sequence.case import ADA, CONTACTS, CUSTOMER, SequenceCase
-
-
-@pytest.fixture
-def case() -> Iterator[SequenceCase]:
-    with SequenceCase() as case:
-        yield case
-
+from tests.vendors.sequence.case import ADA, CONTACTS, CUSTOMER
 
 # Reading
 

@@ -280,3 +280,85 @@ def test_billing_preference_values_match_the_spec_enum() -> None:
     assert set(get_args(ContactBillingPreference)) == set(
         schema("ContactBillingPreference")["enum"]
     )
+
+
+# What a restore cannot write back, and the billing rule
+
+
+def test_not_restored_names_contact_fields_no_create_can_set() -> None:
+    # Given the spec's contact and its create body
+    contact_fields = set(schema("Contact")["properties"])
+    writable = set(create_request_schema()["properties"])
+    # Then what a restore can never write back is a contact field the create does not take
+    assert set(mapper.NOT_RESTORED) <= contact_fields - writable
+    assert set(mapper.NOT_RESTORED) == {"id", "createdAt"}
+    assert all(reason.strip() for reason in mapper.NOT_RESTORED.values())
+
+
+def billing_contact(contact_id: str, preference: str, *, archived: bool = False) -> Contact:
+    contact: Contact = {
+        "id": contact_id,
+        "name": "Someone",
+        "email": f"{contact_id}@example.com",
+        "billingPreference": preference,  # type: ignore[typeddict-item]
+        "createdAt": "2024-08-01T12:00:00Z",
+        "updatedAt": "2024-08-01T12:00:00Z",
+    }
+    if archived:
+        contact["archivedAt"] = "2024-08-01T12:00:00Z"
+    return contact
+
+
+@pytest.mark.parametrize(
+    ("preference", "fallback"),
+    [("STANDARD", "NONE"), ("PRIMARY", None), ("NONE", None)],
+)
+def test_only_a_standard_create_has_a_none_fallback(preference: str, fallback: str | None) -> None:
+    # Given a create body of each billing preference
+    body: ContactRequestModel = {
+        "name": "Ada",
+        "email": "ada@example.com",
+        "billingPreference": preference,  # type: ignore[typeddict-item]
+    }
+    # When its fallback is asked for, Then only STANDARD (the one the rule refuses) has one
+    found = mapper.without_billing(body)
+    assert (found or {}).get("billingPreference") == fallback
+    assert mapper.recreate_bodies(body) == ([body] if found is None else [body, found])
+
+
+@pytest.mark.parametrize(
+    ("others", "last"),
+    [
+        pytest.param([("b", "STANDARD", False)], True, id="a-standard-needs-her"),
+        pytest.param(
+            [("b", "STANDARD", False), ("p", "PRIMARY", True)],
+            True,
+            id="the-other-primary-archived",
+        ),
+        pytest.param([("b", "STANDARD", False), ("p", "PRIMARY", False)], False, id="another"),
+        pytest.param([("b", "NONE", False)], False, id="no-one-else-receives"),
+        pytest.param([("b", "STANDARD", True)], False, id="the-standard-archived"),
+        pytest.param([], False, id="alone"),
+    ],
+)
+def test_is_last_primary_follows_the_specs_rule(
+    others: list[tuple[str, str, bool]], last: bool
+) -> None:
+    # Given Ada PRIMARY and the customer's other contacts
+    contacts = [billing_contact("ada", "PRIMARY")] + [
+        billing_contact(contact_id, preference, archived=archived)
+        for contact_id, preference, archived in others
+    ]
+    # Then she is the last PRIMARY contact only while an active one receives billing without her
+    assert mapper.is_last_primary(contacts, "ada") is last
+
+
+def test_is_last_primary_is_false_for_a_contact_not_primary_or_not_active() -> None:
+    contacts = [
+        billing_contact("ada", "STANDARD"),
+        billing_contact("bob", "PRIMARY", archived=True),
+        billing_contact("cat", "STANDARD"),
+    ]
+    assert not mapper.is_last_primary(contacts, "ada")
+    assert not mapper.is_last_primary(contacts, "bob")
+    assert not mapper.is_last_primary(contacts, "missing")

@@ -49,6 +49,7 @@ CONTACT_FIELDS = (
     "updated_at",
     "links",
     "pending",
+    "pending_version",
 )
 CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
 CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}
@@ -57,8 +58,14 @@ VendorIds = list[tuple[Vendor, str]]
 
 
 def contact_from_item(item: dict[str, Any]) -> Contact:
-    """A contact item (or its stream image) as the domain model."""
-    return Contact.model_validate(from_item(item))
+    """A contact item (or its stream image) as the domain model. The contact-wide change's
+    version is its own attribute (`pending_version`): the write that sets it knows the new
+    version only as `version + 1`, which cannot be written inside the `pending` map."""
+    attributes = from_item(item)
+    pending_version = attributes.pop("pending_version", None)
+    if attributes.get("pending") and pending_version is not None:
+        attributes["pending"] = {**attributes["pending"], "version": pending_version}
+    return Contact.model_validate(attributes)
 
 
 class ContactStore:
@@ -117,14 +124,16 @@ class ContactStore:
         email: str | None,
         limit: int,
         start_key: dict[str, Any] | None,
+        link: str | None = None,
     ) -> tuple[list[Contact], dict[str, Any] | None]:
         """One Query per page, on the index that answers the question.
 
         `status` None means every status. The email index holds a handful of contacts per
         address, so filtering it by status throws little away. The vendor filter is a
         FilterExpression: a page may then hold fewer than `limit` contacts (still one request).
+        `link` (a link key such as `sequence:<customer>`) keeps the contacts holding that link.
         """
-        query = _page_query(tenant_id, status, vendor, email)
+        query = _page_query(tenant_id, status, vendor, email, link)
         query["Limit"] = limit
         if start_key:
             query["ExclusiveStartKey"] = start_key
@@ -195,7 +204,11 @@ class ContactStore:
 
 
 def _page_query(
-    tenant_id: str, status: ContactStatus | None, vendor: Vendor | None, email: str | None
+    tenant_id: str,
+    status: ContactStatus | None,
+    vendor: Vendor | None,
+    email: str | None,
+    link: str | None = None,
 ) -> dict[str, Any]:
     """The Query (less its page size and start) for one listing."""
     names: dict[str, str] = {}
@@ -220,9 +233,11 @@ def _page_query(
         query["ScanIndexForward"] = False  # most recently changed first
         values[":key"] = status_pk(tenant_id, status.value)
     if vendor is not None:
-        names["#links"] = "links"
-        names["#vendor"] = vendor.value
-        filters.append("attribute_exists(#links.#vendor)")
+        values[":vendor"] = vendor.value
+        filters.append("contains(link_vendors, :vendor)")
+    if link is not None:
+        values[":link"] = link
+        filters.append("contains(link_keys, :link)")
     if filters:
         query["FilterExpression"] = " AND ".join(filters)
     if names:

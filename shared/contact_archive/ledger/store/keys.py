@@ -79,6 +79,10 @@ def index_keys(contact: Contact) -> dict[str, Any]:
         "tenant_sk": contact.contact_id,
         "email_pk": None,
         "email_sk": None,
+        # What the vendor and link filters of a listing look for (`contains`).
+        "link_vendors": sorted({link.vendor.value for link in contact.links.values()}) or None,
+        "link_keys": sorted(contact.links) or None,
+        "pending_version": contact.pending.version if contact.pending else None,
     }
     if contact.email:
         keys["email_pk"] = email_pk(contact.tenant_id, contact.email)

@@ -1,10 +1,10 @@
 """What vendor sync and vendor changes write on one link of a contact item.
 
-A link's state is derived: the contact's pending change marks the links it names in flight until
-the sync records the link as settled for that change id. Every write here is conditional on the
-change still being pending and the link still naming the vendor id that was called (or, for a
-vendor's own change, on the contact's version), so a stale or duplicate outcome never overwrites
-newer state: the write answers False and changes nothing.
+A link's state is derived: the change that applies to it (its own, or the contact's if newer)
+marks it in flight until the sync records the link as settled for that change id. Every write
+here is conditional on no newer change applying to the link and on the link still naming the
+vendor id that was called (or, for a vendor's own change, on the contact's version), so a stale
+or duplicate outcome never overwrites newer state: the write answers False and changes nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from contact_archive.ledger.models import (
     Contact,
     HistoryAction,
     LinkSettlement,
-    Vendor,
     VendorStateChange,
     history_entry,
 )
@@ -25,11 +24,17 @@ from contact_archive.ledger.records import Delivery
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.ledger.store.deliveries import delivery_put
 from contact_archive.ledger.store.history import HISTORY_INLINE_MAX, HistoryStore, encode_event
-from contact_archive.ledger.store.keys import contact_key
+from contact_archive.ledger.store.keys import contact_key, status_pk, status_sk
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_put
 
-PENDING_LINK = "pending.change_id = :change AND #links.#vendor.vendor_id = :vendor_id"
+# The link still names the vendor id called, and no change newer than the one acted on applies.
+CURRENT_LINK = (
+    "#links.#link.vendor_id = :vendor_id"
+    " AND (attribute_not_exists(pending_version) OR pending_version <= :change_version)"
+    " AND (attribute_not_exists(#links.#link.change.version)"  # `change` may be null
+    " OR #links.#link.change.version <= :change_version)"
+)
 
 
 class LinkStore:
@@ -41,59 +46,64 @@ class LinkStore:
         self,
         tenant_id: str,
         contact_id: str,
-        vendor: Vendor,
+        link_key: str,
         *,
         vendor_id: str,
         change_id: str,
+        change_version: int,
         snapshot: dict[str, Any],
     ) -> bool:
-        """Keep a link's restore material, taken for the archive `change_id`.
-
-        Written only while that change is still pending and the link still points at `vendor_id`;
-        False when either moved on (a newer change won: its own sync takes over).
-        """
+        """Keep a link's restore material, taken for the archive `change_id` (ours, or one the
+        vendor made by itself). Written only while no newer change applies to the link and the
+        link still points at `vendor_id`; False when either moved on (a newer change won)."""
         values = {"snapshot": to_attribute(snapshot), "snapshot_change_id": {"S": change_id}}
-        return self._set_on_pending_link(
-            tenant_id, contact_id, vendor, vendor_id=vendor_id, change_id=change_id, values=values
+        return self._set_on_current_link(
+            tenant_id, contact_id, link_key, vendor_id, change_version, values
         )
 
     def mark_recreate(
-        self, tenant_id: str, contact_id: str, vendor: Vendor, *, vendor_id: str, change_id: str
+        self,
+        tenant_id: str,
+        contact_id: str,
+        link_key: str,
+        *,
+        vendor_id: str,
+        change_id: str,
+        change_version: int,
     ) -> bool:
         """Note, before a re-create is sent for the restore `change_id`, that one was: should the
         answer be lost or the sync die before settling, its retry looks for the created contact
         instead of creating another. Same conditions and answer as `save_snapshot`."""
         values = {"recreate_change_id": {"S": change_id}}
-        return self._set_on_pending_link(
-            tenant_id, contact_id, vendor, vendor_id=vendor_id, change_id=change_id, values=values
+        return self._set_on_current_link(
+            tenant_id, contact_id, link_key, vendor_id, change_version, values
         )
 
-    def _set_on_pending_link(
+    def _set_on_current_link(
         self,
         tenant_id: str,
         contact_id: str,
-        vendor: Vendor,
-        *,
+        link_key: str,
         vendor_id: str,
-        change_id: str,
+        change_version: int,
         values: dict[str, dict[str, Any]],
     ) -> bool:
-        """SET fields of one link, while `change_id` is pending and the link is `vendor_id`."""
-        names = {"#links": "links", "#vendor": vendor.value}
+        """SET fields of one link, while no newer change applies and the link is `vendor_id`."""
+        names = {"#links": "links", "#link": link_key}
         assignments = []
         attribute_values: dict[str, dict[str, Any]] = {
-            ":change": {"S": change_id},
+            ":change_version": {"N": str(change_version)},
             ":vendor_id": {"S": vendor_id},
         }
         for index, (field, value) in enumerate(values.items()):
             names[f"#f{index}"] = field
             attribute_values[f":v{index}"] = value
-            assignments.append(f"#links.#vendor.#f{index} = :v{index}")
+            assignments.append(f"#links.#link.#f{index} = :v{index}")
         try:
             self._table.update(
                 Key=contact_key(tenant_id, contact_id),
                 UpdateExpression="SET " + ", ".join(assignments),
-                ConditionExpression=PENDING_LINK,
+                ConditionExpression=CURRENT_LINK,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=attribute_values,
             )
@@ -101,24 +111,22 @@ class LinkStore:
             return False
         return True
 
-    def retry(
-        self, tenant_id: str, contact_id: str, vendors: list[Vendor], change_id: str
-    ) -> Contact | None:
-        """Put failed links of the pending change back in flight: the write's stream record
-        has SyncFunction try them again. Conditional on each still being failed for that change;
-        None when one moved on meanwhile (a newer change or a settle won)."""
+    def retry(self, tenant_id: str, contact_id: str, failed: dict[str, str]) -> Contact | None:
+        """Put failed links back in flight (`failed`: link key -> the change each failed for):
+        the write's stream record has SyncFunction try them again. Conditional on each still
+        being failed for that change; None when one moved on meanwhile (a change or a settle)."""
         names: dict[str, str] = {"#links": "links"}
-        values: dict[str, Any] = {":change": {"S": change_id}, ":failed": {"S": "failed"}}
-        conditions = ["pending.change_id = :change"]
+        values: dict[str, Any] = {":failed": {"S": "failed"}, ":none": {"NULL": True}}
+        conditions = []
         sets = []
-        for position, vendor in enumerate(vendors):
-            names[f"#v{position}"] = vendor.value
-            link = f"#links.#v{position}"
+        for position, (key, change_id) in enumerate(failed.items()):
+            names[f"#l{position}"] = key
+            values[f":c{position}"] = {"S": change_id}
+            link = f"#links.#l{position}"
             conditions.append(
-                f"{link}.settled_state = :failed AND {link}.settled_change_id = :change"
+                f"{link}.settled_state = :failed AND {link}.settled_change_id = :c{position}"
             )
             sets.append(f"{link}.settled_change_id = :none")
-        values[":none"] = {"NULL": True}
         try:
             response = self._table.update(
                 Key=contact_key(tenant_id, contact_id),
@@ -135,43 +143,30 @@ class LinkStore:
     def settle(self, settlement: LinkSettlement) -> bool:
         """Record what a vendor call did to one link, for the change that asked for it.
 
-        False when that change is no longer pending or the link moved to another vendor id. A
-        re-created vendor contact also moves the link to its new id: the contact's version goes
+        False when a newer change applies to the link or the link moved to another vendor id.
+        A re-created vendor contact also moves the link to its new id: the contact's version goes
         up with a `relinked` history event keeping the old id, and the new id gets its ref item,
         all in one transaction. The old id's ref stays: it still names this person.
         """
         update = _settlement(settlement)
         new_id = settlement.new_vendor_id
         try:
-            if new_id is None or new_id == settlement.vendor_id:
+            if new_id is not None and new_id != settlement.vendor_id:
+                self._relink(settlement, new_id, update)
+            elif settlement.not_restored:
+                _add_event(update, settlement, HistoryAction.LINK_RESTORED, {})
                 self._table.update(**update)
             else:
-                self._relink(settlement, new_id, update)
+                self._table.update(**update)
         except ConditionFailed:
             return False
         return True
 
     def _relink(self, settlement: LinkSettlement, new_id: str, update: dict[str, Any]) -> None:
-        event = history_entry(
-            settlement.at,
-            HistoryAction.RELINKED,
-            settlement.actor,
-            None,
-            {
-                "vendor": settlement.vendor.value,
-                "old_vendor_id": settlement.vendor_id,
-                "new_vendor_id": new_id,
-            },
-        )
-        update["UpdateExpression"] += (
-            ", #links.#vendor.vendor_id = :new_id, version = version + :one,"
-            " updated_at = :now, history = list_append(history, :event)"
-        )
-        update["ExpressionAttributeValues"] |= {
-            ":new_id": {"S": new_id},
-            ":one": {"N": "1"},
-            ":event": to_attribute([encode_event(event)]),
-        }
+        ids = {"old_vendor_id": settlement.vendor_id, "new_vendor_id": new_id}
+        _add_event(update, settlement, HistoryAction.RELINKED, ids)
+        update["UpdateExpression"] += ", #links.#link.vendor_id = :new_id"
+        update["ExpressionAttributeValues"][":new_id"] = {"S": new_id}
         ref = ref_put(settlement.tenant_id, settlement.contact_id, settlement.vendor, new_id)
         try:
             self._table.transact([{"Update": update}, {"Put": ref}])
@@ -209,10 +204,32 @@ class LinkStore:
         return True
 
 
+def _add_event(
+    update: dict[str, Any],
+    settlement: LinkSettlement,
+    action: HistoryAction,
+    details: dict[str, Any],
+) -> None:
+    """Add a history event (and so a version) to a settle: a relink, or a restore that could
+    not bring every field back (`not_restored`, field by field, with why)."""
+    details = {"vendor": settlement.vendor.value, "link": settlement.link_key, **details}
+    if settlement.not_restored:
+        details["not_restored"] = settlement.not_restored
+    event = history_entry(settlement.at, action, settlement.actor, None, details)
+    update["UpdateExpression"] += (
+        ", version = version + :one, updated_at = :now, history = list_append(history, :event)"
+    )
+    update["ExpressionAttributeValues"] |= {
+        ":one": {"N": "1"},
+        ":event": to_attribute([encode_event(event)]),
+    }
+
+
 def _settlement(settlement: LinkSettlement) -> dict[str, Any]:
-    """The update that records a link's outcome, conditional on its change still pending."""
+    """The update that records a link's outcome, conditional on its change still applying."""
     values = {
         ":change": settlement.change_id,
+        ":change_version": settlement.change_version,
         ":vendor_id": settlement.vendor_id,
         ":state": settlement.state.value,
         ":now": settlement.at,
@@ -220,24 +237,24 @@ def _settlement(settlement: LinkSettlement) -> dict[str, Any]:
         ":error": settlement.error,
     }
     sets = [
-        "#links.#vendor.settled_state = :state",
-        "#links.#vendor.settled_change_id = :change",
-        "#links.#vendor.synced_at = :now",
-        "#links.#vendor.attempts = :attempts",
-        "#links.#vendor.last_error = :error",
+        "#links.#link.settled_state = :state",
+        "#links.#link.settled_change_id = :change",
+        "#links.#link.synced_at = :now",
+        "#links.#link.attempts = :attempts",
+        "#links.#link.last_error = :error",
     ]
     return {
         "Key": contact_key(settlement.tenant_id, settlement.contact_id),
         "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": PENDING_LINK,
-        "ExpressionAttributeNames": {"#links": "links", "#vendor": settlement.vendor.value},
+        "ConditionExpression": CURRENT_LINK,
+        "ExpressionAttributeNames": {"#links": "links", "#link": settlement.link_key},
         "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
     }
 
 
 def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
     """The update that records a vendor's own change of a link, conditional on the version."""
-    values = {
+    values: dict[str, Any] = {
         ":state": change.state.value,
         ":occurred": change.occurred_at,
         ":now": change.event["at"],
@@ -245,19 +262,39 @@ def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
         ":version": change.expected_version,
         ":vendor_id": change.vendor_id,
         ":event": [encode_event(change.event)],
+        ":reason": change.unrecoverable_reason,
     }
+    names = {"#links": "links", "#link": change.link_key}
     sets = [
-        "#links.#vendor.settled_state = :state",
-        "#links.#vendor.vendor_changed_at = :occurred",
-        "#links.#vendor.synced_at = :now",
+        "#links.#link.settled_state = :state",
+        "#links.#link.vendor_changed_at = :occurred",
+        "#links.#link.synced_at = :now",
+        "#links.#link.unrecoverable_reason = :reason",
         "version = version + :one",
         "updated_at = :now",
         "history = list_append(history, :event)",
     ]
+    if change.change is not None:
+        values[":change"] = change.change.model_dump(mode="json")
+        values[":change_id"] = change.change.change_id
+        sets += ["#links.#link.change = :change", "#links.#link.settled_change_id = :change_id"]
+    if change.status_changed:
+        names["#status"] = "status"
+        values |= {
+            ":status": change.status.value,
+            ":status_pk": status_pk(change.tenant_id, change.status.value),
+            ":status_sk": status_sk(change.event["at"], change.contact_id),
+        }
+        sets += [
+            "#status = :status",
+            "status_changed_at = :now",
+            "status_pk = :status_pk",
+            "status_sk = :status_sk",
+        ]
     return {
         "Key": contact_key(change.tenant_id, change.contact_id),
         "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": "version = :version AND #links.#vendor.vendor_id = :vendor_id",
-        "ExpressionAttributeNames": {"#links": "links", "#vendor": change.vendor.value},
+        "ConditionExpression": "version = :version AND #links.#link.vendor_id = :vendor_id",
+        "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
     }

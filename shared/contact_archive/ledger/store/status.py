@@ -1,29 +1,30 @@
-"""Archive and restore: a contact's status changed in one conditional `UpdateItem`.
+"""Archive and restore: a contact's status and its links' changes, in one conditional write.
 
-The write sets the new status and its index keys, bumps the version, appends the history event
-and records the pending change the vendor sync will carry out, and returns the new contact. A
-refused write explains itself from the old item DynamoDB returns with the refusal, so an archive
-of an archived contact (a successful no-op), a stale version or an unknown link costs no second
-request.
+Every link at once (`change`): one `UpdateItem` sets the contact-wide change, which applies to
+each link unless the link has a newer change of its own, so the write needs no read and no link
+names. A refused write explains itself from the old item DynamoDB returns with the refusal, so an
+archive of an archived contact (a successful no-op) or a stale version costs no second request.
+
+Some links (`change_links`): the caller has read the contact and worked out the new status; the
+write sets each named link's own change and is conditional on the version it read.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from contact_archive.ledger.encoding import to_attribute
-from contact_archive.ledger.errors import ContactNotFound, UnknownLink, VersionConflict
+from contact_archive.ledger.errors import ContactNotFound, VersionConflict
 from contact_archive.ledger.models import (
     Actor,
     ChangeAction,
     ContactStatus,
     HistoryAction,
     StatusChange,
-    Vendor,
     history_entry,
     iso,
+    new_change,
 )
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.ledger.store.history import HistoryStore, encode_event
@@ -36,20 +37,30 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class _Direction:
-    source: ContactStatus
     target: ContactStatus
     history: HistoryAction
     stamp: str  # the `<stamp>_at` / `<stamp>_by` attributes it sets
 
 
 DIRECTIONS = {
-    ChangeAction.ARCHIVE: _Direction(
-        ContactStatus.ACTIVE, ContactStatus.ARCHIVED, HistoryAction.ARCHIVED, "archived"
-    ),
-    ChangeAction.RESTORE: _Direction(
-        ContactStatus.ARCHIVED, ContactStatus.ACTIVE, HistoryAction.RESTORED, "restored"
-    ),
+    ChangeAction.ARCHIVE: _Direction(ContactStatus.ARCHIVED, HistoryAction.ARCHIVED, "archived"),
+    ChangeAction.RESTORE: _Direction(ContactStatus.ACTIVE, HistoryAction.RESTORED, "restored"),
 }
+
+
+@dataclass(frozen=True)
+class LinksChange:
+    """An archive or restore of some links, decided on the contact read at `expected_version`."""
+
+    tenant_id: str
+    contact_id: str
+    action: ChangeAction
+    link_keys: list[str]
+    status: ContactStatus  # the contact's status once the links have their new change
+    status_changed: bool
+    expected_version: int
+    actor: Actor
+    reason: str | None
 
 
 class StatusStore:
@@ -65,95 +76,125 @@ class StatusStore:
         *,
         actor: Actor,
         reason: str | None,
-        vendors: list[Vendor] | None,
         expected_version: int | None,
         now: datetime,
     ) -> StatusChange:
-        """Archive or restore in one conditional write; a contact already there is a no-op."""
+        """Archive or restore every link in one conditional write; a contact already there (all
+        its links archived, or none) is a no-op."""
         direction = DIRECTIONS[action]
         at = iso(now)
-        names = {"#status": "status"}
-        values = _status_values(tenant_id, contact_id, action, actor, reason, vendors, at)
-        conditions = ["attribute_exists(pk)", "#status = :from"]
+        change = new_change(action, at)
+        event = history_entry(at, direction.history, actor, reason, {"links": "all"})
+        values: dict[str, Any] = {
+            ":to": direction.target.value,
+            ":pending": change.model_dump(mode="json", exclude={"version"}),
+            **_status_values(tenant_id, contact_id, direction.target, at),
+            **_stamp_values(actor, reason, at, event),
+        }
+        conditions = ["attribute_exists(pk)", "#status <> :to"]
         if expected_version is not None:
             conditions.append("version = :expected")
             values[":expected"] = expected_version
-        for position, vendor in enumerate(vendors or []):
-            names["#links"] = "links"
-            names[f"#v{position}"] = vendor.value
-            conditions.append(f"attribute_exists(#links.#v{position})")
+        updates = [
+            "#status = :to",
+            "pending = :pending",
+            "pending_version = version + :one",
+            *_STATUS_UPDATES,
+            *_stamp_updates(direction.stamp),
+        ]
         try:
             response = self._table.update(
                 Key=contact_key(tenant_id, contact_id),
-                UpdateExpression=_status_update(direction.stamp),
+                UpdateExpression="SET " + ", ".join(updates),
                 ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names,
+                ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ConditionFailed as refused:
-            return _explain(refused, contact_id, direction.target, vendors, expected_version)
+            return _explain(refused, contact_id, direction.target, expected_version)
+        self._history.page_out(response["Attributes"])
+        return StatusChange(contact_from_item(response["Attributes"]), changed=True)
+
+    def change_links(self, change: LinksChange, *, now: datetime) -> StatusChange | None:
+        """Give each named link its own archive or restore, with the contact's new status; None
+        when the contact is no longer at `expected_version` (read it again and decide again)."""
+        direction = DIRECTIONS[change.action]
+        at = iso(now)
+        version = change.expected_version + 1
+        link_change = new_change(change.action, at, version).model_dump(mode="json")
+        event = history_entry(
+            at, direction.history, change.actor, change.reason, {"links": change.link_keys}
+        )
+        names: dict[str, str] = {"#links": "links"}
+        values: dict[str, Any] = {
+            ":expected": change.expected_version,
+            ":link_change": link_change,
+            **_stamp_values(change.actor, change.reason, at, event),
+        }
+        updates = [f"#links.#l{i}.change = :link_change" for i in range(len(change.link_keys))]
+        names |= {f"#l{i}": key for i, key in enumerate(change.link_keys)}
+        updates += _stamp_updates(direction.stamp)
+        if change.status_changed:
+            values[":to"] = change.status.value
+            values |= _status_values(change.tenant_id, change.contact_id, change.status, at)
+            names["#status"] = "status"
+            updates += ["#status = :to", *_STATUS_UPDATES]
+        try:
+            response = self._table.update(
+                Key=contact_key(change.tenant_id, change.contact_id),
+                UpdateExpression="SET " + ", ".join(updates),
+                ConditionExpression="version = :expected",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
+                ReturnValues="ALL_NEW",
+            )
+        except ConditionFailed:
+            return None
         self._history.page_out(response["Attributes"])
         return StatusChange(contact_from_item(response["Attributes"]), changed=True)
 
 
+_STATUS_UPDATES = ("status_changed_at = :now", "status_pk = :status_pk", "status_sk = :status_sk")
+
+
 def _status_values(
-    tenant_id: str,
-    contact_id: str,
-    action: ChangeAction,
-    actor: Actor,
-    reason: str | None,
-    vendors: list[Vendor] | None,
-    at: str,
+    tenant_id: str, contact_id: str, status: ContactStatus, at: str
 ) -> dict[str, Any]:
-    """The new status, its index keys, the pending change and the history event."""
-    direction = DIRECTIONS[action]
-    vendor_names = [vendor.value for vendor in vendors] if vendors else None
-    pending = {
-        "change_id": uuid.uuid4().hex,
-        "action": action.value,
-        "vendors": vendor_names,
-        "requested_at": at,
-    }
-    details = {"vendors": vendor_names} if vendors else None
-    event = history_entry(at, direction.history, actor, reason, details)
     return {
-        ":from": direction.source.value,
-        ":to": direction.target.value,
+        ":status_pk": status_pk(tenant_id, status.value),
+        ":status_sk": status_sk(at, contact_id),
+    }
+
+
+def _stamp_values(
+    actor: Actor, reason: str | None, at: str, event: dict[str, Any]
+) -> dict[str, Any]:
+    return {
         ":reason": reason,
         ":now": at,
         ":one": 1,
-        ":pending": pending,
-        ":status_pk": status_pk(tenant_id, direction.target.value),
-        ":status_sk": status_sk(at, contact_id),
         ":actor": actor.name,
         ":event": [encode_event(event)],
     }
 
 
-def _status_update(stamp: str) -> str:
-    updates = [
-        "#status = :to",
+def _stamp_updates(stamp: str) -> list[str]:
+    return [
         "status_reason = :reason",
-        "status_changed_at = :now",
         f"{stamp}_at = :now",
         f"{stamp}_by = :actor",
         "updated_at = :now",
         "version = version + :one",
-        "pending = :pending",
-        "status_pk = :status_pk",
-        "status_sk = :status_sk",
         "history = list_append(history, :event)",
     ]
-    return "SET " + ", ".join(updates)
 
 
 def _explain(
     refused: ConditionFailed,
     contact_id: str,
     target: ContactStatus,
-    vendors: list[Vendor] | None,
     expected_version: int | None,
 ) -> StatusChange:
     """Why a change was refused, from the old item that came back with the refusal."""
@@ -162,9 +203,6 @@ def _explain(
     contact = contact_from_item(refused.item)
     if expected_version is not None and contact.version != expected_version:
         raise VersionConflict(expected_version, contact.version) from None
-    missing = [vendor.value for vendor in vendors or [] if vendor not in contact.links]
-    if missing:
-        raise UnknownLink(missing) from None
     if contact.status is target:
         return StatusChange(contact, changed=False)
     raise refused  # a condition we did not write; never expected

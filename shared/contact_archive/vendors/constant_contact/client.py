@@ -5,6 +5,9 @@ A delete keeps the contact (`deleted_at`) but drops its list memberships, and a 
 what it leaves out: the snapshot taken before archiving is the whole contact with its lists, and
 the restore PUTs it back (`VENDORS.md`). Deleted contacts stay fetchable and listable.
 
+Over the 10,000 requests a day, a 429 `quota_exceeded` is a `TransientVendorError` with an hour's
+`retry_after` (`mapper.quota_wait`), beyond any retry budget: the caller defers, nothing sleeps.
+
 URLs are absolute, built from the tenant's `credentials.base_url`; the `_links.next.href` of a
 list page is host-relative and already holds `/v3`, so it is joined to the base URL's origin.
 """
@@ -34,11 +37,7 @@ from contact_archive.vendors.client import (
 from contact_archive.vendors.constant_contact import mapper
 from contact_archive.vendors.constant_contact.types import ActivityDeleteStatus, ContactResource
 from contact_archive.vendors.credentials import ConstantContactCredentials
-from contact_archive.vendors.errors import (
-    PermanentVendorError,
-    TransientVendorError,
-    VendorNotFound,
-)
+from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
 from contact_archive.vendors.http import DEFAULT_TIMEOUT, VendorHttp
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy, classify
@@ -167,7 +166,10 @@ class ConstantContactClient:
         return mapper.to_canonical(self._contact(ref.vendor_id, FETCH_INCLUDE))
 
     def take_snapshot(self, ref: LinkRef) -> dict[str, Any]:
-        """The whole contact as a PUT takes it, subresources and list memberships included."""
+        """The whole contact as a PUT takes it, subresources and list memberships included.
+        A contact deleted already (in Constant Contact's UI) can still be read, but its lists
+        are gone: the snapshot marks them unknown (`lists_unknown`). `VendorNotFound` if
+        Constant Contact has no such contact."""
         return mapper.snapshot(self._contact(ref.vendor_id, SNAPSHOT_INCLUDE))
 
     def archive(self, ref: LinkRef) -> ArchiveResult:
@@ -186,19 +188,28 @@ class ConstantContactClient:
         """Revive with a PUT of the snapshot (`update_source: Account`, the saved lists).
 
         A fetch first: a contact someone revived already is left as it is (`already`), since
-        PUTting the archive-time snapshot would undo whatever changed on it since."""
+        PUTting the archive-time snapshot would undo whatever changed on it since; and the email
+        permission it holds now is the one the PUT sends, so a revive cannot opt anyone in.
+        A deleted contact whose lists are not known (or who was on none) is revived on the
+        tenant's restore list, or refused for good without one: Constant Contact revives only
+        onto a list. What the revive could not write back is in the result's `not_restored`."""
         if snapshot is None:
             raise PermanentVendorError(self.vendor, "no snapshot to revive the contact from")
-        try:
-            body = mapper.revive_body(snapshot)
-        except ValueError as error:
-            raise PermanentVendorError(self.vendor, "the snapshot cannot revive it") from error
-        if not mapper.to_canonical(self._contact(ref.vendor_id)).archived:
+        current = self._contact(ref.vendor_id)
+        if not mapper.to_canonical(current).archived:
             return RestoreResult(vendor_id=ref.vendor_id, already=True)
-        response = self._http.request("PUT", self._url("contacts", ref.vendor_id), json=body)
+        try:
+            revive = mapper.revive(snapshot, current, self.credentials.restore_list_id)
+        except ValueError as error:
+            raise PermanentVendorError(
+                self.vendor, f"the snapshot cannot revive it: {error}"
+            ) from None
+        url = self._url("contacts", ref.vendor_id)
+        response = self._http.request("PUT", url, json=revive.body)
         if mapper.to_canonical(response.json()).archived:
-            raise TransientVendorError(self.vendor, "the revive answered a deleted contact")
-        return RestoreResult(vendor_id=ref.vendor_id)
+            # Repeating the same PUT cannot do better: someone has to look at this contact.
+            raise PermanentVendorError(self.vendor, "the revive answered a contact still deleted")
+        return RestoreResult(vendor_id=ref.vendor_id, not_restored=revive.not_restored)
 
     def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
         """One page of up to 500 contacts, deleted ones included, each with its lists.

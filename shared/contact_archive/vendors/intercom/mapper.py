@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from contact_archive.ledger.models import Vendor
@@ -10,10 +11,17 @@ from contact_archive.vendors.canonical import VendorContact, iso_from_unix, join
 from contact_archive.vendors.intercom.types import (
     Contact,
     ContactArchived,
+    ContactDeleted,
     ContactList,
     ContactUnarchived,
     CreateContactRequest,
+    SearchRequest,
+    StartingAfterPaging,
 )
+
+# What a restore can never write back (field -> why): none. The restore is `unarchive`, which
+# brings back the same contact, every field as it was (only Intercom's own `updated_at` moves).
+NOT_RESTORED: Mapping[str, str] = MappingProxyType({})
 
 # The keys of `contact_archived` / `contact_unarchived`: a payload with nothing else is one of them.
 _SHORT_RESPONSE_KEYS = frozenset({"type", "id", "external_id", "archived"})
@@ -49,10 +57,38 @@ def to_canonical(payload: Contact | ContactArchived | ContactUnarchived) -> Vend
     )
 
 
-def snapshot(payload: Contact | ContactArchived | ContactUnarchived) -> dict[str, Any]:
-    """The restore material: the id alone, since `unarchive` needs nothing else and an archived
-    contact cannot be fetched to learn more."""
-    return {"id": payload["id"]}
+def snapshot(payload: Contact) -> dict[str, Any]:
+    """The material saved before an archive, from the contact as fetched: the id, which is all
+    `unarchive` needs, and what names the person if the id is ever answered 404 (archived,
+    deleted, or merged into another contact): the role (only a lead can be merged away), the
+    email and the external id (`find_active` looks the person up by them). Nothing else: the
+    restore writes nothing back, so no more personal data is kept. Refuses what is not a
+    contact, as `to_canonical` does."""
+    to_canonical(payload)
+    return {
+        "id": payload["id"],
+        "role": payload.get("role"),
+        "email": payload.get("email") or None,
+        "external_id": payload.get("external_id"),
+    }
+
+
+def deleted(payload: ContactDeleted) -> bool:
+    """Whether the answer to `DELETE /contacts/{id}` (`contact_deleted`) says it is deleted."""
+    fields: Mapping[str, Any] = payload
+    if fields.get("type") != "contact" or not isinstance(fields.get("deleted"), bool):
+        raise ValueError("intercom: not a contact_deleted payload")
+    return bool(fields["deleted"])
+
+
+def search_body(
+    field: str, value: str, *, per_page: int, starting_after: str | None
+) -> SearchRequest:
+    """`POST /contacts/search` for the contacts whose `field` equals `value`, one page."""
+    pagination: StartingAfterPaging = {"per_page": per_page}
+    if starting_after is not None:
+        pagination["starting_after"] = starting_after
+    return {"query": {"field": field, "operator": "=", "value": value}, "pagination": pagination}
 
 
 def create_body(contact: VendorContact) -> CreateContactRequest:
@@ -73,8 +109,9 @@ def create_body(contact: VendorContact) -> CreateContactRequest:
 
 
 def list_page(payload: ContactList) -> tuple[list[Contact], str | None]:
-    """The contacts of one `GET /contacts` page and the `starting_after` cursor of the next one
-    (None on the last page: `pages`, `pages.next` and the cursor are all nullable)."""
+    """The contacts of one `GET /contacts` or `POST /contacts/search` page and the
+    `starting_after` cursor of the next one (None on the last page: `pages`, `pages.next` and
+    the cursor are all nullable)."""
     pages = payload.get("pages") or {}
     following = pages.get("next") or {}
     return list(payload.get("data", [])), following.get("starting_after") or None

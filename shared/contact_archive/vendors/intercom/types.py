@@ -1,7 +1,8 @@
 """Intercom 2.10's contact JSON, named after the schemas in `vendor-specs/intercom-2.10.yaml`.
 
-Only what the contact, archive/unarchive, list and error schemas declare. The 2.10 `contact` schema
-has no `archived` property: archived contacts are never listed nor fetchable.
+Only what the contact, create/update, archive/unarchive, delete, merge, search, list and error
+schemas declare. The 2.10 `contact` schema has no `archived` property: archived contacts are never
+listed nor fetchable.
 """
 
 from __future__ import annotations
@@ -192,6 +193,50 @@ class CreateContactRequest(TypedDict, total=False):
     owner_id: int | None
     unsubscribed_from_emails: bool | None
     custom_attributes: dict[str, Any] | None
+
+
+class UpdateContactRequest(TypedDict, total=False):
+    """`update_contact_request`: the body of `PUT /contacts/{id}`; the same writable fields as a
+    create, none of them required."""
+
+    role: str
+    external_id: str
+    email: str
+    phone: str | None
+    name: str | None
+    avatar: str | None
+    signed_up_at: int | None
+    last_seen_at: int | None
+    owner_id: int | None
+    unsubscribed_from_emails: bool | None
+    custom_attributes: dict[str, Any] | None
+
+
+# `merge_contacts_request`: the body of `POST /contacts/merge`, a lead (`from`) into a user
+# (`into`). `from` is a Python keyword, hence the functional form.
+MergeContactsRequest = TypedDict("MergeContactsRequest", {"from": str, "into": str})
+
+
+class SingleFilterSearchRequest(TypedDict, total=False):
+    """`single_filter_search_request`: one `field operator value` filter."""
+
+    field: str
+    operator: str
+    value: str | int | bool | list[str] | list[int] | None
+
+
+class MultipleFilterSearchRequest(TypedDict, total=False):
+    """`multiple_filter_search_request`: filters (or groups) joined by `AND` or `OR`."""
+
+    operator: Literal["AND", "OR"]
+    value: list[SingleFilterSearchRequest | MultipleFilterSearchRequest]
+
+
+class SearchRequest(TypedDict):
+    """`search_request`: the body of `POST /contacts/search`; answered with a `contact_list`."""
+
+    query: Required[SingleFilterSearchRequest | MultipleFilterSearchRequest]
+    pagination: NotRequired[StartingAfterPaging | None]
 
 
 class ErrorItem(TypedDict):

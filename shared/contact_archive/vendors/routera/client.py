@@ -1,16 +1,21 @@
-"""The Routera client: an OAuth2 client-credentials token cached per tenant, archive by `DELETE`,
-restore by re-creating from the snapshot, and listings that walk active then archived contacts.
+"""The Routera client: an OAuth2 client-credentials token cached per tenant (`auth.py`), archive
+by `DELETE`, restore by re-creating from the snapshot, and listings that walk active then archived
+contacts.
 
-Routera's 404 on `DELETE` means "not found or already archived" (`VENDORS.md`); its `GET` still
-answers an archived contact, so a fetch after that 404 tells the two apart.
+Routera's 404 on `DELETE` means "not found or already archived" (`VENDORS.md`), so a fetch after
+that 404 tells the two apart. Whether `GET /contacts/{id}` answers an archived contact is not
+documented: after its 404 the `archived=true` list is searched for the id before the contact
+counts as not found (a contact archived in Routera's UI is snapshotted that way too).
+
+A re-create Routera refuses as a duplicate (409: another active contact holds its email or
+`external_id`; the code and body are not documented) links that contact when it holds exactly
+the fields sent, as `find_recreated` does, and is a permanent error naming the conflict otherwise.
 """
 
 from __future__ import annotations
 
-import base64
-import threading
 import time
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -32,18 +37,14 @@ from contact_archive.vendors.credentials import RouteraCredentials
 from contact_archive.vendors.errors import (
     PermanentVendorError,
     TransientVendorError,
-    VendorError,
     VendorNotFound,
 )
 from contact_archive.vendors.http import VendorHttp
 from contact_archive.vendors.rate_limit import TokenBucket
-from contact_archive.vendors.retry import RetryPolicy, classify
+from contact_archive.vendors.retry import RetryPolicy
 from contact_archive.vendors.routera import mapper
+from contact_archive.vendors.routera.auth import RouteraTokenAuth
 from contact_archive.vendors.routera.types import Contact, CreateContactRequest
-
-# A token is renewed this long before Routera says it expires (at most half its lifetime), so a
-# request never leaves with a token that dies on the way.
-TOKEN_RENEWAL_MARGIN = 60.0  # seconds
 
 MAX_PAGE_SIZE = 100  # Routera's list limit is 1-100
 
@@ -53,93 +54,6 @@ class ListPhase(StrEnum):
 
     ACTIVE = "active"
     ARCHIVED = "archived"
-
-
-class RouteraTokenAuth(httpx.Auth):
-    """Bearer auth with a client-credentials token, fetched through the same transport when none
-    is cached or the cached one is near its end, and once more when Routera refuses it (401:
-    revoked early). Keep one per tenant for the container's life: it holds that tenant's token.
-
-    The lock guards the cached token only and is never held across a request: threads that find
-    no token at the same moment may each fetch one, which costs a call but blocks nobody."""
-
-    requires_response_body = True  # the token answer is read inside the flow
-
-    def __init__(
-        self, credentials: RouteraCredentials, *, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._token_url = httpx.URL(credentials.base_url).join(credentials.token_path)
-        self._client_id = credentials.client_id
-        self._client_secret = credentials.client_secret
-        self._clock = clock
-        self._lock = threading.Lock()
-        self._token: str | None = None
-        self._renew_at: float | None = None  # None: no lifetime given, kept until refused
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        token = self._cached_token()
-        if token is None:
-            token = yield from self._new_token(request)
-        request.headers["Authorization"] = f"Bearer {token}"
-        response = yield request
-        if response.status_code == httpx.codes.UNAUTHORIZED:
-            self._forget(token)
-            token = yield from self._new_token(request)
-            request.headers["Authorization"] = f"Bearer {token}"
-            yield request
-
-    def _cached_token(self) -> str | None:
-        with self._lock:
-            if self._renew_at is not None and self._clock() >= self._renew_at:
-                self._token = None
-            return self._token
-
-    def _forget(self, token: str) -> None:
-        """Drop a refused token, unless another thread has already replaced it."""
-        with self._lock:
-            if self._token == token:
-                self._token = None
-
-    def _new_token(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, str]:
-        """`POST {token_path}` with the client credentials in a Basic header (the form RFC 6749
-        requires every server to accept). The API request's timeouts apply to it too."""
-        pair = f"{self._client_id}:{self._client_secret.get_secret_value()}"
-        requested_at = self._clock()
-        response = yield httpx.Request(
-            "POST",
-            self._token_url,
-            data={"grant_type": "client_credentials"},
-            headers={"Authorization": "Basic " + base64.b64encode(pair.encode()).decode()},
-            extensions={k: v for k, v in request.extensions.items() if k == "timeout"},
-        )
-        if not response.is_success:
-            raise self._refusal(response)
-        answer = _json(response)
-        if not isinstance(answer, dict):
-            answer = {}
-        token = answer.get("access_token")
-        if not isinstance(token, str) or not token:
-            raise PermanentVendorError(Vendor.ROUTERA, "token answer has no access_token")
-        expires_in = answer.get("expires_in")
-        renew_at = None
-        if isinstance(expires_in, int | float) and not isinstance(expires_in, bool):
-            renew_at = requested_at + expires_in - min(TOKEN_RENEWAL_MARGIN, expires_in / 2)
-        with self._lock:
-            self._token, self._renew_at = token, renew_at
-        return token
-
-    def _refusal(self, response: httpx.Response) -> VendorError:
-        """429 and 5xx stay transient (retried with the API call); anything else is permanent,
-        a 404 included (it is the token endpoint that is missing, not a contact). The vendor's
-        text is kept unless it echoes the secret."""
-        text = mapper.error_message(_json(response))
-        if text is not None and self._client_secret.get_secret_value() in text:
-            text = None
-        message = f"token request refused: {text or f'HTTP {response.status_code}'}"
-        error = classify(Vendor.ROUTERA, response.status_code, response.headers, message)
-        if isinstance(error, TransientVendorError):
-            return error
-        return PermanentVendorError(Vendor.ROUTERA, message, status=response.status_code)
 
 
 class RouteraClient:
@@ -175,10 +89,12 @@ class RouteraClient:
         self._page_size = page_size
 
     def fetch(self, ref: LinkRef) -> VendorContact:
-        return mapper.to_canonical(self._get(ref.vendor_id), scope=ref.scope)
+        return mapper.to_canonical(self._get_any(ref.vendor_id), scope=ref.scope)
 
     def take_snapshot(self, ref: LinkRef) -> dict[str, Any]:
-        return mapper.snapshot(self._get(ref.vendor_id))
+        """The fields a re-create needs, read from the contact, active or archived (by us or in
+        Routera's UI): the material a restore of either uses."""
+        return mapper.snapshot(self._get_any(ref.vendor_id))
 
     def archive(self, ref: LinkRef) -> ArchiveResult:
         """`DELETE`; its 404 means "not found or already archived", so a fetch decides: archived
@@ -186,7 +102,7 @@ class RouteraClient:
         try:
             self._http.request("DELETE", _contact_path(ref.vendor_id))
         except VendorNotFound:
-            archived, _ = mapper.archived_state(self._get(ref.vendor_id).get("archived"))
+            archived, _ = mapper.archived_state(self._get_any(ref.vendor_id).get("archived"))
             if archived:
                 return ArchiveResult(already=True)
             # Found and active, yet not archivable just now: let a later retry try again.
@@ -200,41 +116,105 @@ class RouteraClient:
     ) -> RestoreResult:
         """Re-create the contact from the snapshot's fields; the new id replaces the old one,
         which stays archived in Routera. Made at most once: after an answer that may have been
-        lost, the active contacts are read for it before creating again."""
-        body = self._create_body(snapshot)
-        vendor_id = self._http.create_once(
-            "/contacts",
-            json=body,
-            created=lambda response: str(response.json()["id"]),
-            find=lambda: self._made_by(body, replacing=ref.vendor_id, taken=taken),
+        lost, the active contacts are read for it before creating again. What a re-create
+        cannot write back (the id, Routera's own times) is reported in `not_restored`."""
+        saved = self._saved(snapshot)
+        body = self._create_body(saved)
+        try:
+            vendor_id = self._http.create_once(
+                "/contacts",
+                json=body,
+                created=lambda response: str(response.json()["id"]),
+                find=lambda: self._made_by(body, replacing=ref.vendor_id, taken=taken),
+            )
+        except PermanentVendorError as error:
+            if error.status != httpx.codes.CONFLICT:
+                raise
+            return self._restore_held(ref, saved, body, taken=taken)
+        return RestoreResult(
+            vendor_id=vendor_id,
+            replaced_vendor_id=ref.vendor_id,
+            not_restored=mapper.not_restored(saved),
         )
-        return RestoreResult(vendor_id=vendor_id, replaced_vendor_id=ref.vendor_id)
 
     def find_recreated(
         self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
     ) -> str | None:
-        return self._made_by(self._create_body(snapshot), replacing=ref.vendor_id, taken=taken)
+        body = self._create_body(self._saved(snapshot))
+        return self._made_by(body, replacing=ref.vendor_id, taken=taken)
 
-    def _create_body(self, snapshot: Mapping[str, Any] | None) -> CreateContactRequest:
+    def _saved(self, snapshot: Mapping[str, Any] | None) -> Mapping[str, Any]:
         if snapshot is None:
             raise PermanentVendorError(self.vendor, "no snapshot to re-create the contact from")
+        return snapshot
+
+    def _create_body(self, saved: Mapping[str, Any]) -> CreateContactRequest:
         try:
-            return mapper.create_body(snapshot)
+            return mapper.create_body(saved)
         except ValueError as error:
             raise PermanentVendorError(self.vendor, f"cannot re-create: {error}") from None
+
+    def _restore_held(
+        self, ref: LinkRef, saved: Mapping[str, Any], body: CreateContactRequest, *, taken: Taken
+    ) -> RestoreResult:
+        """After Routera refused the re-create as a duplicate (409), the active contact holding
+        its email or `external_id` is the restore when it holds exactly the fields sent (an
+        earlier restore whose result was lost, or someone re-created it by hand) and no other
+        contact of the ledger has it, or when it is the contact itself, still active. Anything
+        else is a permanent error naming the conflict by field, never by value."""
+        holders = [
+            (contact, shared)
+            for contact in self._active_contacts()
+            if (shared := mapper.shared_unique_fields(contact, body))
+        ]
+        for contact, _ in holders:
+            if contact["id"] == ref.vendor_id:
+                return RestoreResult(vendor_id=ref.vendor_id, already=True)
+        for contact, _ in holders:
+            if mapper.made_by_create(contact, body, replacing=ref.vendor_id) and not taken(
+                contact["id"]
+            ):
+                return RestoreResult(
+                    vendor_id=contact["id"],
+                    replaced_vendor_id=ref.vendor_id,
+                    not_restored=mapper.not_restored(saved),
+                )
+        if not holders:
+            raise PermanentVendorError(
+                self.vendor,
+                "re-create refused as a duplicate, yet no active contact holds its email or"
+                " external_id (an archived contact may still hold them)",
+                status=httpx.codes.CONFLICT,
+            )
+        contact, shared = holders[0]
+        why = (
+            "is linked to another contact"
+            if mapper.made_by_create(contact, body, replacing=ref.vendor_id)
+            else "holds other fields"
+        )
+        raise PermanentVendorError(
+            self.vendor,
+            f"re-create refused: active contact {contact['id']} has the same"
+            f" {' and '.join(shared)} and {why}",
+            status=httpx.codes.CONFLICT,
+        )
 
     def _made_by(self, body: CreateContactRequest, *, replacing: str, taken: Taken) -> str | None:
         """The contact the create made, looked for page by page among the active contacts:
         Routera documents no search by field, so this is the one lookup it allows."""
+        for contact in self._active_contacts():
+            if mapper.made_by_create(contact, body, replacing=replacing) and not taken(
+                contact["id"]
+            ):
+                return contact["id"]
+        return None
+
+    def _active_contacts(self) -> Iterator[Contact]:
+        """Every active contact, page by page, read as the caller goes."""
         offset: int | None = 0
         while offset is not None:
             contacts, offset = self._page(ListPhase.ACTIVE, offset)
-            for contact in contacts:
-                if mapper.made_by_create(contact, body, replacing=replacing) and not taken(
-                    contact["id"]
-                ):
-                    return contact["id"]
-        return None
+            yield from contacts
 
     def list_page(self, *, scope: str | None = None, cursor: str | None = None) -> ContactPage:
         """One page of every contact: the active ones first, then the archived ones, since
@@ -272,6 +252,20 @@ class RouteraClient:
         contact: Contact = self._http.request("GET", _contact_path(contact_id)).json()
         return contact
 
+    def _get_any(self, contact_id: str) -> Contact:
+        """The contact by `GET`, or, after its 404, from the `archived=true` list (a `GET` of
+        an archived contact is not documented to work); `VendorNotFound` when neither has it."""
+        try:
+            return self._get(contact_id)
+        except VendorNotFound:
+            offset: int | None = 0
+            while offset is not None:
+                contacts, offset = self._page(ListPhase.ARCHIVED, offset)
+                for contact in contacts:
+                    if contact["id"] == contact_id:
+                        return contact
+            raise
+
 
 def _contact_path(contact_id: str) -> str:
     return f"/contacts/{quote(contact_id, safe='')}"
@@ -284,10 +278,3 @@ def _read_cursor(cursor: str | None) -> tuple[ListPhase, int]:
     if phase not in {ListPhase.ACTIVE, ListPhase.ARCHIVED} or not offset.isdigit():
         raise ValueError("not a Routera list cursor")
     return ListPhase(phase), int(offset)
-
-
-def _json(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None

@@ -19,6 +19,19 @@ SYSTEM_KEYS = frozenset({"id", "created_at", "updated_at", "archived", "archived
 # A create needs at least one of these (Routera's "Required on create").
 IDENTITY_FIELDS = ("email", "first_name", "last_name")
 
+# Values Routera may refuse to see on two active contacts (a 409 on create; not documented).
+UNIQUE_FIELDS = ("email", "external_id")
+
+# What a restore can never write back: Routera has no unarchive, and a create sets these itself.
+NOT_RESTORED: Mapping[str, str] = {
+    "id": "Routera cannot unarchive: the contact is re-created under a new id",
+    "created_at": "Routera sets it on create: the re-created contact's is the restore's time",
+    "updated_at": "Routera sets it on every write: the re-created contact's is the restore's time",
+}
+
+# Why a snapshot field Routera sets itself is not sent (a snapshot from elsewhere may hold one).
+READ_ONLY_REASON = "Routera sets it itself: a create cannot take it"
+
 # The vendor's error text is passed on, but never a whole body of unknown size.
 ERROR_MESSAGE_LIMIT = 300
 
@@ -76,6 +89,34 @@ def create_body(saved: Mapping[str, Any]) -> CreateContactRequest:
     if not any(fields.get(name) for name in IDENTITY_FIELDS):
         raise ValueError(f"snapshot fields have none of {', '.join(IDENTITY_FIELDS)}")
     return {"fields": {str(key): value for key, value in fields.items() if key not in SYSTEM_KEYS}}
+
+
+def not_restored(saved: Mapping[str, Any]) -> dict[str, str]:
+    """What a re-create from `saved` cannot write back, with why: `NOT_RESTORED`, and any key
+    of the snapshot's fields Routera sets itself (`create_body` leaves them out)."""
+    fields = saved.get("fields")
+    read_only = sorted(SYSTEM_KEYS & set(fields)) if isinstance(fields, Mapping) else []
+    return {**dict.fromkeys(read_only, READ_ONLY_REASON), **NOT_RESTORED}
+
+
+def shared_unique_fields(contact: Contact, body: CreateContactRequest) -> list[str]:
+    """The unique fields (`UNIQUE_FIELDS`) whose value `contact` holds as `body` sets it: an
+    email compared without case, empty values never."""
+    fields: Mapping[str, Any] = contact
+    return [
+        name
+        for name in UNIQUE_FIELDS
+        if (wanted := _unique_value(name, body["fields"].get(name))) is not None
+        and _unique_value(name, fields.get(name)) == wanted
+    ]
+
+
+def _unique_value(name: str, value: object) -> object | None:
+    if value is None or value == "":
+        return None
+    if name == "email" and isinstance(value, str):
+        return value.strip().casefold()
+    return value
 
 
 def made_by_create(contact: Contact, body: CreateContactRequest, *, replacing: str) -> bool:

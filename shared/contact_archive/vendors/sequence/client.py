@@ -5,6 +5,11 @@ Sequence has no single-contact GET, no unarchive and no pagination (`VENDORS.md`
 found in its customer's list (`includeArchived=true`), so every call needs the customer id, the
 link's scope. A link without one cannot be served: that is a `PermanentVendorError` (the sync
 records it on the link) rather than a `ValueError` that would fail the whole batch.
+
+Sequence answers 429 over its rate limit (VENDORS.md: 1,500 requests a minute per key in its newer
+docs, 100 in older ones); whether it sends `Retry-After` is not documented (the spec declares no
+429 at all). The retries wait for `Retry-After` when it is there and back off otherwise; a client
+given a bucket (`pacing_bucket`) keeps under the limit instead of meeting it.
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ from contact_archive.vendors.credentials import SequenceCredentials
 from contact_archive.vendors.errors import (
     PermanentVendorError,
     TransientVendorError,
+    VendorError,
     VendorNotFound,
 )
 from contact_archive.vendors.http import VendorHttp
@@ -47,6 +53,33 @@ API_VERSION = "2024-07-30"
 # before it (in Sequence's UI, or by an earlier sync). The margin absorbs clock skew and our own
 # retries, whose answer shows the archive the first attempt made.
 ARCHIVED_BEFORE_MARGIN = timedelta(minutes=5)
+
+REQUESTS_PER_MINUTE = 1_500  # per API key, Sequence's newer docs (VENDORS.md; older docs: 100)
+PACE = 0.9  # of the limit: requests sent evenly can still arrive bunched at the vendor
+
+LAST_PRIMARY_REFUSED = (
+    "archive refused: the contact is its customer's only PRIMARY billing contact and other"
+    " contacts still receive billing communications; Sequence requires a PRIMARY contact while"
+    " any does. Make another contact PRIMARY (or set the others to NONE), then archive again"
+)
+
+
+def pacing_bucket(
+    requests_per_minute: int = REQUESTS_PER_MINUTE,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> TokenBucket:
+    """A bucket that keeps the clients of one API key under Sequence's per-minute limit: share
+    it between them, since the limit is the key's. It refills at 90% of the limit with a burst
+    of a twentieth of it (not documented how Sequence counts: at most 95% of the limit fits in
+    any minute, a sliding one included)."""
+    return TokenBucket(
+        requests_per_minute * PACE / 60,
+        max(1, requests_per_minute // 20),
+        clock=clock,
+        sleep=sleep,
+    )
 
 
 class SequenceAuth(httpx.Auth):
@@ -79,7 +112,7 @@ class SequenceClient:
     ) -> None:
         """`http_client` is the container's shared client, its `base_url` the vendor's API root
         (`credentials.base_url`); `clock` only dates the call when telling an archive apart from
-        an earlier one."""
+        an earlier one. No bucket by default: `pacing_bucket` makes one to share per key."""
         self._http = VendorHttp(
             self.vendor,
             http_client,
@@ -101,11 +134,23 @@ class SequenceClient:
 
     def archive(self, ref: LinkRef) -> ArchiveResult:
         """Sequence answers a second archive with the contact, unchanged (not documented): only
-        an `archivedAt` from before this call shows that it was archived already."""
+        an `archivedAt` from before this call shows that it was archived already.
+
+        A customer's last PRIMARY billing contact cannot be archived while others receive
+        billing communications (the spec's rule; how Sequence answers is not documented): a 400
+        is checked against the customer's list, and that refusal told as such."""
         customer = _customer(ref.scope)
         called_at = self._clock()
         path = f"{_contacts_path(customer)}/{quote(ref.vendor_id, safe='')}/archive"
-        answer = mapper.to_canonical(self._http.request("POST", path).json(), scope=customer)
+        try:
+            response = self._http.request("POST", path)
+        except PermanentVendorError as refused:
+            if refused.status == 400 and self._is_last_primary(customer, ref.vendor_id):
+                raise PermanentVendorError(
+                    self.vendor, LAST_PRIMARY_REFUSED, status=refused.status
+                ) from refused
+            raise
+        answer = mapper.to_canonical(response.json(), scope=customer)
         if not answer.archived:
             raise TransientVendorError(self.vendor, "archive answered a contact not archived")
         already = answer.archived_at is not None and answer.archived_at < iso(
@@ -118,21 +163,59 @@ class SequenceClient:
     ) -> RestoreResult:
         """Re-create the contact under its customer from the snapshot; the new id replaces the
         old one, which stays archived in Sequence. Made at most once: after an answer that may
-        have been lost, the customer's list is read for the contact before creating again."""
+        have been lost, the customer's list is read for the contact before creating again.
+
+        A STANDARD contact is refused while its customer has no active PRIMARY one (the billing
+        rule): then, and only if the list confirms it, it is re-created as NONE and
+        `billingPreference` reported not restored. A PRIMARY contact is re-created PRIMARY even
+        when another is PRIMARY now: the spec allows several."""
         path, body = self._create_request(snapshot)
-        vendor_id = self._http.create_once(
-            path,
-            json=body,
-            created=lambda response: str(response.json()["id"]),
-            find=lambda: self._made_by(path, body, replacing=ref.vendor_id, taken=taken),
+        not_restored = dict(mapper.NOT_RESTORED)
+        try:
+            vendor_id = self._create(path, body, ref, taken)
+        except PermanentVendorError as refused:
+            fallback = self._billing_fallback(path, body, refused)
+            if fallback is None:
+                raise
+            vendor_id = self._create(path, fallback, ref, taken)
+            not_restored["billingPreference"] = mapper.BILLING_PREFERENCE_NOT_RESTORED
+        return RestoreResult(
+            vendor_id=vendor_id, replaced_vendor_id=ref.vendor_id, not_restored=not_restored
         )
-        return RestoreResult(vendor_id=vendor_id, replaced_vendor_id=ref.vendor_id)
 
     def find_recreated(
         self, ref: LinkRef, snapshot: Mapping[str, Any] | None, *, taken: Taken = nothing_taken
     ) -> str | None:
         path, body = self._create_request(snapshot)
         return self._made_by(path, body, replacing=ref.vendor_id, taken=taken)
+
+    def _create(self, path: str, body: ContactRequestModel, ref: LinkRef, taken: Taken) -> str:
+        return self._http.create_once(
+            path,
+            json=body,
+            created=lambda response: str(response.json()["id"]),
+            find=lambda: self._made_by(path, body, replacing=ref.vendor_id, taken=taken),
+        )
+
+    def _billing_fallback(
+        self, contacts_path: str, body: ContactRequestModel, refused: PermanentVendorError
+    ) -> ContactRequestModel | None:
+        """The body to create instead after `refused`, when the billing rule refused it: a
+        STANDARD contact refused with a 400 while the customer has no active PRIMARY contact."""
+        fallback = mapper.without_billing(body)
+        if fallback is None or refused.status != 400:
+            return None
+        if mapper.has_active_primary(self._list_at(contacts_path)):
+            return None
+        return fallback
+
+    def _is_last_primary(self, customer: str, contact_id: str) -> bool:
+        """Whether the customer's list shows the contact as its last PRIMARY one that others
+        need; a list that cannot be read says nothing (the vendor's own refusal stands)."""
+        try:
+            return mapper.is_last_primary(self._list(customer), contact_id)
+        except VendorError:
+            return False
 
     def _create_request(
         self, snapshot: Mapping[str, Any] | None
@@ -147,11 +230,12 @@ class SequenceClient:
     def _made_by(
         self, contacts_path: str, body: ContactRequestModel, *, replacing: str, taken: Taken
     ) -> str | None:
-        """The contact the create made, looked for in the customer's list (its create path)."""
+        """The contact the create made, looked for in the customer's list (its create path): as
+        `body` says, or as its billing fallback (`mapper.recreate_bodies`)."""
+        bodies = mapper.recreate_bodies(body)
         for contact in self._list_at(contacts_path):
-            if mapper.made_by_create(contact, body, replacing=replacing) and not taken(
-                contact["id"]
-            ):
+            made = any(mapper.made_by_create(contact, sent, replacing=replacing) for sent in bodies)
+            if made and not taken(contact["id"]):
                 return contact["id"]
         return None
 

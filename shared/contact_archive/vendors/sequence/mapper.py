@@ -2,11 +2,16 @@
 
 Sequence cannot unarchive a contact (no unarchive call, and `PUT` has no archive field), so a
 restore re-creates the contact under the same customer from a snapshot taken before archiving.
+
+A customer's billing contacts follow one rule (the spec's `billingPreference`): "if any contacts
+receive billing communications then at least one contact must be designated PRIMARY". PRIMARY
+and STANDARD receive them, NONE does not; several PRIMARY contacts are allowed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from types import MappingProxyType
 from typing import Any, TypeIs, get_args
 from urllib.parse import quote
 
@@ -23,6 +28,24 @@ BILLING_PREFERENCES: frozenset[str] = frozenset(get_args(ContactBillingPreferenc
 
 # The vendor's error text is passed on, but never a whole body of unknown size.
 ERROR_MESSAGE_LIMIT = 300
+
+RECEIVING_BILLING: frozenset[str] = frozenset({"PRIMARY", "STANDARD"})
+
+# What a restore can never write back: a re-create is a new contact. `updatedAt` is not listed:
+# it is the time of the last write, and the restore is one.
+NOT_RESTORED: Mapping[str, str] = MappingProxyType(
+    {
+        "id": "Sequence has no unarchive: the contact is re-created and gets a new id (the"
+        " archived contact keeps the old one)",
+        "createdAt": "set by Sequence when a contact is created: the re-created contact's is the"
+        " time of the restore",
+    }
+)
+# Why a restore may not bring `billingPreference` back (`restore` adds it only when it happens).
+BILLING_PREFERENCE_NOT_RESTORED = (
+    "saved as STANDARD, re-created as NONE: the customer has no active PRIMARY billing contact,"
+    " and Sequence lets a contact receive billing communications only while one is PRIMARY"
+)
 
 
 def to_canonical(payload: Contact, *, scope: str | None = None) -> VendorContact:
@@ -75,6 +98,41 @@ def create_path(saved: Mapping[str, Any]) -> str:
     """`/customers/{customer}/contacts`: the customer id is a path segment, so it is escaped."""
     customer = _required_text(saved, "customer")
     return f"/customers/{quote(customer, safe='')}/contacts"
+
+
+def without_billing(body: ContactRequestModel) -> ContactRequestModel | None:
+    """The create to fall back to when Sequence refuses a STANDARD contact for want of a PRIMARY
+    one: the same contact as NONE. None for PRIMARY and NONE, which the rule never refuses."""
+    if body["billingPreference"] != "STANDARD":
+        return None
+    return {"name": body["name"], "email": body["email"], "billingPreference": "NONE"}
+
+
+def recreate_bodies(body: ContactRequestModel) -> list[ContactRequestModel]:
+    """Every body a restore may have created the contact with: the saved one, and its fallback."""
+    fallback = without_billing(body)
+    return [body] if fallback is None else [body, fallback]
+
+
+def has_active_primary(contacts: Iterable[Contact]) -> bool:
+    return any(
+        contact["billingPreference"] == "PRIMARY" and not contact.get("archivedAt")
+        for contact in contacts
+    )
+
+
+def is_last_primary(contacts: Iterable[Contact], contact_id: str) -> bool:
+    """Whether `contact_id` is its customer's only active PRIMARY contact while another active
+    contact receives billing communications: the archive the billing rule forbids."""
+    active = [contact for contact in contacts if not contact.get("archivedAt")]
+    target = [contact for contact in active if contact["id"] == contact_id]
+    others = [contact for contact in active if contact["id"] != contact_id]
+    return (
+        bool(target)
+        and target[0]["billingPreference"] == "PRIMARY"
+        and any(contact["billingPreference"] in RECEIVING_BILLING for contact in others)
+        and not has_active_primary(others)
+    )
 
 
 def made_by_create(contact: Contact, body: ContactRequestModel, *, replacing: str) -> bool:
