@@ -118,6 +118,12 @@ class RouteraSandbox(Sandbox):
         with self._lock:
             self.custom_fields.discard(name)
 
+    def forget(self, contact_id: str) -> None:
+        """The contact leaves Routera altogether (purged by the account): no call shows it any
+        more. Routera documents no delete; this stands for whatever could make it so."""
+        with self._lock:
+            self._contacts.pop(contact_id, None)
+
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         """A copy of a stored contact, or None."""
         found = self._contacts.get(contact_id)

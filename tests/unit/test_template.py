@@ -112,6 +112,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                     {"Fn::GetAtt": ["LedgerTable", "Arn"]},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
+                    {"Fn::Sub": "${LedgerTable.Arn}/index/by_external_id"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"},
                     {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
@@ -126,8 +127,16 @@ def _grants(template: dict[str, Any], logical_id: str) -> dict[str, list[Any]]:
     return grants
 
 
+# Archive and restore name a contact by email or external id through these two only.
+RESOLVE_INDEXES = [
+    {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
+    {"Fn::Sub": "${LedgerTable.Arn}/index/by_external_id"},
+]
+
+
 def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None:
-    """ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
+    """Archive and restore query the email and external id indexes (a contact named so);
+    ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
     matches by email, signs import cursors and reads (and, for rotated tokens, writes back) the
     tenants' vendor secrets; SyncFunction reads and writes back vendor secrets only. Nobody
     scans."""
@@ -137,6 +146,8 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
     }
     cursor_secret = {"Ref": "CursorSigningSecret"}
     expected: dict[str, dict[str, list[Any]]] = {
+        "ArchiveFunction": {"dynamodb:Query": RESOLVE_INDEXES},
+        "RestoreFunction": {"dynamodb:Query": RESOLVE_INDEXES},
         "ListFunction": {
             "dynamodb:Query": [
                 {"Fn::GetAtt": ["LedgerTable", "Arn"]},
@@ -190,7 +201,7 @@ def test_table_definition_matches_the_architecture(template: dict[str, Any]) -> 
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     documented = _architecture_indexes()
-    assert set(documented) == {"by_status", "by_tenant", "by_email"}
+    assert set(documented) == {"by_status", "by_tenant", "by_email", "by_external_id"}
     indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
     assert set(indexes) == set(documented)
     types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
@@ -221,6 +232,8 @@ def test_api_routes(template: dict[str, Any]) -> None:
     assert routes == {
         ("POST", "/contacts/{contact_id}/archive"): "ArchiveFunction",
         ("POST", "/contacts/{contact_id}/restore"): "RestoreFunction",
+        ("POST", "/contacts/archive"): "ArchiveFunction",
+        ("POST", "/contacts/restore"): "RestoreFunction",
         ("GET", "/contacts"): "ListFunction",
         ("GET", "/contacts/{contact_id}"): "ListFunction",
         ("GET", "/contacts/{contact_id}/history"): "ListFunction",

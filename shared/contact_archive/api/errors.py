@@ -32,8 +32,20 @@ class InvalidHeader(errors.DomainError):
         super().__init__(f"invalid {header} header: {why}", {"header": header})
 
 
+class InvalidQuery(errors.DomainError):
+    """Query parameters that are each valid but do not go together."""
+
+    code = "invalid_query"
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+
+
 STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
+    InvalidQuery: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.ContactNotFound: HTTPStatus.NOT_FOUND,
+    errors.NoMatchingContact: HTTPStatus.NOT_FOUND,
+    errors.AmbiguousContact: HTTPStatus.CONFLICT,
     errors.VersionConflict: HTTPStatus.CONFLICT,
     errors.VendorIdTaken: HTTPStatus.CONFLICT,
     errors.LinkLocked: HTTPStatus.CONFLICT,

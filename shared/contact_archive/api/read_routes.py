@@ -8,6 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from contact_archive.api.errors import InvalidQuery
 from contact_archive.api.params import ContactIdPath
 from contact_archive.api.request import json_response, tenant_of
 from contact_archive.api.schemas import (
@@ -32,7 +33,8 @@ router = APIGatewayRouter()
     description=(
         "Active, partially archived (some links archived), archived (most recently changed "
         "first) or all contacts, optionally only those linked to a vendor (and, with `scope`, "
-        "to one of its scopes such as a Sequence customer) or with an email. Follow `next_cursor` until it is null; with a "
+        "to one of its scopes such as a Sequence customer), or named by an email, an external id "
+        "or a vendor's id (`vendor` with `vendor_id`). Follow `next_cursor` until it is null; with a "
         "vendor filter a page may hold fewer than `limit` contacts before the end."
     ),
     responses=documented(ContactPageOut, 400),
@@ -44,10 +46,16 @@ def list_page(
     ] = "active",
     vendor: Annotated[Vendor | None, Query()] = None,
     scope: Annotated[str | None, Query(min_length=1, max_length=256, pattern=SCOPE_PATTERN)] = None,
+    vendor_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    external_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
     email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response[dict[str, Any]]:
+    if (scope is not None or vendor_id is not None) and vendor is None:
+        raise InvalidQuery("`scope` and `vendor_id` need `vendor`")
+    if email is not None and external_id is not None:
+        raise InvalidQuery("filter by `email` or by `external_id`, not both")
     page = list_contacts(
         get_store(),
         get_cursor_codec(),
@@ -56,7 +64,9 @@ def list_page(
             status=None if status == "all" else ContactStatus(status),
             vendor=vendor,
             scope=scope,
+            vendor_id=vendor_id,
             email=email,
+            external_id=external_id,
             limit=limit,
             cursor=cursor,
         ),

@@ -43,6 +43,28 @@ class ChangeRequest(RequestBody):
     )
 
 
+class ChangeByNameRequest(ChangeRequest):
+    """An archive or restore of the contact named by exactly one of: `email`, `external_id`,
+    or `vendor` with `vendor_id`."""
+
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    external_id: str | None = Field(default=None, min_length=1, max_length=256)
+    vendor: Vendor | None = None
+    vendor_id: str | None = Field(default=None, min_length=1, max_length=256)
+
+    @model_validator(mode="after")
+    def one_name(self) -> ChangeByNameRequest:
+        if (self.vendor is None) != (self.vendor_id is None):
+            raise ValueError("`vendor` and `vendor_id` go together")
+        given = [self.email, self.external_id, self.vendor_id]
+        if sum(value is not None for value in given) != 1:
+            raise ValueError(
+                "name the contact by exactly one of `email`, `external_id`, or `vendor` with"
+                " `vendor_id`"
+            )
+        return self
+
+
 class LinkBody(RequestBody):
     vendor: Vendor
     vendor_id: str = Field(min_length=1, max_length=256)

@@ -32,6 +32,7 @@ from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import ContactPage, LinkRef, VendorClient
 from contact_archive.vendors.constant_contact.client import ConstantContactClient
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
+from contact_archive.vendors.intercom.client import IntercomClient
 from contact_archive.vendors.routera.client import ListPhase
 
 ACTOR_NAME = "reconcile"
@@ -108,7 +109,14 @@ class PairRun:
         )
         return Stop.PASS_COMPLETE
 
-    def drift(self, vendor_id: str, state: LinkState, vendor_updated_at: str | None) -> None:
+    def drift(
+        self,
+        vendor_id: str,
+        state: LinkState,
+        vendor_updated_at: str | None,
+        *,
+        reason: str | None = None,
+    ) -> None:
         """The vendor has `vendor_id` in `state`, unlike the ledger: apply it as a report, and
         announce it if it was recorded (not an echo, not older than what the link knows).
 
@@ -127,6 +135,7 @@ class PairRun:
             action=HistoryAction.DRIFT_DETECTED,
             actor_name=ACTOR_NAME,
             details={"vendor_updated_at": vendor_updated_at} if vendor_updated_at else {},
+            reason=reason,
         )
         try:
             applied = apply_vendor_report(self.store, report, clock=lambda: now)
@@ -267,14 +276,19 @@ def _archived_at_vendor(run: PairRun, archived: list[VendorContact]) -> None:
 
 def check_intercom(run: PairRun) -> Stop:
     """Each Intercom link fetched by id: a link the ledger has active that Intercom answers 404
-    was archived (or deleted) there; one the ledger has archived that Intercom shows again was
-    unarchived by Intercom itself (the person logged in again)."""
+    was archived there (or deleted: Intercom shows neither), unless another active Intercom
+    contact now holds the person's external id or email (a merge), which makes the link
+    unrecoverable, saying which contact to link; one the ledger has archived that Intercom shows
+    again was unarchived by Intercom itself (the person logged in again)."""
+    client = run.client
+    if not isinstance(client, IntercomClient):
+        raise TypeError("intercom: reconciliation needs the Intercom client")
 
     def check(contact: Contact) -> None:
         for link in contact.links_of(Vendor.INTERCOM):
-            check_link(link, _ledger_state(contact, link))
+            check_link(contact, link, _ledger_state(contact, link))
 
-    def check_link(link: VendorLink, known: LinkState) -> None:
+    def check_link(contact: Contact, link: VendorLink, known: LinkState) -> None:
         if known not in (LinkState.ACTIVE, LinkState.ARCHIVED):
             return  # in flight, failed or unrecoverable: nothing to compare with
         run.tally.checked += 1
@@ -283,11 +297,34 @@ def check_intercom(run: PairRun) -> Stop:
         except VendorNotFound:
             found = None
         if known is LinkState.ACTIVE and found is None:
-            run.drift(link.vendor_id, LinkState.ARCHIVED, None)
+            merged_into = _merge_target(client, contact, link)
+            if merged_into is None:
+                run.drift(link.vendor_id, LinkState.ARCHIVED, None)
+            else:
+                reason = (
+                    f"gone from intercom, and its contact {merged_into} now holds this person's"
+                    " external id or email: merged into it, most likely; link that contact to"
+                    " follow the person"
+                )
+                run.drift(link.vendor_id, LinkState.UNRECOVERABLE, None, reason=reason)
         elif known is LinkState.ARCHIVED and found is not None and not found.archived:
             run.drift(link.vendor_id, LinkState.ACTIVE, _vendor_time(found))
 
     return _walk_ledger(run, check)
+
+
+def _merge_target(client: IntercomClient, contact: Contact, link: VendorLink) -> str | None:
+    """The id of another active Intercom contact holding the person's external id or email
+    (from the link's snapshot, else the ledger's contact), if there is one."""
+    snapshot = link.snapshot or {}
+    email = snapshot.get("email") or contact.email
+    external_id = snapshot.get("external_id") or contact.external_id
+    if not email and not external_id:
+        return None
+    found = client.find_active(email=email, external_id=external_id)
+    if found is None or found.vendor_id == link.vendor_id:
+        return None
+    return found.vendor_id
 
 
 def check_sequence(run: PairRun) -> Stop:

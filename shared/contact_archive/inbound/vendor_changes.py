@@ -58,6 +58,7 @@ class VendorReport:
     action: HistoryAction  # VENDOR_CHANGED (a webhook) or DRIFT_DETECTED (reconciliation)
     actor_name: str  # "webhook" or "reconcile"
     details: dict[str, Any] = field(default_factory=dict)  # topic, notification id, ...
+    reason: str | None = None  # for UNRECOVERABLE: why it cannot come back
 
     @property
     def actor(self) -> Actor:
@@ -148,7 +149,9 @@ class _Application:
         change = None
         reason = None
         if report.state is LinkState.UNRECOVERABLE:
-            reason = f"deleted at {report.vendor.value}: a deleted contact cannot be restored"
+            reason = report.reason or (
+                f"deleted at {report.vendor.value}: a deleted contact cannot be restored"
+            )
             moved = link.model_copy(update={"settled_state": LinkState.UNRECOVERABLE})
         else:
             action = (

@@ -93,3 +93,25 @@ class ConcurrentUpdate(Exception):
 
 class DuplicateDelivery(Exception):
     """The notification was applied before: nothing was written."""
+
+
+class NoMatchingContact(DomainError):
+    """No contact answers to what the caller named it by. The value is not repeated: it may be
+    an email."""
+
+    code = "contact_not_found"
+
+    def __init__(self, by: str) -> None:
+        super().__init__(f"no contact of this tenant has this {by}", {"by": by})
+
+
+class AmbiguousContact(DomainError):
+    """Several contacts answer to what the caller named it by: name one by its id."""
+
+    code = "ambiguous_contact"
+
+    def __init__(self, by: str, candidates: list[str]) -> None:
+        super().__init__(
+            f"{len(candidates)} contacts have this {by}: name one by its id",
+            {"by": by, "candidates": candidates},
+        )

@@ -310,3 +310,4 @@ class VendorStateChange:
     status_changed: bool
     change: PendingChange | None = None  # None for `unrecoverable`
     unrecoverable_reason: str | None = None
+    settled_change_id: str | None = None  # `unrecoverable` settles the change in flight, if any

@@ -93,7 +93,22 @@ def sync_link(
     client = client_for(tenant_id, link.vendor)
     try:
         done = _carry_out(store, client, contact, link, change)
-    except (PermanentVendorError, VendorNotFound) as error:
+    except VendorNotFound as error:
+        if change.action is ChangeAction.RESTORE and (
+            client.restore_strategy is RestoreStrategy.UNARCHIVE
+        ):
+            # Unarchive works by id on an archived contact: a 404 means it is gone for good.
+            reason = (
+                f"{link.vendor.value} no longer has the contact (deleted, or merged into"
+                " another): it cannot be unarchived"
+            )
+            marked = mark_unrecoverable(
+                store, contact, link, reason, iso(clock()), settles=change.change_id
+            )
+            outcome = SyncOutcome.UNRECOVERABLE if marked else SyncOutcome.SUPERSEDED
+            return LinkSync(outcome, link.vendor_id)
+        return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=str(error))
+    except PermanentVendorError as error:
         return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=str(error))
     if done is None:
         return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
@@ -147,10 +162,17 @@ def take_material(
 
 
 def mark_unrecoverable(
-    store: LedgerStore, contact: Contact, link: VendorLink, reason: str, at: str
+    store: LedgerStore,
+    contact: Contact,
+    link: VendorLink,
+    reason: str,
+    at: str,
+    *,
+    settles: str | None = None,
 ) -> bool:
     """Record that a link's vendor contact cannot come back, with the status that follows
-    (unrecoverable links do not count in it); False if the contact changed meanwhile."""
+    (unrecoverable links do not count in it), settling the change `settles` if one was in
+    flight; False if the contact changed meanwhile."""
     links = [
         other.model_copy(update={"settled_state": LinkState.UNRECOVERABLE})
         if other.key == link.key
@@ -173,6 +195,7 @@ def mark_unrecoverable(
             status=status,
             status_changed=status is not contact.status,
             unrecoverable_reason=reason,
+            settled_change_id=settles,
         ),
         None,
     )

@@ -19,10 +19,12 @@ from contact_archive.ledger.store.history import HISTORY_KEEP_INLINE, HistorySto
 from contact_archive.ledger.store.keys import (
     CONTACT_TYPE,
     EMAIL_INDEX,
+    EXTERNAL_ID_INDEX,
     STATUS_INDEX,
     TENANT_INDEX,
     contact_key,
     email_pk,
+    external_pk,
     index_keys,
     status_pk,
 )
@@ -97,6 +99,18 @@ class ContactStore:
         )
         return contacts
 
+    def find_by_external_id(self, tenant_id: str, external_id: str) -> list[Contact]:
+        contacts, _ = self.list_page(
+            tenant_id,
+            status=None,
+            vendor=None,
+            email=None,
+            external_id=external_id,
+            limit=100,
+            start_key=None,
+        )
+        return contacts
+
     def list_linked(
         self, tenant_id: str, vendor: Vendor, *, after: str | None, limit: int
     ) -> tuple[list[Contact], str | None]:
@@ -125,6 +139,7 @@ class ContactStore:
         limit: int,
         start_key: dict[str, Any] | None,
         link: str | None = None,
+        external_id: str | None = None,
     ) -> tuple[list[Contact], dict[str, Any] | None]:
         """One Query per page, on the index that answers the question.
 
@@ -132,8 +147,9 @@ class ContactStore:
         address, so filtering it by status throws little away. The vendor filter is a
         FilterExpression: a page may then hold fewer than `limit` contacts (still one request).
         `link` (a link key such as `sequence:<customer>`) keeps the contacts holding that link.
+        An external id, like an email, is answered from its own index (one or the other).
         """
-        query = _page_query(tenant_id, status, vendor, email, link)
+        query = _page_query(tenant_id, status, vendor, email, link, external_id)
         query["Limit"] = limit
         if start_key:
             query["ExclusiveStartKey"] = start_key
@@ -209,16 +225,23 @@ def _page_query(
     vendor: Vendor | None,
     email: str | None,
     link: str | None = None,
+    external_id: str | None = None,
 ) -> dict[str, Any]:
     """The Query (less its page size and start) for one listing."""
     names: dict[str, str] = {}
     values: dict[str, Any] = {}
     filters: list[str] = []
     query: dict[str, Any] = {}
-    if email:
-        query["IndexName"] = EMAIL_INDEX
-        query["KeyConditionExpression"] = "email_pk = :key"
-        values[":key"] = email_pk(tenant_id, email)
+    if email or external_id:
+        if external_id:
+            query["IndexName"] = EXTERNAL_ID_INDEX
+            query["KeyConditionExpression"] = "external_pk = :key"
+            values[":key"] = external_pk(tenant_id, external_id)
+        else:
+            assert email is not None
+            query["IndexName"] = EMAIL_INDEX
+            query["KeyConditionExpression"] = "email_pk = :key"
+            values[":key"] = email_pk(tenant_id, email)
         if status is not None:
             names["#status"] = "status"
             values[":status"] = status.value

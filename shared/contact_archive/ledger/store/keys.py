@@ -13,6 +13,7 @@ from contact_archive.ledger.store.table import Key
 STATUS_INDEX = "by_status"
 TENANT_INDEX = "by_tenant"
 EMAIL_INDEX = "by_email"
+EXTERNAL_ID_INDEX = "by_external_id"
 
 # The `type` attribute of each kind of item.
 CONTACT_TYPE = "contact"
@@ -71,7 +72,8 @@ def settings_key(tenant_id: str) -> Key:
 
 
 def index_keys(contact: Contact) -> dict[str, Any]:
-    """The attributes that place a contact in the status, tenant and email indexes."""
+    """The attributes that place a contact in the status, tenant, email and external id
+    indexes, and what the listings filter on."""
     keys: dict[str, Any] = {
         "status_pk": status_pk(contact.tenant_id, contact.status.value),
         "status_sk": status_sk(contact.status_changed_at, contact.contact_id),
@@ -87,6 +89,11 @@ def index_keys(contact: Contact) -> dict[str, Any]:
     if contact.email:
         keys["email_pk"] = email_pk(contact.tenant_id, contact.email)
         keys["email_sk"] = contact.contact_id
+    keys["external_pk"] = None
+    keys["external_sk"] = None
+    if contact.external_id:
+        keys["external_pk"] = external_pk(contact.tenant_id, contact.external_id)
+        keys["external_sk"] = contact.contact_id
     return keys
 
 
@@ -100,3 +107,8 @@ def status_sk(changed_at: str, contact_id: str) -> str:
 
 def email_pk(tenant_id: str, email: str) -> str:
     return f"TENANT#{tenant_id}#EMAIL#{email.lower()}"
+
+
+def external_pk(tenant_id: str, external_id: str) -> str:
+    """External ids are the caller's own and compared exactly (unlike emails)."""
+    return f"TENANT#{tenant_id}#EXTERNAL#{external_id}"

@@ -278,6 +278,9 @@ def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
         values[":change"] = change.change.model_dump(mode="json")
         values[":change_id"] = change.change.change_id
         sets += ["#links.#link.change = :change", "#links.#link.settled_change_id = :change_id"]
+    elif change.settled_change_id is not None:
+        values[":change_id"] = change.settled_change_id
+        sets.append("#links.#link.settled_change_id = :change_id")
     if change.status_changed:
         names["#status"] = "status"
         values |= {
