@@ -47,6 +47,7 @@ def register(
     *,
     tenant: str = TENANT,
     email: str | None = None,
+    external_id: str | None = None,
 ) -> None:
     """Alice registers the contact (as Ada, at `<contact_id>@example.com`), linked to every
     vendor by `ALL_LINKS` unless `links` are given."""
@@ -58,6 +59,7 @@ def register(
             actor=ALICE,
             email=email or f"{contact_id}@example.com",
             first_name="Ada",
+            external_id=external_id,
             links=links if links is not None else ALL_LINKS,
         ),
     )
@@ -68,7 +70,7 @@ def change(
     *,
     tenant: str = TENANT,
     reason: str | None = None,
-    vendors: list[Vendor] | None = None,
+    vendors: list[str] | None = None,
     expected_version: int | None = None,
 ) -> ChangeCommand:
     """Alice's archive or restore of the contact: `archive_contact(store, change("c-1"))`."""

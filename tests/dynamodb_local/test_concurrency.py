@@ -11,7 +11,7 @@ from typing import Any
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
 from contact_archive.contacts.reading import contact_history, get_contact
-from contact_archive.ledger.models import Actor, ContactStatus
+from contact_archive.ledger.models import Actor, ContactStatus, LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from tests.ledger_helpers import TENANT, register
 
@@ -63,3 +63,34 @@ def test_32_threads_archiving_and_restoring_one_contact_lose_nothing(
     # archive and restore alternate: a no-op never slipped in as a change
     assert all(a.action != b.action for a, b in pairwise(changes))
     assert len(successes) >= 2
+
+
+def test_threads_changing_different_links_at_once_lose_no_link(
+    store: LedgerStore, store_for_threads: Callable[..., LedgerStore]
+) -> None:
+    # Given a contact with four links, and one thread per link archiving it, all at once
+    register(store, "c-links")
+    shared = store_for_threads(len(Vendor), retry_mode="standard")
+    start = threading.Barrier(len(Vendor))
+
+    def worker(vendor: Vendor) -> bool:
+        start.wait()
+        command = ChangeCommand(
+            TENANT, "c-links", Actor(name=vendor.value, source="test"), vendors=[vendor.value]
+        )
+        return archive_contact(shared, command).changed
+
+    # When they race (each read-then-conditional-write retries when another won)
+    with ThreadPoolExecutor(len(Vendor)) as pool:
+        changed = list(pool.map(worker, list(Vendor)))
+
+    # Then every link's archive landed, each in its own version, and the status is derived
+    assert changed == [True] * len(Vendor)
+    contact = get_contact(store, TENANT, "c-links")
+    assert {contact.link_state(key) for key in contact.links} == {LinkState.ARCHIVING}
+    assert contact.status is ContactStatus.ARCHIVED
+    assert contact.version == 1 + len(Vendor)
+    history = contact_history(store, TENANT, "c-links")
+    assert sorted(event.details["links"][0] for event in history[1:] if event.details) == sorted(
+        contact.links
+    )

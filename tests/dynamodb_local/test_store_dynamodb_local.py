@@ -1,7 +1,8 @@
 """The same ledger store cases, on DynamoDB Local's real semantics."""
 
+from tests.link_store_cases import LinkStoreCases
 from tests.store_cases import StoreCases
 
 
-class TestStoreOnDynamoDBLocal(StoreCases):
+class TestStoreOnDynamoDBLocal(StoreCases, LinkStoreCases):
     pass

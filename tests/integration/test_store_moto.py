@@ -1,7 +1,8 @@
 """The ledger store's behaviour on moto."""
 
+from tests.link_store_cases import LinkStoreCases
 from tests.store_cases import StoreCases
 
 
-class TestStoreOnMoto(StoreCases):
+class TestStoreOnMoto(StoreCases, LinkStoreCases):
     pass
