@@ -120,6 +120,22 @@ class Bench:
                 lambda: self.call("archive", _without_key("archive_contact")),
             ),
             ("restore", lambda: self.call("restore", _without_key("restore_contact"))),
+            (
+                "archive one link (`vendors: [intercom]`)",
+                lambda: self.call("archive", _with_body("archive_contact", ONE_LINK)),
+            ),
+            (
+                "restore one link (`vendors: [intercom]`)",
+                lambda: self.call("restore", _with_body("restore_contact", ONE_LINK)),
+            ),
+            (
+                "archive by email (`POST /contacts/archive`, one link)",
+                lambda: self.call("archive", _without_key("archive_contact_by_email")),
+            ),
+            (
+                "restore by a vendor's id (`POST /contacts/restore`, one link)",
+                lambda: self.call("restore", _with_body("restore_contact_by_vendor_id", BY_ID)),
+            ),
             ("history", lambda: self.call("list", load_event("contact_history"))),
             (
                 "archive with Idempotency-Key (first)",
@@ -274,6 +290,17 @@ def _without_key(name: str) -> dict[str, Any]:
     return event
 
 
+# The bodies of the per-link rows of (a): Ada's Intercom link, named by the link or by her id.
+ONE_LINK = {"vendors": ["intercom"]}
+BY_ID = {"vendor": "intercom", "vendor_id": "6650a1b2c3d4e5f6a7b8c9d0", "vendors": ["intercom"]}
+
+
+def _with_body(name: str, body: dict[str, Any]) -> dict[str, Any]:
+    event = _without_key(name)
+    event["body"] = json.dumps(body)
+    return event
+
+
 def _charge_by_importer(importtime: str) -> dict[str, float]:
     """Self import times summed by package; a module no package owns is charged to its importer.
 
@@ -375,8 +402,11 @@ def render(
     lines += [
         "",
         "Archive, restore, get, history and a list page take one request each: the contact item carries its "
-        "history and its pending change, so a change is one conditional `UpdateItem` returning the new "
-        "contact, and a refused one explains itself through `ReturnValuesOnConditionCheckFailure`. "
+        "history and its changes, so a change of every link is one conditional `UpdateItem` returning the "
+        "new contact, and a refused one explains itself through `ReturnValuesOnConditionCheckFailure`. "
+        "A change of some links reads the contact first (to work out the status the links leave) and "
+        "writes conditional on the version it read: two requests. Naming the contact by email or a "
+        "vendor's id adds one lookup (a `Query` on the email index, a `GetItem` of the vendor-id ref). "
         "Register reads first (it diffs vendor links) then writes contact and vendor-id items in one "
         "transaction. An `Idempotency-Key` adds a claim and a completion write to the first request; a "
         "replay is one request (the claim's conditional put fails and returns the stored response). "
@@ -468,14 +498,14 @@ def main() -> None:
     with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
         bench = Bench(server.endpoint_url)
         # Imported once Bench has set the environment: Powertools reads it when the layer loads.
-        from benchmarks import local_stack, vendors, webhooks
+        from benchmarks import local_stack, round_trips, vendors, webhooks
 
         counts = bench.request_counts()
         bare, cold = bench.cold_starts(Path(workdir))
         imports = bench.import_breakdown("archive")
         warm = bench.warm()
-        vendor_lines = vendors.render(
-            vendors.vendor_calls(),
+        vendor_lines = round_trips.render(*round_trips.measure())
+        vendor_lines += vendors.render(
             vendors.constant_contact_burst(),
             vendors.constant_contact_burst(client_side_limit=False),
         ) + vendors.render_faults(vendors.calls_under_faults(0.0), vendors.calls_under_faults(0.3))

@@ -1,5 +1,5 @@
-"""Vendor-side figures for `make bench`: calls per archive and restore, and Constant Contact's
-rate limit holding under a burst. Everything runs against the in-process sandboxes."""
+"""Vendor-side figures for `make bench`: Constant Contact's rate limit holding under a burst,
+and vendor calls under injected faults. Everything runs against the in-process sandboxes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import re
 import threading
 import time
 import uuid
-from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -21,7 +20,6 @@ from contact_archive.contacts.changes import ChangeCommand, archive_contact, res
 from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
 from contact_archive.dependencies import get_store
 from contact_archive.ledger.models import Actor, Vendor
-from contact_archive.sync.link_sync import sync_link
 from contact_archive.sync.stream import handle_stream
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.constant_contact.client import ConstantContactClient
@@ -30,7 +28,7 @@ from contact_archive.vendors.credentials import ConstantContactCredentials
 from contact_archive.vendors.errors import VendorError
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.registry import VendorClients
-from devtools.sandboxes.base import Faults, Sandbox
+from devtools.sandboxes.base import Faults
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.stack import IN_PROCESS_BASE_URLS, SandboxStack
 from devtools.stream_reader import StreamReader
@@ -44,70 +42,12 @@ _ID = re.compile(r"/[0-9a-f-]{16,}(?=/|$)|/(?=[0-9a-f]{24})[0-9a-f]{24}")
 
 
 @dataclass(frozen=True)
-class VendorCalls:
-    vendor: Vendor
-    archive: Counter[str]
-    restore: Counter[str]
-
-
-@dataclass(frozen=True)
 class Burst:
     requests: int
     seconds: float
     peak_per_second: int  # the most requests the vendor saw within any one second
     throttled: int  # answered 429
     failed: int  # fetches that gave up after their retries
-
-
-def _endpoint(request: httpx.Request, customer: str) -> str:
-    path = _ID.sub("/{id}", request.url.path).replace(customer, "{customer}")
-    return f"{request.method} {path}"
-
-
-def _calls(sandbox: Sandbox, since: int, customer: str) -> Counter[str]:
-    return Counter(_endpoint(request, customer) for request in sandbox.requests[since:])
-
-
-def vendor_calls() -> list[VendorCalls]:
-    """Archive and restore one contact linked to each vendor, synced through its client, and
-    count what each sandbox saw (token requests included)."""
-    stack = SandboxStack()
-    clients = VendorClients(
-        JsonSource(stack.credentials(TENANT)), transports=stack.transports(), sleep=lambda _: None
-    )
-    store = get_store()
-    customer = "bench-customer"
-    seeded = {
-        Vendor.SEQUENCE: (
-            stack.sequence.add_contact(customer, email="a@example.com")["id"],
-            customer,
-        ),
-        Vendor.ROUTERA: (stack.routera.add_contact(email="a@example.com")["id"], None),
-        Vendor.INTERCOM: (stack.intercom.add_contact(email="a@example.com")["id"], None),
-        Vendor.CONSTANT_CONTACT: (
-            stack.constant_contact.add_contact(email="a@example.com", list_ids=["l-1"])[
-                "contact_id"
-            ],
-            None,
-        ),
-    }
-    results = []
-    for number, (vendor, (vendor_id, scope)) in enumerate(seeded.items()):
-        contact_id = f"bench-vendor-{number}"
-        register_contact(
-            store,
-            RegisterCommand(TENANT, contact_id, ACTOR, links=[LinkInput(vendor, vendor_id, scope)]),
-        )
-        sandbox = stack.sandboxes[vendor]
-        archive_contact(store, ChangeCommand(TENANT, contact_id, ACTOR))
-        before = len(sandbox.requests)
-        sync_link(store, clients, TENANT, contact_id, vendor)
-        archived = _calls(sandbox, before, customer)
-        restore_contact(store, ChangeCommand(TENANT, contact_id, ACTOR))
-        before = len(sandbox.requests)
-        sync_link(store, clients, TENANT, contact_id, vendor)
-        results.append(VendorCalls(vendor, archived, _calls(sandbox, before, customer)))
-    return results
 
 
 def constant_contact_burst(*, client_side_limit: bool = True) -> Burst:
@@ -162,35 +102,8 @@ def constant_contact_burst(*, client_side_limit: bool = True) -> Burst:
     return Burst(len(seen), elapsed, peak, throttled, failed)
 
 
-def _listed(calls: Counter[str]) -> str:
-    return ", ".join(f"`{endpoint}` {number}" for endpoint, number in sorted(calls.items()))
-
-
-def render(calls: list[VendorCalls], limited: Burst, unlimited: Burst) -> list[str]:
+def render(limited: Burst, unlimited: Burst) -> list[str]:
     lines = [
-        "## (d) Vendor calls per archive and per restore",
-        "",
-        "One contact per vendor, registered, archived and restored through the ledger, each link "
-        "synced by `sync.link_sync.sync_link` with the vendor's client against its in-process sandbox; the "
-        "requests each sandbox saw (a first call's token request included) are counted.",
-        "",
-        "| vendor | archive | calls | restore | calls |",
-        "| --- | ---: | --- | ---: | --- |",
-    ]
-    for row in calls:
-        lines.append(
-            f"| {row.vendor.value} | {sum(row.archive.values())} | {_listed(row.archive)} "
-            f"| {sum(row.restore.values())} | {_listed(row.restore)} |"
-        )
-    lines += [
-        "",
-        "An archive reads the restore material first (Sequence has no single-contact GET, so it lists "
-        "the customer's contacts; Intercom needs only the id it already has) and then archives. "
-        "Sequence and Routera restore by re-creating the contact (one POST, the new id is linked); "
-        "Intercom unarchives; Constant Contact PUTs the saved contact with its list memberships back. "
-        "Routera's first call of a container adds its OAuth token request; later calls reuse the token "
-        "until it nears expiry.",
-        "",
         "## (e) Constant Contact's rate limit under a burst",
         "",
         f"{BURST_REQUESTS} fetches from {BURST_THREADS} threads sharing one client, against the "
