@@ -240,3 +240,36 @@ def test_a_command_names_one_link_of_a_vendor(
     functions("archive", event)
     again = body_of(functions("list", api_event("get_contact", contact_id="grace")))
     assert again["version"] == contact["version"]
+
+
+def resolved(functions: Functions, query: dict[str, str]) -> dict[str, Any]:
+    return functions("list", api_event("resolve_contact", query=query))
+
+
+def test_one_contact_is_got_by_the_name_a_caller_knows(
+    functions: Functions, registered: dict[str, Any]
+) -> None:
+    # The sample names Ada by her external id
+    by_sample = functions("list", load_event("resolve_contact"))
+    assert by_sample["statusCode"] == 200
+    assert body_of(by_sample) == registered
+    assert body_of(resolved(functions, {"email": "ADA@example.com"}))["id"] == ADA
+    by_vendor = resolved(functions, {"vendor": "sequence", "vendor_id": "seq-contact-1"})
+    assert body_of(by_vendor)["id"] == ADA
+    # Several answering is a 409 listing them, none a 404, a half name a 422
+    twin = {"email": "ada@example.com"}
+    functions("register", api_event("register_contact", body=twin, contact_id="c-twin"))
+    ambiguous = resolved(functions, {"email": "ada@example.com"})
+    assert ambiguous["statusCode"] == 409
+    assert body_of(ambiguous)["error"]["details"]["candidates"] == [ADA, "c-twin"]
+    assert resolved(functions, {"external_id": "nobody"})["statusCode"] == 404
+    assert resolved(functions, {"vendor": "intercom"})["statusCode"] == 422
+    assert resolved(functions, {})["statusCode"] == 422
+
+
+def test_the_id_of_the_resolve_route_cannot_be_a_contacts(functions: Functions) -> None:
+    response = functions(
+        "register", api_event("register_contact", body={"first_name": "R"}, contact_id="resolve")
+    )
+    assert response["statusCode"] == 422
+    assert body_of(response)["error"]["code"] == "reserved_contact_id"

@@ -233,6 +233,7 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("POST", "/contacts/{contact_id}/archive"): "ArchiveFunction",
         ("POST", "/contacts/{contact_id}/restore"): "RestoreFunction",
         ("POST", "/contacts/archive"): "ArchiveFunction",
+        ("GET", "/contacts/resolve"): "ListFunction",
         ("POST", "/contacts/restore"): "RestoreFunction",
         ("GET", "/contacts"): "ListFunction",
         ("GET", "/contacts/{contact_id}"): "ListFunction",

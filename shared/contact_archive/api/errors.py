@@ -41,8 +41,21 @@ class InvalidQuery(errors.DomainError):
         super().__init__(why)
 
 
+class ReservedContactId(errors.DomainError):
+    """A contact id that is a route of its own (`GET /contacts/resolve`)."""
+
+    code = "reserved_contact_id"
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(
+            f"{contact_id!r} names a route (GET /contacts/{contact_id}): choose another id",
+            {"contact_id": contact_id},
+        )
+
+
 STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     InvalidQuery: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ReservedContactId: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.ContactNotFound: HTTPStatus.NOT_FOUND,
     errors.NoMatchingContact: HTTPStatus.NOT_FOUND,
     errors.AmbiguousContact: HTTPStatus.CONFLICT,

@@ -19,6 +19,7 @@ from contact_archive.api.schemas import (
     HistoryOut,
     documented,
 )
+from contact_archive.contacts.addressing import ContactName, resolve_contact_id
 from contact_archive.contacts.reading import ListQuery, contact_history, get_contact, list_contacts
 from contact_archive.contacts.views import contact_body, history_body
 from contact_archive.dependencies import get_cursor_codec, get_store
@@ -76,6 +77,37 @@ def list_page(
         "next_cursor": page.next_cursor,
     }
     return json_response(200, body)
+
+
+@router.get(
+    "/contacts/resolve",
+    summary="Get the one contact named by an email, an external id or a vendor's id",
+    description=(
+        "Exactly one of `email` (any case), `external_id` (exact), or `vendor` with `vendor_id`. "
+        "Several contacts answering to it is a 409 `ambiguous_contact` whose "
+        "`details.candidates` lists their ids; none is a 404."
+    ),
+    responses=documented(ContactOut, 404, 409),
+    tags=["contacts"],
+)
+def resolve(
+    email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
+    external_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    vendor: Annotated[Vendor | None, Query()] = None,
+    vendor_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+) -> Response[dict[str, Any]]:
+    if (vendor is None) != (vendor_id is None):
+        raise InvalidQuery("`vendor` and `vendor_id` go together")
+    if sum(value is not None for value in (email, external_id, vendor_id)) != 1:
+        raise InvalidQuery(
+            "name the contact by exactly one of `email`, `external_id`, or `vendor` with"
+            " `vendor_id`"
+        )
+    store = get_store()
+    tenant_id = tenant_of(router)
+    name = ContactName(email, external_id, vendor, vendor_id)
+    contact = get_contact(store, tenant_id, resolve_contact_id(store, tenant_id, name))
+    return json_response(200, contact_body(contact), version=contact.version)
 
 
 @router.get(

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
+from contact_archive.api.errors import ReservedContactId
 from contact_archive.api.params import ContactIdPath, IfMatchHeader
 from contact_archive.api.request import actor_of, json_response, parse_if_match, tenant_of
 from contact_archive.api.schemas import (
@@ -27,6 +28,8 @@ from contact_archive.ledger.cursor import query_fingerprint
 from contact_archive.observability import count
 
 router = APIGatewayRouter()
+# Ids that name a route of their own: `GET /contacts/resolve` would never reach such a contact.
+RESERVED_CONTACT_IDS = frozenset({"resolve"})
 
 
 @router.put(
@@ -35,7 +38,8 @@ router = APIGatewayRouter()
     description=(
         "Profile fields are replaced as given. Links are upserted by vendor; a link not named "
         "is kept, since it may hold what a restore needs. A vendor id linked to another contact "
-        "of the tenant is a 409. Returns 201 when the contact was created."
+        "of the tenant is a 409. Returns 201 when the contact was created. The id `resolve` "
+        "names a route and is refused."
     ),
     responses=documented(ContactOut, 400, 404, 409),
     tags=["contacts"],
@@ -45,6 +49,8 @@ def put_contact(
     body: Annotated[RegisterRequest, Body()],
     if_match: IfMatchHeader = None,
 ) -> Response[dict[str, Any]]:
+    if contact_id in RESERVED_CONTACT_IDS:
+        raise ReservedContactId(contact_id)
     outcome = register_contact(
         get_store(),
         RegisterCommand(
