@@ -83,11 +83,14 @@ def test_a_link_archived_in_the_vendors_ui_is_restored_alone_with_its_fields(
         ContactStatus.ARCHIVED if vendor is Vendor.INTERCOM else ContactStatus.PARTIALLY_ARCHIVED
     )
     # When the drift's stream record is synced: the material is taken while the vendor shows her
-    # (Intercom unarchives by id and needs none)
-    taken = sync(store, clients, vendor)
-    assert taken is (
-        SyncOutcome.NOTHING_PENDING if vendor is Vendor.INTERCOM else SyncOutcome.MATERIAL_TAKEN
-    )
+    # (Intercom unarchives by id: its id is all it keeps, without a call)
+    calls = len(stack.sandboxes[vendor].requests)
+    assert sync(store, clients, vendor) is SyncOutcome.MATERIAL_TAKEN
+    assert get_contact(store, TENANT, "ada").link(vendor).snapshot is not None
+    made = len(stack.sandboxes[vendor].requests) - calls
+    assert made == (0 if vendor is Vendor.INTERCOM else 1)
+    # and a redelivered record takes nothing again
+    assert sync(store, clients, vendor) is SyncOutcome.NOTHING_PENDING
     # And that link alone is restored and synced
     restoring = restore_contact(store, change("ada", vendors=[vendor.value])).contact
     assert restoring.link_state(vendor) is LinkState.RESTORING

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from contact_archive.ledger.errors import ContactNotFound, UnknownLink
 from contact_archive.ledger.models import (
@@ -133,13 +134,15 @@ def take_material(
 ) -> LinkSync:
     """Save what a restore of a vendor-archived link will need, from the vendor's archived view;
     where the vendor shows nothing to restore from, the link becomes `unrecoverable`, with why.
-    A vendor that unarchives by id needs no material."""
+    A vendor that unarchives by id needs only the id, saved without a call (so that the link is
+    not looked at again)."""
     change = link.change_under(contact.pending)
     assert change is not None
-    if client.restore_strategy is RestoreStrategy.UNARCHIVE:
-        return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
     try:
-        snapshot = client.take_snapshot(LinkRef(link.vendor_id, link.scope))
+        if client.restore_strategy is RestoreStrategy.UNARCHIVE:
+            snapshot: dict[str, Any] = {"id": link.vendor_id}  # all an unarchive needs
+        else:
+            snapshot = client.take_snapshot(LinkRef(link.vendor_id, link.scope))
     except VendorNotFound:
         reason = (
             f"{link.vendor.value} no longer shows the archived contact: there is nothing to"
