@@ -498,7 +498,7 @@ def main() -> None:
     with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
         bench = Bench(server.endpoint_url)
         # Imported once Bench has set the environment: Powertools reads it when the layer loads.
-        from benchmarks import local_stack, round_trips, vendors, webhooks
+        from benchmarks import fleet, local_stack, round_trips, stream_filter, vendors, webhooks
 
         counts = bench.request_counts()
         bare, cold = bench.cold_starts(Path(workdir))
@@ -511,6 +511,8 @@ def main() -> None:
         ) + vendors.render_faults(vendors.calls_under_faults(0.0), vendors.calls_under_faults(0.3))
         vendor_lines += local_stack.render(local_stack.settle_times(server.endpoint_url))
         vendor_lines += webhooks.render(webhooks.measure())
+        vendor_lines += stream_filter.render(*stream_filter.measure())
+        vendor_lines += fleet.render(fleet.measure(server.endpoint_url))
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)

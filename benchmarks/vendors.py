@@ -28,6 +28,7 @@ from contact_archive.vendors.credentials import ConstantContactCredentials
 from contact_archive.vendors.errors import VendorError
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.registry import VendorClients
+from devtools.event_filters import stream_filters
 from devtools.sandboxes.base import Faults
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from devtools.sandboxes.stack import IN_PROCESS_BASE_URLS, SandboxStack
@@ -163,7 +164,7 @@ def calls_under_faults(fault_rate: float, contacts: int = 25, seed: int = 11) ->
         "LatestStreamArn"
     ]
     streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
-    reader = StreamReader(streams, stream_arn)
+    reader = StreamReader(streams, stream_arn, filters=stream_filters())
     while reader.next_event() is not None:  # skip what earlier benchmarks wrote
         pass
     clients = VendorClients(

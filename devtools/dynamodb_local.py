@@ -253,14 +253,17 @@ def provision_table(
     """
     template = template if template is not None else load_template()
     client = local_client(endpoint_url)
+    definition = table_definition(template, logical_id, table_name=table_name)
     try:
-        client.describe_table(TableName=table_name)
-        return False
+        existing = client.describe_table(TableName=table_name)["Table"]
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
+    else:
+        _add_missing_indexes(client, existing, definition)
+        return False
     try:
-        client.create_table(**table_definition(template, logical_id, table_name=table_name))
+        client.create_table(**definition)
     except ClientError as error:
         if error.response["Error"]["Code"] != "ResourceInUseException":  # created meanwhile
             raise
@@ -275,6 +278,24 @@ def provision_table(
             TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute},
         )
     return True
+
+
+def _add_missing_indexes(client: Any, existing: dict[str, Any], definition: dict[str, Any]) -> None:
+    """A table kept from an earlier version of the template (`make run`'s data persists) gains
+    the indexes added since, one at a time as DynamoDB allows, and is waited for."""
+    present = {index["IndexName"] for index in existing.get("GlobalSecondaryIndexes", [])}
+    for index in definition.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in present:
+            continue
+        client.update_table(
+            TableName=existing["TableName"],
+            AttributeDefinitions=definition["AttributeDefinitions"],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        client.get_waiter("table_exists").wait(
+            TableName=existing["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+        )
+        print(f"Table {existing['TableName']}: index {index['IndexName']} added", flush=True)
 
 
 if __name__ == "__main__":  # pragma: no cover - manual check: python -m devtools.dynamodb_local

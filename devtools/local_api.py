@@ -9,9 +9,9 @@ Local only: the tenant is `dev-tenant`, or the value of the request header `X-Te
 
 Propagation: SyncFunction runs from DynamoDB Local's stream (`devtools/local_sync.py`), so an
 archive visibly reaches the vendors; what it announces is printed and listed at the URL shown.
-ReconcileFunction runs on a local schedule (`devtools/local_schedule.py`, every
-LOCAL_RECONCILE_SECONDS, default 60, 0 for never), so a change made in a sandbox's own state shows
-up in the ledger as drift.
+ReconcileFunction and SweepFunction run on local schedules (`devtools/local_schedule.py`, every
+LOCAL_RECONCILE_SECONDS and LOCAL_SWEEP_SECONDS, default 60, 0 for never), so a change made in a
+sandbox's own state shows up in the ledger as drift, and links no stream record settled move on.
 
 Vendors: unless VENDOR_CREDENTIALS_FILE or VENDOR_CREDENTIALS name real accounts, the four vendor
 sandboxes run on loopback ports, seeded with a few contacts, and `dev-tenant` has credentials for
@@ -382,12 +382,16 @@ def main() -> int:
             )
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
-            schedule = LocalSchedule(
-                lambda event: runner.invoke("ReconcileFunction", event),
-                interval_from_environment(),
-            )
+            schedules = [
+                LocalSchedule(
+                    lambda event, name=name: runner.invoke(name, event),  # type: ignore[misc]
+                    interval_from_environment(name),
+                    name,
+                )
+                for name in ("ReconcileFunction", "SweepFunction")
+            ]
             try:
-                with pump, schedule:
+                with pump, schedules[0], schedules[1]:
                     while thread.is_alive():
                         thread.join(0.5)
             finally:

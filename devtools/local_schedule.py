@@ -1,8 +1,10 @@
-"""The local stack's schedule: ReconcileFunction invoked with `events/reconcile_schedule.json`
-every `LOCAL_RECONCILE_SECONDS` (default 60; 0 turns it off), as EventBridge would deployed.
+"""The local stack's schedules, as EventBridge runs them deployed: ReconcileFunction invoked with
+`events/reconcile_schedule.json` every `LOCAL_RECONCILE_SECONDS`, SweepFunction with
+`events/sweep_schedule.json` every `LOCAL_SWEEP_SECONDS` (each default 60; 0 turns it off).
 
-Each run's summary is printed, one line per tenant and vendor that found drift or stopped early;
-the `ContactDriftDetected` events it announces show up with the local event bus's.
+What a run did is printed: one line per tenant and vendor that found drift or stopped early, one
+line per sweep that drove links; the `ContactDriftDetected` events reconciliation announces show
+up with the local event bus's.
 """
 
 from __future__ import annotations
@@ -17,29 +19,63 @@ from typing import Any
 from devtools import REPO_ROOT
 
 DEFAULT_INTERVAL_SECONDS = 60.0
-SCHEDULE_EVENT = REPO_ROOT / "events" / "reconcile_schedule.json"
 QUIET_STOPS = frozenset({"pass_complete", "max_pages"})
 
 
-def interval_from_environment() -> float:
-    value = os.environ.get("LOCAL_RECONCILE_SECONDS", "")
+def report_reconcile(answer: Any) -> None:
+    for pair in (answer or {}).get("pairs", []):
+        if pair.get("drifts") or pair.get("stopped") not in QUIET_STOPS:
+            print(
+                f"reconcile {pair['tenant_id']}/{pair['vendor']}: {pair['drifts']} drift,"
+                f" {pair['checked']} checked, stopped: {pair['stopped']}",
+                flush=True,
+            )
+
+
+def report_sweep(answer: Any) -> None:
+    if (answer or {}).get("links"):
+        print(
+            f"sweep: {answer['links']} links driven on {answer['contacts']} contacts,"
+            f" {answer['waiting']} waiting",
+            flush=True,
+        )
+
+
+# The scheduled functions: their sample event, the variable that sets their interval, and what
+# of a run's answer is printed.
+SCHEDULES: dict[str, tuple[str, str, Callable[[Any], None]]] = {
+    "ReconcileFunction": ("reconcile_schedule", "LOCAL_RECONCILE_SECONDS", report_reconcile),
+    "SweepFunction": ("sweep_schedule", "LOCAL_SWEEP_SECONDS", report_sweep),
+}
+
+
+def interval_from_environment(function: str = "ReconcileFunction") -> float:
+    value = os.environ.get(SCHEDULES[function][1], "")
     return float(value) if value else DEFAULT_INTERVAL_SECONDS
 
 
 class LocalSchedule:
     """Calls `invoke(event)` every `interval` seconds on a daemon thread, until stopped."""
 
-    def __init__(self, invoke: Callable[[dict[str, Any]], Any], interval: float) -> None:
+    def __init__(
+        self,
+        invoke: Callable[[dict[str, Any]], Any],
+        interval: float,
+        function: str = "ReconcileFunction",
+    ) -> None:
         self._invoke = invoke
         self._interval = interval
+        self._function = function
+        event_name, self._variable, self._report = SCHEDULES[function]
+        self._event = REPO_ROOT / "events" / f"{event_name}.json"
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> LocalSchedule:
         if self._interval > 0:
             print(
-                f"ReconcileFunction runs every {self._interval:g} s"
-                " (LOCAL_RECONCILE_SECONDS; 0 turns it off)",
+                f"{self._function} runs every {self._interval:g} s"
+                f" ({self._variable}; 0 turns it off)",
                 flush=True,
             )
             self._thread.start()
@@ -51,15 +87,9 @@ class LocalSchedule:
             self._thread.join(5)
 
     def run_once(self) -> Any:
-        event = json.loads(SCHEDULE_EVENT.read_text(encoding="utf-8"))
+        event = json.loads(self._event.read_text(encoding="utf-8"))
         answer = self._invoke(event)
-        for pair in (answer or {}).get("pairs", []):
-            if pair.get("drifts") or pair.get("stopped") not in QUIET_STOPS:
-                print(
-                    f"reconcile {pair['tenant_id']}/{pair['vendor']}: {pair['drifts']} drift,"
-                    f" {pair['checked']} checked, stopped: {pair['stopped']}",
-                    flush=True,
-                )
+        self._report(answer)
         return answer
 
     def _run(self) -> None:
@@ -67,5 +97,5 @@ class LocalSchedule:
             try:
                 self.run_once()
             except Exception:  # noqa: BLE001 - a failed run is shown; the next one comes anyway
-                print("ReconcileFunction failed:", flush=True)
+                print(f"{self._function} failed:", flush=True)
                 traceback.print_exc()

@@ -19,6 +19,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devtools.dynamodb_local import local_client
+from devtools.event_filters import stream_filters
 from devtools.stream_reader import StreamReader
 
 POLL_SECONDS = 0.2
@@ -86,7 +87,7 @@ class StreamPump:
         client = local_client(endpoint_url)
         stream_arn = client.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
         streams = local_client(endpoint_url, service="dynamodbstreams")
-        self._reader = StreamReader(streams, stream_arn)
+        self._reader = StreamReader(streams, stream_arn, filters=stream_filters())
         self._invoke = invoke
         self._max_retries = max_retries
         self._stopping = threading.Event()

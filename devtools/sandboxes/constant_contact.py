@@ -191,6 +191,13 @@ class ConstantContactSandbox(Sandbox):
         self._quota_used += 1
         return call()
 
+    @property
+    def quota_used(self) -> int:
+        """Requests the key has used today (the clock's UTC day)."""
+        with self._lock:
+            self._quota_spent()  # a new day starts afresh
+            return self._quota_used
+
     def _quota_spent(self) -> bool:
         """Whether the key has used the day's `daily_quota`; a new UTC day starts afresh."""
         today = self._today()

@@ -82,7 +82,9 @@ def get_vendor_clients() -> VendorClients:
     # Imported here: httpx and the vendor modules load only in functions that call vendors.
     from contact_archive.vendors.registry import VendorClients
 
-    return VendorClients(get_credential_source())
+    # The ledger table is what the fleet of containers shares: token versions and leases,
+    # rate-limit slots and counters (`vendors/fleet/`).
+    return VendorClients(get_credential_source(), accounts=get_store().vendor_accounts)
 
 
 @lru_cache(maxsize=1)

@@ -93,6 +93,17 @@ def reconcile_entrypoint() -> Entrypoint:
     return handle
 
 
+def sweep_entrypoint() -> Entrypoint:
+    """A schedule: drive the links no stream record settled (stuck, or waiting for a vendor)."""
+    from contact_archive.dependencies import get_store, get_vendor_clients
+    from contact_archive.sync.sweeper import handle_sweep
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return handle_sweep(event, context, get_store(), get_vendor_clients())
+
+    return handle
+
+
 def redrive_entrypoint() -> Entrypoint:
     """By hand: replay SyncFunction's dead letters from the table's stream."""
     from contact_archive.dependencies import get_dead_letter_redrive

@@ -17,6 +17,7 @@ from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from contact_archive.vendors.retry import RetryPolicy
 from devtools.dynamodb_local import DynamoDBLocal
+from devtools.event_filters import stream_filters
 from devtools.sandboxes.stack import SandboxStack
 from devtools.stream_reader import StreamReader
 from devtools.template import load_template, table_definition
@@ -128,4 +129,4 @@ def sync_handler(
 @pytest.fixture
 def lambda_(streams: Any, stream_arn: str, sync_handler: Handler) -> StreamLambda:
     """The event source mapping; its dead letters are kept in `dead_letters` only."""
-    return StreamLambda(StreamReader(streams, stream_arn), sync_handler)
+    return StreamLambda(StreamReader(streams, stream_arn, filters=stream_filters()), sync_handler)

@@ -153,11 +153,12 @@ def test_under_30_percent_injected_faults_every_side_effect_still_happens_once(
     assert lost_creates
 
 
-def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
+def test_a_record_that_cannot_be_read_is_skipped_without_holding_its_shard_back(
     store: LedgerStore,
     stack: SandboxStack,
     side_effects: dict[Vendor, SideEffects],
     lambda_: StreamLambda,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given a batch with a record whose contact image is corrupt, beside a good archive
     register_at_vendors(store, stack, "c-1")
@@ -170,8 +171,13 @@ def test_a_poison_record_fails_alone_and_ends_in_the_dead_letters(
     poison["dynamodb"]["NewImage"]["version"] = {"S": "not a number"}
     # When the batch is delivered
     failed = lambda_.invoke([*good, poison])
-    # Then only the poison record is reported failed; the archive went through
-    assert failed == ["999999999999999999999"]
+    # Then nothing is reported failed (retrying cannot make it readable, and a failed record
+    # would hold its shard back through every retry): it is logged, by its ids only
+    assert failed == []
+    (logged,) = [r for r in caplog.records if r.getMessage() == "stream record unreadable: skipped"]
+    assert logged.__dict__["sequence"] == "999999999999999999999"
+    assert "c-1@example.com" not in caplog.text
+    # and the archive went through
     lambda_.drain()
     assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}

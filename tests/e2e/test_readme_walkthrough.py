@@ -50,7 +50,9 @@ def test_readme_walkthrough_works_as_written(local_api: str) -> None:
     assert {link["state"] for link in archived["links"]} == {"archiving"}
     assert [item["id"] for item in listed["items"]] == ["c-1001"]
     assert restored["status"] == "active"
-    assert [event["action"] for event in history["items"]] == ["registered", "archived", "restored"]
+    # (the sample's vendor ids are not in the sandboxes: the sync may record that too)
+    changes = [e["action"] for e in history["items"] if e["source"] != "sync"]
+    assert changes == ["registered", "archived", "restored"]
     # the archive carried an Idempotency-Key: running it again replays, it does not re-archive
     assert run(commands[1], local_api) == archived
     # one person in two vendor sandboxes became one contact with two links (or already was,

@@ -10,7 +10,8 @@ from contact_archive.contacts.changes import archive_contact
 from contact_archive.contacts.reading import get_contact
 from contact_archive.ledger.models import ContactStatus, LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from devtools.sandboxes.stack import SandboxStack
 from tests.ledger_helpers import TENANT, change, register_at_vendors, sandbox_clients
 

@@ -25,7 +25,8 @@ from contact_archive.inbound.reconcile import Budget, Limits, RunResult, reconci
 from contact_archive.inbound.reconcile_checks import Stop
 from contact_archive.ledger.models import ContactStatus, LinkState, Vendor, VendorChangePolicy
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
 from tests.ledger_helpers import (

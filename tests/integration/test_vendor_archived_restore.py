@@ -17,7 +17,8 @@ from contact_archive.contacts.register import LinkInput
 from contact_archive.inbound.reconcile import Limits, reconcile
 from contact_archive.ledger.models import ContactStatus, LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import IN_PROCESS_BASE_URLS, SandboxStack

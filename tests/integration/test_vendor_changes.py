@@ -23,7 +23,8 @@ from contact_archive.ledger.models import (
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.history import HISTORY_INLINE_MAX
 from contact_archive.ledger.store.keys import contact_pk
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.vendors.client import VendorClient
 from tests.ledger_helpers import OTHER_TENANT, TENANT, change, register
 from tests.support import RequestCounter

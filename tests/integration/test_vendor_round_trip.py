@@ -14,7 +14,8 @@ from contact_archive.contacts.reading import contact_history, get_contact
 from contact_archive.contacts.register import LinkInput
 from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.sync.link_sync import SyncOutcome, sync_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
 from tests.integration.vendor_contacts import seed, vendor_view

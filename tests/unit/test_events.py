@@ -59,8 +59,9 @@ def test_every_schedule_trigger_has_a_scheduled_event_sample() -> None:
         if event["Type"] in ("Schedule", "ScheduleV2")
     ]
     sampled = [event for event in samples().values() if event.get("source") == SCHEDULER_SOURCE]
-    assert schedules == ["ReconcileFunction"]
-    assert len(sampled) == len(schedules) and samples()["reconcile_schedule"] in sampled
+    assert sorted(schedules) == ["ReconcileFunction", "SweepFunction"]
+    assert len(sampled) == len(schedules)
+    assert samples()["reconcile_schedule"] in sampled and samples()["sweep_schedule"] in sampled
     for event in sampled:
         assert event["detail-type"] == "Scheduled Event"
         assert event["detail"] == {}

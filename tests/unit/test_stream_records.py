@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from contact_archive.ledger.encoding import from_attribute
+from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.sync.stream_ranges import (
     MAX_READS,
     RecordsExpired,
@@ -118,3 +120,19 @@ def test_other_errors_propagate() -> None:
     shard = FakeShard(SEQUENCES, error="LimitExceededException")
     with pytest.raises(ClientError):
         read_range(shard, wanted(SEQUENCES[0], SEQUENCES[1], 2))
+
+
+def test_an_empty_map_reads_the_same_however_the_stream_writes_it() -> None:
+    # DynamoDB Local's stream images carry an empty map as a bare `{}`, GetItem as `{"M": {}}`
+    assert from_attribute({}) == {} == from_attribute({"M": {}})
+    image = {
+        "tenant_id": {"S": "t"},
+        "contact_id": {"S": "c-1"},
+        "status": {"S": "active"},
+        "status_changed_at": {"S": "2026-11-29T10:00:00.000Z"},
+        "version": {"N": "1"},
+        "created_at": {"S": "2026-11-29T10:00:00.000Z"},
+        "updated_at": {"S": "2026-11-29T10:00:00.000Z"},
+        "links": {},
+    }
+    assert contact_from_item(image).links == {}

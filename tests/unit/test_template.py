@@ -29,6 +29,7 @@ FUNCTIONS = {
     "RedriveFunction": "functions/redrive",
     "ReconcileFunction": "functions/reconcile",
     "WebhookFunction": "functions/webhook",
+    "SweepFunction": "functions/sweep",
 }
 
 
@@ -114,6 +115,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_external_id"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"},
+                    {"Fn::Sub": "${LedgerTable.Arn}/index/by_due"},
                     {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
 
@@ -165,6 +167,11 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "WebhookFunction": {"secretsmanager:GetSecretValue": [vendor_secrets]},
+        "SweepFunction": {
+            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_due"}],
+            "secretsmanager:GetSecretValue": [vendor_secrets],
+            "secretsmanager:PutSecretValue": [vendor_secrets],
+        },
         "ReconcileFunction": {
             "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
             "secretsmanager:GetSecretValue": [vendor_secrets],
@@ -201,9 +208,12 @@ def test_table_definition_matches_the_architecture(template: dict[str, Any]) -> 
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     documented = _architecture_indexes()
-    assert set(documented) == {"by_status", "by_tenant", "by_email", "by_external_id"}
+    assert set(documented) == {"by_status", "by_tenant", "by_email", "by_external_id", "by_due"}
     indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
     assert set(indexes) == set(documented)
+    # the sweeper's index carries keys only: it reads each contact itself
+    assert indexes.pop("by_due")["Projection"] == {"ProjectionType": "KEYS_ONLY"}
+    documented.pop("by_due")
     types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
     for name, (hash_key, range_key) in documented.items():
         assert indexes[name]["KeySchema"] == [
@@ -383,10 +393,10 @@ def test_reconcile_runs_on_a_parameterised_schedule_with_least_privilege(
         ":secret:${VendorSecretPrefix}/*"
     }
     assert _grants(template, "ReconcileFunction") == {
-        "dynamodb:GetItem": [table],
+        "dynamodb:GetItem": [table, table],  # the second: the fleet's vendor accounts
         "dynamodb:BatchGetItem": [table],
         "dynamodb:PutItem": [table],
-        "dynamodb:UpdateItem": [table],
+        "dynamodb:UpdateItem": [table, table],
         "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
         "secretsmanager:GetSecretValue": [vendor_secrets],
         "secretsmanager:PutSecretValue": [vendor_secrets],
@@ -408,3 +418,31 @@ def test_reconcile_runs_on_a_parameterised_schedule_with_least_privilege(
     }
     assert 60 <= reconcile["Timeout"] <= 900
     assert template["Outputs"]["ReconcileFunctionName"]["Value"] == {"Ref": "ReconcileFunction"}
+
+
+# The functions that call vendors, and so share the fleet's vendor accounts (vendors/fleet/).
+VENDOR_CALLERS = ("RegisterFunction", "SyncFunction", "ReconcileFunction", "SweepFunction")
+
+
+@pytest.mark.parametrize("logical_id", VENDOR_CALLERS)
+def test_vendor_callers_reach_the_fleets_vendor_accounts_and_nothing_more(
+    template: dict[str, Any], logical_id: str
+) -> None:
+    """Token versions and leases (`TENANT#<t>#VENDOR_ACCOUNT#<vendor>`) and rate-limit slots and
+    counters (`RATE#...`): read and updated, by their leading keys only. SyncFunction's
+    statement comes last, after the ones it had."""
+    statements = _statements(template["Resources"][logical_id]["Properties"])
+    (shared,) = [statement for statement in statements if statement.get("Sid") == "VendorAccounts"]
+    assert shared == {
+        "Sid": "VendorAccounts",
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:UpdateItem"],
+        "Resource": [{"Fn::GetAtt": ["LedgerTable", "Arn"]}],
+        "Condition": {
+            "ForAllValues:StringLike": {
+                "dynamodb:LeadingKeys": ["TENANT#*#VENDOR_ACCOUNT#*", "RATE#*"]
+            }
+        },
+    }
+    if logical_id == "SyncFunction":
+        assert statements[-1] is shared

@@ -12,9 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from contact_archive.announcements.publisher import Announcement
-from contact_archive.ledger.models import Contact, ContactStatus, LinkState, PendingChange
+from contact_archive.ledger.models import (
+    IN_FLIGHT,
+    Contact,
+    ContactStatus,
+    LinkState,
+    PendingChange,
+)
 
-IN_FLIGHT = frozenset({LinkState.ARCHIVING, LinkState.RESTORING})
 # What is announced when every link of a change has settled, by the status it leaves.
 SETTLED_AS = {
     ContactStatus.ARCHIVED: "ContactArchived",

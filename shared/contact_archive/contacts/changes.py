@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from contact_archive.contacts.reading import get_contact
 from contact_archive.ledger.errors import ConcurrentUpdate, UnknownLink, VersionConflict
 from contact_archive.ledger.models import (
+    STUCK_AFTER,
     Actor,
     ChangeAction,
     Clock,
@@ -25,6 +26,7 @@ from contact_archive.ledger.models import (
     Vendor,
     VendorLink,
     derived_status,
+    iso,
     utc_now,
 )
 from contact_archive.ledger.store import LedgerStore
@@ -153,21 +155,39 @@ def _status_after(contact: Contact, moving: list[str], action: ChangeAction) -> 
 RETRY_ATTEMPTS = 3
 
 
-def retry_failed_links(store: LedgerStore, tenant_id: str, contact_id: str) -> tuple[Contact, int]:
-    """Send a contact's failed links through vendor sync again; returns the contact and how
-    many links were retried (0: nothing had failed, a no-op)."""
+def retry_failed_links(
+    store: LedgerStore, tenant_id: str, contact_id: str, clock: Clock = utc_now
+) -> tuple[Contact, int]:
+    """Send a contact's links through vendor sync again: those that failed, those waiting for
+    their vendor, and those in flight past their due time (a lost stream record left them).
+    Returns the contact and how many links went (0: nothing to send, a no-op)."""
     contact = get_contact(store, tenant_id, contact_id)
     for _ in range(RETRY_ATTEMPTS):
-        failed = {
-            key: change.change_id
-            for key in contact.links
-            if contact.link_state(key) is LinkState.FAILED
-            and (change := contact.link_change(key)) is not None
-        }
-        if not failed:
+        now = clock()
+        failed = _changes_of(contact, LinkState.FAILED)
+        waiting = _changes_of(contact, LinkState.WAITING)
+        in_flight: dict[str, str] = {}
+        if contact.due_at is not None and contact.due_at <= iso(now):
+            # Past their due time: a lost stream record left them (not on their way now).
+            in_flight = _changes_of(contact, LinkState.ARCHIVING) | _changes_of(
+                contact, LinkState.RESTORING
+            )
+        if not (failed or waiting or in_flight):
             return contact, 0
-        retried = store.links.retry(tenant_id, contact_id, failed)
+        due_at = iso(now + STUCK_AFTER)
+        retried = store.links.retry(
+            tenant_id, contact_id, failed=failed, waiting=waiting, due_at=due_at
+        )
         if retried is not None:
-            return retried, len(failed)
+            return retried, len(failed) + len(waiting) + len(in_flight)
         contact = get_contact(store, tenant_id, contact_id)  # a settle or a change won: look again
     raise VersionConflict(contact.version, contact.version)
+
+
+def _changes_of(contact: Contact, state: LinkState) -> dict[str, str]:
+    """The links in `state`, each with the change it is in that state for."""
+    return {
+        key: change.change_id
+        for key in contact.links
+        if contact.link_state(key) is state and (change := contact.link_change(key)) is not None
+    }

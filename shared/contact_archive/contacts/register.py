@@ -20,6 +20,8 @@ from contact_archive.ledger.errors import (
     VersionConflict,
 )
 from contact_archive.ledger.models import (
+    IN_FLIGHT,
+    STUCK_AFTER,
     Actor,
     ChangeAction,
     Clock,
@@ -129,6 +131,9 @@ def _register_once(
         if unchanged_profile and links.links == current.links:
             return RegisterOutcome(current, created=False, changed=False)
         status = derived_status(links.links.values(), current.pending)
+        in_flight = any(
+            link.state_under(current.pending) in IN_FLIGHT for link in links.links.values()
+        )
         contact = current.model_copy(
             update={
                 **profile,
@@ -139,6 +144,8 @@ def _register_once(
                 "status_changed_at": (
                     current.status_changed_at if status is current.status else at
                 ),
+                # A link made on an archived contact is in flight: the sweeper's if need be.
+                "due_at": iso(now + STUCK_AFTER) if in_flight else current.due_at,
             }
         )
         changed_fields = [

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
 from contact_archive.ledger.errors import ConcurrentUpdate, DuplicateDelivery
 from contact_archive.ledger.models import (
+    STUCK_AFTER,
     Actor,
     ChangeAction,
     Clock,
@@ -186,6 +188,9 @@ class _Application:
             status_changed=status is not contact.status,
             change=change,
             unrecoverable_reason=reason,
+            # The stream takes it up (material for an archive, the announcement); the sweeper
+            # if the stream does not.
+            due_at=iso(datetime.fromisoformat(self.at) + STUCK_AFTER),
         )
 
     def delivery(self, outcome: Applied) -> Delivery | None:

@@ -27,6 +27,10 @@ def to_attribute(value: Any) -> dict[str, Any]:
 
 
 def from_attribute(attribute: dict[str, Any]) -> Any:
+    if not attribute:
+        # DynamoDB Local's stream images carry an empty map as a bare `{}`, where GetItem answers
+        # `{"M": {}}`: read both as the empty map.
+        return {}
     ((kind, value),) = attribute.items()
     if kind == "S":
         return value

@@ -7,7 +7,7 @@ import re
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -41,6 +41,9 @@ class LinkState(StrEnum):
     ARCHIVING = "archiving"
     ARCHIVED = "archived"
     RESTORING = "restoring"
+    # In flight, but the vendor said to come back later (a quota, a long outage): tried again
+    # from `retry_at` on by the sweeper, whatever became of the stream record.
+    WAITING = "waiting"
     FAILED = "failed"
     # The vendor's contact cannot come back (deleted at the vendor, no restore material to be
     # had): the link says why in `unrecoverable_reason`, and no longer counts in the status.
@@ -130,6 +133,9 @@ class VendorLink(DomainModel):
     vendor_changed_at: str | None = None  # when the vendor last changed it by itself
     # The restore a re-create was sent for: a retry of it looks for what that attempt made.
     recreate_change_id: str | None = None
+    # When the vendor asked us to come back, for the change `retry_change_id` (`waiting`).
+    retry_at: str | None = None
+    retry_change_id: str | None = None
     unrecoverable_reason: str | None = None
     last_error: str | None = None
     attempts: int = 0
@@ -153,6 +159,8 @@ class VendorLink(DomainModel):
         applies to it."""
         change = self.change_under(pending)
         if change is not None and self.settled_change_id != change.change_id:
+            if self.retry_change_id == change.change_id:
+                return LinkState.WAITING
             return (
                 LinkState.ARCHIVING
                 if change.action is ChangeAction.ARCHIVE
@@ -166,6 +174,12 @@ class VendorLink(DomainModel):
         if change is not None:
             return change.target
         return LinkState.ARCHIVED if self.settled_state is LinkState.ARCHIVED else LinkState.ACTIVE
+
+
+IN_FLIGHT = frozenset({LinkState.ARCHIVING, LinkState.RESTORING, LinkState.WAITING})
+# How long the stream has to settle a change before the sweeper drives its links itself: more
+# than the stream's own retries of a record take.
+STUCK_AFTER = timedelta(minutes=15)
 
 
 def derived_status(links: Iterable[VendorLink], pending: PendingChange | None) -> ContactStatus:
@@ -215,6 +229,9 @@ class Contact(DomainModel):
     updated_at: str
     links: dict[str, VendorLink] = Field(default_factory=dict)  # by `link_key`
     pending: PendingChange | None = None  # the latest archive or restore of every link
+    # When the sweeper should look at the contact's links in flight, if the stream has not
+    # settled them by then (kept in the `by_due` index until the sweeper finds nothing to do).
+    due_at: str | None = None
 
     def link(self, name: str) -> VendorLink:
         """The link named by its key, or by its vendor where the vendor has one link only;
@@ -311,3 +328,22 @@ class VendorStateChange:
     change: PendingChange | None = None  # None for `unrecoverable`
     unrecoverable_reason: str | None = None
     settled_change_id: str | None = None  # `unrecoverable` settles the change in flight, if any
+    due_at: str | None = None  # when the sweeper should look (restore material still to take)
+
+
+@dataclass(frozen=True)
+class LinkDeferral:
+    """A link whose vendor said to come back later, for the change it was synced for (see
+    `LinkStore.defer`): it waits until `retry_at`, and the contact is due for the sweeper then."""
+
+    tenant_id: str
+    contact_id: str
+    link_key: str
+    vendor_id: str
+    change_id: str
+    change_version: int
+    retry_at: str
+    error: str
+    attempts: int
+    at: str
+    due_at: str  # the contact's next due time: the earliest of its waits

@@ -10,27 +10,23 @@ change applying to the link (a newer change has its own sync).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
 from contact_archive.ledger.errors import ContactNotFound, UnknownLink
 from contact_archive.ledger.models import (
-    Actor,
     ChangeAction,
     Clock,
     Contact,
-    HistoryAction,
     LinkSettlement,
     LinkState,
     PendingChange,
     VendorLink,
-    VendorStateChange,
-    derived_status,
-    history_entry,
     iso,
     utc_now,
 )
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.observability import logger
+from contact_archive.sync.outcomes import SYNC_ACTOR, LinkSync, SyncOutcome
+from contact_archive.sync.vendor_archived import mark_unrecoverable, needs_material, take_material
 from contact_archive.vendors.client import (
     ClientFor,
     LinkRef,
@@ -39,25 +35,7 @@ from contact_archive.vendors.client import (
     RestoreStrategy,
     VendorClient,
 )
-from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
-
-SYNC_ACTOR = Actor(name="sync", source="sync")
-
-
-class SyncOutcome(StrEnum):
-    NOTHING_PENDING = "nothing_pending"  # settled already, or no change names this link
-    SETTLED = "settled"  # the vendor now agrees with the ledger
-    SETTLED_WITHOUT_CALL = "settled_without_call"  # it already did: e.g. archived then restored
-    FAILED = "failed"  # a permanent vendor error, recorded on the link
-    MATERIAL_TAKEN = "material_taken"  # restore material saved for a vendor-made archive
-    UNRECOVERABLE = "unrecoverable"  # no material to be had: the link says so
-    SUPERSEDED = "superseded"  # a newer change took over while this one ran
-
-
-@dataclass(frozen=True)
-class LinkSync:
-    outcome: SyncOutcome
-    vendor_id: str | None = None  # the link's vendor id afterwards
+from contact_archive.vendors.errors import PermanentVendorError, VendorNotConfigured, VendorNotFound
 
 
 def sync_link(
@@ -72,8 +50,9 @@ def sync_link(
     for a link its vendor archived by itself, take the restore material while the vendor still
     shows the contact.
 
-    Transient vendor errors propagate (the caller's retry, later the stream's, takes over);
-    permanent ones and a vendor that no longer knows the contact mark the link `failed`.
+    Transient vendor errors propagate: the caller retries, or defers the link
+    (`sync/deferral.py`). Permanent ones, a vendor that no longer knows the contact and a vendor
+    the tenant has no credentials for mark the link `failed`.
     """
     contact = store.contacts.get(tenant_id, contact_id)
     if contact is None:
@@ -84,14 +63,19 @@ def sync_link(
     change = link.change_under(contact.pending)
     if change is None or link.settled_change_id == change.change_id:
         if needs_material(link, contact.pending):
-            return take_material(store, client_for(tenant_id, link.vendor), contact, link, clock)
+            material_client = _client(client_for, contact, link)
+            if material_client is not None:
+                return take_material(store, material_client, contact, link, clock)
         return LinkSync(SyncOutcome.NOTHING_PENDING, link.vendor_id)
     settlement = _Settlement(store, contact, link, change, clock)
     if link.settled_state in (change.target, LinkState.UNRECOVERABLE):
         # Archived and restored again before any sync ran: the vendor never moved. Or the
         # vendor's contact cannot come back: there is nothing left to call.
         return settlement.record(link.settled_state, SyncOutcome.SETTLED_WITHOUT_CALL)
-    client = client_for(tenant_id, link.vendor)
+    client = _client(client_for, contact, link)
+    if client is None:
+        error = f"{NOT_CONFIGURED}: no {link.vendor.value} credentials for this tenant"
+        return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=error)
     try:
         done = _carry_out(store, client, contact, link, change)
     except VendorNotFound as error:
@@ -116,92 +100,21 @@ def sync_link(
     return settlement.record(change.target, SyncOutcome.SETTLED, restored=done)
 
 
-def needs_material(link: VendorLink, pending: PendingChange | None) -> bool:
-    """An archived link with no restore material taken for the archive it settled: one its
-    vendor made by itself (or one found already done), whose contact the vendor may still show."""
-    change = link.change_under(pending)
-    return (
-        change is not None
-        and change.action is ChangeAction.ARCHIVE
-        and link.settled_state is LinkState.ARCHIVED
-        and link.settled_change_id == change.change_id
-        and link.snapshot_change_id != change.change_id
-    )
+NOT_CONFIGURED = "vendor_not_configured"
 
 
-def take_material(
-    store: LedgerStore, client: VendorClient, contact: Contact, link: VendorLink, clock: Clock
-) -> LinkSync:
-    """Save what a restore of a vendor-archived link will need, from the vendor's archived view;
-    where the vendor shows nothing to restore from, the link becomes `unrecoverable`, with why.
-    A vendor that unarchives by id needs only the id, saved without a call (so that the link is
-    not looked at again)."""
-    change = link.change_under(contact.pending)
-    assert change is not None
+def _client(client_for: ClientFor, contact: Contact, link: VendorLink) -> VendorClient | None:
+    """The tenant's client for the link's vendor; None, logged, when the tenant has none: its
+    links fail at once (retrying cannot make credentials appear), and `POST /contacts/{id}/sync`
+    sends them again once the credentials are there."""
     try:
-        if client.restore_strategy is RestoreStrategy.UNARCHIVE:
-            snapshot: dict[str, Any] = {"id": link.vendor_id}  # all an unarchive needs
-        else:
-            snapshot = client.take_snapshot(LinkRef(link.vendor_id, link.scope))
-    except VendorNotFound:
-        reason = (
-            f"{link.vendor.value} no longer shows the archived contact: there is nothing to"
-            " restore it from"
+        return client_for(contact.tenant_id, link.vendor)
+    except VendorNotConfigured:
+        logger.warning(
+            "no credentials for the vendor: the link fails",
+            extra={"tenant_id": contact.tenant_id, "vendor": link.vendor.value, "link": link.key},
         )
-        marked = mark_unrecoverable(store, contact, link, reason, iso(clock()))
-        return LinkSync(
-            SyncOutcome.UNRECOVERABLE if marked else SyncOutcome.SUPERSEDED, link.vendor_id
-        )
-    saved = store.links.save_snapshot(
-        contact.tenant_id,
-        contact.contact_id,
-        link.key,
-        vendor_id=link.vendor_id,
-        change_id=change.change_id,
-        change_version=change.version,
-        snapshot=snapshot,
-    )
-    return LinkSync(SyncOutcome.MATERIAL_TAKEN if saved else SyncOutcome.SUPERSEDED, link.vendor_id)
-
-
-def mark_unrecoverable(
-    store: LedgerStore,
-    contact: Contact,
-    link: VendorLink,
-    reason: str,
-    at: str,
-    *,
-    settles: str | None = None,
-) -> bool:
-    """Record that a link's vendor contact cannot come back, with the status that follows
-    (unrecoverable links do not count in it), settling the change `settles` if one was in
-    flight; False if the contact changed meanwhile."""
-    links = [
-        other.model_copy(update={"settled_state": LinkState.UNRECOVERABLE})
-        if other.key == link.key
-        else other
-        for other in contact.links.values()
-    ]
-    status = derived_status(links, contact.pending)
-    details = {"vendor": link.vendor.value, "link": link.key, "vendor_id": link.vendor_id}
-    return store.links.record_vendor_state(
-        VendorStateChange(
-            tenant_id=contact.tenant_id,
-            contact_id=contact.contact_id,
-            vendor=link.vendor,
-            link_key=link.key,
-            vendor_id=link.vendor_id,
-            state=LinkState.UNRECOVERABLE,
-            occurred_at=at,
-            expected_version=contact.version,
-            event=history_entry(at, HistoryAction.UNRECOVERABLE, SYNC_ACTOR, reason, details),
-            status=status,
-            status_changed=status is not contact.status,
-            unrecoverable_reason=reason,
-            settled_change_id=settles,
-        ),
-        None,
-    )
+        return None
 
 
 @dataclass(frozen=True)

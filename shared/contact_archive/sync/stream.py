@@ -1,11 +1,14 @@
 """SyncFunction: the ledger table's stream drives the vendors (the table is its own outbox).
 
 Each record names a contact; every link its new image shows in flight (or archived by its vendor
-and still without restore material) is synced (`link_sync.py`),
-which reads the contact afresh, so a stale, duplicate or out-of-order record acts on the current
-state and repeats nothing already done. Then what the record's write made true is announced.
-A transient vendor error fails the record (reported in `batchItemFailures`): Lambda retries it,
-bisecting the batch, and after the last attempt it goes to the dead-letter queue.
+and still without restore material) is synced (`link_sync.py`), which reads the contact afresh,
+so a stale, duplicate or out-of-order record acts on the current state and repeats nothing
+already done. Then what the record's write made true is announced. A transient vendor error
+fails the record (reported in `batchItemFailures`): Lambda retries it, bisecting the batch, and
+after the last attempt it goes to the dead-letter queue; a vendor asking to wait longer (a quota)
+makes the link wait instead (`deferral.py`). Whatever becomes of a record, a link it left in
+flight is the sweeper's once due (`sweeper.py`). A record that cannot be read is skipped, never
+retried; with too little time left, the records not started are handed back.
 
 The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
 customer): it is fanned out to that customer's contacts (`inbound/customer_changes.py`).
@@ -22,17 +25,28 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
-from contact_archive.announcements.contact_changes import IN_FLIGHT, announcements
+from contact_archive.announcements.contact_changes import announcements
 from contact_archive.announcements.publisher import EventPublisher
 from contact_archive.inbound.customer_changes import apply_customer_change, customer_change_of
-from contact_archive.ledger.models import Contact
+from contact_archive.ledger.models import Contact, LinkState, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.observability import count, logger
-from contact_archive.sync.link_sync import SyncOutcome, needs_material, sync_link
+from contact_archive.sync.deferral import defer_link
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
+from contact_archive.sync.vendor_archived import needs_material
 from contact_archive.vendors.client import ClientFor
 from contact_archive.vendors.errors import TransientVendorError
+
+# What the stream syncs at once; a `waiting` link is the sweeper's, from its `retry_at` on.
+SYNC_NOW = frozenset({LinkState.ARCHIVING, LinkState.RESTORING})
+# A vendor asking to wait longer than this makes the link wait instead of failing the record.
+STREAM_WAITS_SECONDS = 60.0
+# A record is not started with less than this left: one vendor call's retries take up to 20 s.
+HAND_BACK_MS = 25_000
 
 # A batch whose every record failed is reported like any other, record by record, so that the
 # retries, bisection and the dead-letter queue treat each record on its own.
@@ -57,18 +71,34 @@ def sync_record(
         apply_customer_change(store, client_for, change)
         return
     images = record.get("dynamodb") or {}
-    new = contact_image(images.get("NewImage"))
+    try:
+        new = contact_image(images.get("NewImage"))
+        old = contact_image(images.get("OldImage"))
+    except (ValidationError, TypeError, ValueError):
+        # Retrying cannot make it readable, and failing it would hold its shard back through
+        # every retry: skip it. The contact's own item is intact, and its links in flight are
+        # the sweeper's once due.
+        logger.error(
+            "stream record unreadable: skipped",
+            extra={"event_id": record.get("eventID"), "sequence": images.get("SequenceNumber")},
+        )
+        count("StreamRecordUnreadable")
+        return
     if new is None:
         return
     unavailable: list[TransientVendorError] = []
     for key, link in new.links.items():
-        if new.link_state(key) not in IN_FLIGHT and not needs_material(link, new.pending):
+        if new.link_state(key) not in SYNC_NOW and not needs_material(link, new.pending):
             continue
         try:
             outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, key).outcome
         except TransientVendorError as error:
-            unavailable.append(error)  # one vendor down must not hold the others back
-            continue
+            if (error.retry_after or 0) <= STREAM_WAITS_SECONDS:
+                unavailable.append(error)  # one vendor down must not hold the others back
+                continue
+            # Longer than a stream record should wait (a quota): the link waits, the sweeper
+            # takes it up again when the vendor said.
+            outcome = defer_link(store, new.tenant_id, new.contact_id, key, error, utc_now).outcome
         count(f"LinkSync{outcome.value.title().replace('_', '')}")
         if outcome is SyncOutcome.FAILED:
             logger.warning(
@@ -77,11 +107,15 @@ def sync_record(
             )
     if unavailable:
         raise unavailable[0]  # the record is retried; links already settled are skipped then
-    found = announcements(contact_image(images.get("OldImage")), new)
+    found = announcements(old, new)
     if found:
         publisher.publish(found)
         for announcement in found:
             count(announcement.detail_type)
+
+
+class OutOfTime(Exception):
+    """Too little of the invocation is left to sync another record: it is handed back."""
 
 
 def handle_stream(
@@ -91,7 +125,15 @@ def handle_stream(
     client_for: ClientFor,
     publisher: EventPublisher,
 ) -> dict[str, Any]:
+    """The batch, record by record; once less than `HAND_BACK_MS` of the invocation is left,
+    the records not yet started are reported failed, for Lambda to send again, rather than cut
+    off by the timeout halfway through a vendor call."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+
     def handle(record: DynamoDBRecord) -> None:
+        if callable(remaining) and remaining() < HAND_BACK_MS:
+            count("StreamRecordHandedBack")
+            raise OutOfTime
         sync_record(record.raw_event, store, client_for, publisher)
 
     response = process_partial_response(

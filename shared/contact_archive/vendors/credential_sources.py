@@ -4,6 +4,11 @@ Deployed: one JSON secret per tenant and vendor in AWS Secrets Manager, named
 `<prefix>/<tenant_id>/<vendor>`, read through Powertools Parameters (cached for `max_age`).
 Locally: a JSON file (`VENDOR_CREDENTIALS_FILE`) or the same JSON in `VENDOR_CREDENTIALS`,
 shaped `{"<tenant_id>": {"<vendor>": {...}}}`. Errors name the tenant and vendor, never a value.
+
+Renewed secrets reach a warm container within the cache's `max_age`: the registry loads the
+credentials on every use (from the cache) and replaces a client whose credentials changed. A
+container that learns that its token was renewed elsewhere (`vendors/fleet/`) loads with
+`fresh=True`, past the cache.
 """
 
 from __future__ import annotations
@@ -30,8 +35,9 @@ _VENDOR_NAMES = frozenset(vendor.value for vendor in Vendor)
 
 
 class CredentialSource(Protocol):
-    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
-        """The tenant's credentials for `vendor`; `VendorNotConfigured` when it has none."""
+    def load(self, tenant_id: str, vendor: Vendor, *, fresh: bool = False) -> VendorCredentials:
+        """The tenant's credentials for `vendor`; `VendorNotConfigured` when it has none.
+        `fresh`: read the store itself, not a cached copy (another container saved newer)."""
         ...
 
     def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:
@@ -80,13 +86,15 @@ class SecretsManagerSource:
             raise VendorNotConfigured(vendor.value)
         return f"{self._prefix}/{tenant_id}/{vendor.value}"
 
-    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
+    def load(self, tenant_id: str, vendor: Vendor, *, fresh: bool = False) -> VendorCredentials:
         # Imported here: only the functions that call vendors pay for the parameters utility.
         from aws_lambda_powertools.utilities import parameters
 
         name = self.secret_name(tenant_id, vendor)
         try:
-            raw = parameters.get_secret(name, transform="json", max_age=self._max_age)
+            raw = parameters.get_secret(
+                name, transform="json", max_age=self._max_age, force_fetch=fresh
+            )
         except parameters.exceptions.GetParameterError:
             raise VendorNotConfigured(vendor.value) from None
         return parse_credentials(vendor, raw)
@@ -137,7 +145,8 @@ class SecretsManagerSource:
 
 class JsonSource:
     """Credentials from a JSON document (a local file, or an env var's value): development and
-    the local stack. Saving writes the file back, so a rotated token survives a restart."""
+    the local stack. Saving writes the file back, so a rotated token survives a restart; a
+    `fresh` load reads the file again, so processes sharing it see each other's rotations."""
 
     def __init__(self, document: dict[str, Any], path: Path | None = None) -> None:
         self._document = document
@@ -148,8 +157,10 @@ class JsonSource:
     def from_file(cls, path: Path) -> JsonSource:
         return cls(json.loads(path.read_text(encoding="utf-8")), path)
 
-    def load(self, tenant_id: str, vendor: Vendor) -> VendorCredentials:
+    def load(self, tenant_id: str, vendor: Vendor, *, fresh: bool = False) -> VendorCredentials:
         with self._lock:
+            if fresh and self._path is not None:
+                self._document = json.loads(self._path.read_text(encoding="utf-8"))
             raw = self._document.get(tenant_id, {}).get(vendor.value)
         if raw is None:
             raise VendorNotConfigured(vendor.value)

@@ -15,7 +15,7 @@ import httpx
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.errors import TransientVendorError
-from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.rate_limit import Pacer
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify
 
 # Connect fast or fail fast; vendors answer single-contact calls well within this.
@@ -34,7 +34,7 @@ class VendorHttp:
         *,
         error_text: ErrorText,
         retry: RetryPolicy | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: Pacer | None = None,
         auth: httpx.Auth | None = None,
         wait_hint: WaitHint | None = None,
         sleep: Callable[[float], None] = time.sleep,

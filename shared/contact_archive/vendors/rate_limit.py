@@ -1,7 +1,9 @@
-"""A client-side rate limit per vendor account: a token bucket that waits instead of failing.
+"""Client-side rate limits per vendor account: waiting instead of failing.
 
 Constant Contact allows 4 requests a second per key and answers 429 beyond; waiting here costs
-less than a refused call and its retry.
+less than a refused call and its retry. A `Pacer` is whatever a call waits on before it goes
+out: a `TokenBucket` (one process), or the fleet's shared limits (`vendors/fleet/`), which a
+whole fleet of containers waits on together. `RateLimits` keeps one pacer per vendor account.
 """
 
 from __future__ import annotations
@@ -9,8 +11,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 MIN_WAIT_SECONDS = 0.001
+
+
+class Pacer(Protocol):
+    def acquire(self) -> float:
+        """Wait for this call's turn; returns the seconds waited. May raise a
+        `TransientVendorError` (with `retry_after`) when the turn is too far off to wait for."""
+        ...
 
 
 class TokenBucket:
@@ -50,14 +60,15 @@ class TokenBucket:
 
 
 class RateLimits:
-    """One bucket per (vendor, account), made on first use, shared by the container's threads."""
+    """One pacer per (vendor, account), made on first use, shared by the container's threads
+    and clients (`registry.py`): the limit is the account's, whichever tenant's client calls."""
 
-    def __init__(self, factory: Callable[[str, str], TokenBucket | None]) -> None:
+    def __init__(self, factory: Callable[[str, str], Pacer | None]) -> None:
         self._factory = factory
-        self._buckets: dict[tuple[str, str], TokenBucket | None] = {}
+        self._buckets: dict[tuple[str, str], Pacer | None] = {}
         self._lock = threading.Lock()
 
-    def bucket(self, vendor: str, account: str) -> TokenBucket | None:
+    def bucket(self, vendor: str, account: str) -> Pacer | None:
         with self._lock:
             key = (vendor, account)
             if key not in self._buckets:

@@ -1,15 +1,24 @@
-"""Vendor clients for the container: one per tenant and vendor, made on first use and kept.
+"""Vendor clients for the container: one per tenant and vendor, made on first use and kept
+while its credentials stay what they were.
 
 Kept, because a client holds what is worth keeping between invocations: Routera's access token,
-Constant Contact's rotated tokens and its rate-limit bucket. The httpx clients (one per base URL)
-are shared by every tenant, so connections are reused across tenants too.
+Constant Contact's rotated tokens. Replaced, when the credential source (cached for its TTL)
+answers other credentials: renewed secrets reach a warm container within that TTL. The httpx
+clients (one per base URL) are shared by every tenant, so connections are reused across tenants.
+
+What a whole fleet of containers shares goes through `accounts` (`vendors/fleet/`): each
+vendor key's rate limit, one pacer per key for all the container's clients, and the renewal of
+Constant Contact's rotating token. Deployed, that is the ledger table; without one (tests,
+tools) an in-process ledger keeps the same rules for this container only.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 
 import httpx
 
@@ -24,17 +33,41 @@ from contact_archive.vendors.credentials import (
     SequenceCredentials,
     VendorCredentials,
 )
+from contact_archive.vendors.fleet import (
+    DOCUMENTED_LIMITS,
+    AccountLedger,
+    InProcessAccounts,
+    SharedToken,
+    VendorLimit,
+    account_of,
+    pacer_for,
+)
 from contact_archive.vendors.http import DEFAULT_TIMEOUT
 from contact_archive.vendors.intercom.client import IntercomClient
+from contact_archive.vendors.rate_limit import Pacer, RateLimits
 from contact_archive.vendors.retry import RetryPolicy
 from contact_archive.vendors.routera.client import RouteraClient
 from contact_archive.vendors.sequence.client import SequenceClient
+
+
+@dataclass(frozen=True)
+class _Kept:
+    client: VendorClient
+    loaded: VendorCredentials  # what the client was made with
+
+    def serves(self, loaded: VendorCredentials) -> bool:
+        """Whether `loaded` are this client's: those it was made with, or those it rotated to
+        (and saved, so that the source now answers them)."""
+        return loaded == self.loaded or loaded == getattr(self.client, "credentials", None)
 
 
 class VendorClients:
     """`clients(tenant_id, vendor)` is that tenant's client for that vendor.
 
     `transports` replaces the network for a vendor (the in-process sandboxes in tests).
+    `accounts` is what the fleet shares (the ledger's `vendor_accounts`); `limits` the limit
+    kept per vendor key (the documented ones less a margin); `clock` is UNIX time, read by the
+    shared limits and leases; `sleep` is what retries and limits wait with.
     """
 
     def __init__(
@@ -44,29 +77,51 @@ class VendorClients:
         transports: Mapping[Vendor, httpx.BaseTransport] | None = None,
         retry: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        accounts: AccountLedger | None = None,
+        limits: Mapping[Vendor, VendorLimit | None] = DOCUMENTED_LIMITS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._credentials = credentials
         self._transports = dict(transports or {})
         self._retry = retry
         self._sleep = sleep
-        self._clients: dict[tuple[str, Vendor], VendorClient] = {}
+        self._clock = clock
+        self._accounts: AccountLedger = accounts if accounts is not None else InProcessAccounts()
+        self._limits = dict(limits)
+        self._pacers = RateLimits(self._new_pacer)
+        self._owner = uuid.uuid4().hex  # this container, as the holder of a renewal lease
+        self._clients: dict[tuple[str, Vendor], _Kept] = {}
         self._http: dict[tuple[Vendor, str], httpx.Client] = {}
         self._lock = threading.Lock()
 
     def __call__(self, tenant_id: str, vendor: Vendor) -> VendorClient:
+        loaded = self._credentials.load(tenant_id, vendor)
         with self._lock:
-            client = self._clients.get((tenant_id, vendor))
-        if client is not None:
-            return client
-        client = self._build(tenant_id, vendor, self._credentials.load(tenant_id, vendor))
+            kept = self._clients.get((tenant_id, vendor))
+        if kept is not None and kept.serves(loaded):
+            return kept.client
+        client = self._build(tenant_id, vendor, loaded)
         with self._lock:
             # Two threads may build at once; the first one kept wins, so tokens are shared.
-            return self._clients.setdefault((tenant_id, vendor), client)
+            kept = self._clients.get((tenant_id, vendor))
+            if kept is None or not kept.serves(loaded):
+                kept = self._clients[(tenant_id, vendor)] = _Kept(client, loaded)
+            return kept.client
 
     def forget(self, tenant_id: str, vendor: Vendor) -> None:
         """Drop a cached client, e.g. after its credentials were replaced."""
         with self._lock:
             self._clients.pop((tenant_id, vendor), None)
+
+    def pacer(self, vendor: Vendor, credentials: VendorCredentials) -> Pacer | None:
+        """The one pacer of the vendor key these credentials call with (None: no limit kept)."""
+        return self._pacers.bucket(vendor.value, account_of(credentials))
+
+    def _new_pacer(self, vendor: str, account: str) -> Pacer | None:
+        limit = self._limits.get(Vendor(vendor))
+        return pacer_for(
+            Vendor(vendor), account, limit, self._accounts, clock=self._clock, sleep=self._sleep
+        )
 
     def _http_client(self, vendor: Vendor, base_url: str) -> httpx.Client:
         with self._lock:
@@ -83,15 +138,18 @@ class VendorClients:
         self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials
     ) -> VendorClient:
         retry, sleep = self._retry, self._sleep
+        pacer = self.pacer(vendor, credentials)
         match credentials:
             case SequenceCredentials():
                 return SequenceClient(
                     credentials,
                     self._http_client(vendor, credentials.base_url),
                     retry=retry,
+                    bucket=pacer,
                     sleep=sleep,
                 )
             case RouteraCredentials():
+                # No limit documented, none kept: its 429s are retried as they come.
                 return RouteraClient(
                     credentials,
                     self._http_client(vendor, credentials.base_url),
@@ -103,17 +161,24 @@ class VendorClients:
                     credentials,
                     self._http_client(vendor, credentials.api_base_url),
                     retry=retry,
+                    bucket=pacer,
                     sleep=sleep,
                 )
             case ConstantContactCredentials():
-
-                def save_rotated(rotated: ConstantContactCredentials) -> None:
-                    self._credentials.save(tenant_id, vendor, rotated)
-
+                tokens = SharedToken(
+                    tenant_id,
+                    vendor,
+                    self._credentials,
+                    self._accounts,
+                    owner=self._owner,
+                    clock=self._clock,
+                    sleep=sleep,
+                )
                 return ConstantContactClient(
                     credentials,
                     self._http_client(vendor, credentials.base_url),
-                    on_rotated=save_rotated,
+                    tokens=tokens,
                     retry=retry,
+                    bucket=pacer,
                     sleep=sleep,
                 )

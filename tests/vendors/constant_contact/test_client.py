@@ -1,8 +1,9 @@
 """Constant Contact's quirks against the Constant Contact sandbox: the whole contact as restore
 material, a repeated delete (204 or 404), revive with the saved lists, paging by
-`_links.next.href`, rotating refresh tokens and the 4 requests/s limit on a fake clock. The
-restore field by field is in `test_restore.py`, the daily quota and bulk activities in
-`test_limits.py`; what every vendor client does alike is in `tests/vendors/test_clients.py`."""
+`_links.next.href`, rotating refresh tokens (renewed once for a fleet of containers) and the
+4 requests/s limit on a fake clock. The restore field by field is in `test_restore.py`, the
+daily quota and bulk activities in `test_limits.py`; what every vendor client does alike is in
+`tests/vendors/test_clients.py`; the fleet's token renewal in `tests/vendors/fleet/`."""
 
 from __future__ import annotations
 
@@ -16,14 +17,20 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
+from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import ArchiveResult, LinkRef, RestoreResult, all_contacts
 from contact_archive.vendors.constant_contact import mapper
 from contact_archive.vendors.constant_contact.client import (
+    BURST,
+    PACE_PER_SECOND,
     SNAPSHOT_INCLUDE,
     ConstantContactClient,
 )
+from contact_archive.vendors.credential_sources import JsonSource, dump_credentials
 from contact_archive.vendors.credentials import ConstantContactCredentials
 from contact_archive.vendors.errors import PermanentVendorError
+from contact_archive.vendors.fleet import InProcessAccounts, SharedToken
+from contact_archive.vendors.rate_limit import TokenBucket
 from devtools.sandboxes.base import json_response
 from devtools.sandboxes.constant_contact import TOKEN_PATH, ConstantContactSandbox
 from tests.fakes import FakeTime
@@ -38,6 +45,9 @@ from tests.vendors.constant_contact.case import (
     credentials,
 )
 from tests.vendors.sandboxed import Wire
+
+TENANT = "tenant-a"
+VENDOR = Vendor.CONSTANT_CONTACT
 
 
 @pytest.fixture
@@ -304,21 +314,35 @@ def test_the_next_refresh_uses_the_rotated_refresh_token(
     assert len({REFRESH, *(c.refresh_token.get_secret_value() for c in rotations)}) == 3
 
 
-def test_a_refresh_token_already_rotated_is_refused_as_permanent(
-    case: ConstantContactCase, sandbox: ConstantContactSandbox, client: ConstantContactClient
+def test_a_container_whose_refresh_token_was_rotated_elsewhere_resends_with_the_saved_pair(
+    case: ConstantContactCase, sandbox: ConstantContactSandbox
 ) -> None:
-    # Given a client that refreshed, and another one still holding the original pair
-    added = sandbox.add_contact()
-    ref = LinkRef(added["contact_id"])
+    # Given two containers' clients of one tenant, sharing its saved credentials and the
+    # fleet's token ledger, and an access token that expires: the first one renews it, which
+    # kills the refresh token the second one still holds
+    source = JsonSource({TENANT: {VENDOR.value: dump_credentials(credentials())}})
+    ledger = InProcessAccounts()
+
+    def container(owner: str) -> ConstantContactClient:
+        tokens = SharedToken(
+            TENANT, VENDOR, source, ledger, owner=owner, clock=case.clock, sleep=case.clock.sleep
+        )
+        bucket = TokenBucket(PACE_PER_SECOND, BURST, clock=case.clock, sleep=case.clock.sleep)
+        return ConstantContactClient(credentials(), case.http, tokens=tokens, bucket=bucket)
+
+    first, second = container("container-a"), container("container-b")
+    ref = LinkRef(sandbox.add_contact()["contact_id"])
     sandbox.expire_access_token()
-    client.fetch(ref)
-    stale_rotations: list[ConstantContactCredentials] = []
-    stale = case.client_with(rotations=stale_rotations)
-    # When the stale one calls, then its dead refresh token is refused: a permanent error
-    with pytest.raises(PermanentVendorError, match="invalid_grant") as raised:
-        stale.fetch(ref)
-    assert raised.value.status == 400 and stale_rotations == []
-    assert sandbox.calls("POST", TOKEN_PATH) == 2
+    first.fetch(ref)
+    # When the second one calls with its dead pair
+    fetched = second.fetch(ref)
+    # Then it read the pair the first one saved and resent with it: one refresh in all, no
+    # refusal, and both containers hold the saved pair
+    assert fetched.vendor_id == ref.vendor_id
+    assert sandbox.calls("POST", TOKEN_PATH) == 1
+    assert [form["refresh_token"] for form in token_forms(sandbox)] == [REFRESH]
+    assert second.credentials == first.credentials == source.load(TENANT, VENDOR)
+    assert second.credentials.refresh_token.get_secret_value() == sandbox.refresh_token
 
 
 @pytest.mark.parametrize("secret", [None, SECRET], ids=["public-app", "confidential-app"])

@@ -15,6 +15,7 @@ one kind of item with one method per operation:
 | `deliveries` | vendor notifications kept, customer changes | `deliveries.py` |
 | `watermarks` | reconciliation watermarks | `watermarks.py` |
 | `tenant_settings` | a tenant's settings | `tenant_settings.py` |
+| `vendor_accounts` | the fleet's token versions and leases, rate-limit slots and counters | `vendor_accounts.py` |
 
 Imports only `ledger` (models, records, errors, encoding) and botocore.
 """
@@ -25,12 +26,14 @@ from typing import TYPE_CHECKING
 
 from contact_archive.ledger.store.contacts import ContactStore
 from contact_archive.ledger.store.deliveries import DeliveryStore
+from contact_archive.ledger.store.due import DueStore
 from contact_archive.ledger.store.history import HistoryStore
 from contact_archive.ledger.store.idempotency_keys import IdempotencyKeyStore
 from contact_archive.ledger.store.links import LinkStore
 from contact_archive.ledger.store.status import StatusStore
 from contact_archive.ledger.store.table import Table
 from contact_archive.ledger.store.tenant_settings import TenantSettingsStore
+from contact_archive.ledger.store.vendor_accounts import VendorAccountStore
 from contact_archive.ledger.store.vendor_refs import VendorRefStore
 from contact_archive.ledger.store.watermarks import WatermarkStore
 
@@ -54,6 +57,8 @@ class LedgerStore:
         self.deliveries = DeliveryStore(self.table)
         self.watermarks = WatermarkStore(self.table)
         self.tenant_settings = TenantSettingsStore(self.table)
+        self.vendor_accounts = VendorAccountStore(self.table)
+        self.due = DueStore(self.table)
 
     @property
     def client(self) -> DynamoDBClient:

@@ -52,6 +52,7 @@ CONTACT_FIELDS = (
     "links",
     "pending",
     "pending_version",
+    "due_at",
 )
 CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
 CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}

@@ -5,6 +5,7 @@ Tenant first in every key, so nothing ever crosses tenants (docs/architecture.md
 
 from __future__ import annotations
 
+import zlib
 from typing import Any
 
 from contact_archive.ledger.models import Contact, Vendor
@@ -14,6 +15,10 @@ STATUS_INDEX = "by_status"
 TENANT_INDEX = "by_tenant"
 EMAIL_INDEX = "by_email"
 EXTERNAL_ID_INDEX = "by_external_id"
+DUE_INDEX = "by_due"
+# The due index's partitions: contacts spread over them so that no one partition takes every
+# change's index write; the sweeper queries each.
+DUE_SHARDS = 16
 
 # The `type` attribute of each kind of item.
 CONTACT_TYPE = "contact"
@@ -24,6 +29,9 @@ DELIVERY_TYPE = "delivery"
 CUSTOMER_CHANGE_TYPE = "vendor_customer_change"
 RECONCILE_TYPE = "reconcile_watermark"
 SETTINGS_TYPE = "tenant_settings"
+VENDOR_ACCOUNT_TYPE = "vendor_account"
+RATE_SLOTS_TYPE = "rate_slots"
+RATE_WINDOW_TYPE = "rate_window"
 
 
 def _key(pk: str, sk: str) -> Key:
@@ -71,6 +79,26 @@ def settings_key(tenant_id: str) -> Key:
     return _key(f"TENANT#{tenant_id}", "SETTINGS")
 
 
+def vendor_account_key(tenant_id: str, vendor: Vendor) -> Key:
+    """A tenant's vendor account as the fleet shares it: its token version and renewal lease.
+    Its own partition, so that an IAM `LeadingKeys` condition can name exactly these items."""
+    return _key(f"TENANT#{tenant_id}#VENDOR_ACCOUNT#{vendor.value}", "VENDOR_ACCOUNT")
+
+
+def rate_pk(vendor: Vendor, account: str) -> str:
+    """A vendor's rate-limited key (an API key, an app's token: `account` is its digest). Not a
+    tenant's: the vendor counts per key, and tenants authorised through one app share its key."""
+    return f"RATE#{vendor.value}#{account}"
+
+
+def rate_slots_key(vendor: Vendor, account: str) -> Key:
+    return _key(rate_pk(vendor, account), "SLOTS")
+
+
+def rate_window_key(vendor: Vendor, account: str, window: int) -> Key:
+    return _key(rate_pk(vendor, account), f"WINDOW#{window:012d}")
+
+
 def index_keys(contact: Contact) -> dict[str, Any]:
     """The attributes that place a contact in the status, tenant, email and external id
     indexes, and what the listings filter on."""
@@ -85,6 +113,7 @@ def index_keys(contact: Contact) -> dict[str, Any]:
         "link_vendors": sorted({link.vendor.value for link in contact.links.values()}) or None,
         "link_keys": sorted(contact.links) or None,
         "pending_version": contact.pending.version if contact.pending else None,
+        **due_keys(contact.tenant_id, contact.contact_id, contact.due_at),
     }
     if contact.email:
         keys["email_pk"] = email_pk(contact.tenant_id, contact.email)
@@ -112,3 +141,28 @@ def email_pk(tenant_id: str, email: str) -> str:
 def external_pk(tenant_id: str, external_id: str) -> str:
     """External ids are the caller's own and compared exactly (unlike emails)."""
     return f"TENANT#{tenant_id}#EXTERNAL#{external_id}"
+
+
+def due_shard(tenant_id: str, contact_id: str) -> str:
+    number = zlib.crc32(f"{tenant_id}#{contact_id}".encode()) % DUE_SHARDS
+    return f"DUE#{number:02d}"
+
+
+def due_keys(tenant_id: str, contact_id: str, due_at: str | None) -> dict[str, str | None]:
+    """The attributes that place a contact in the due index at `due_at` (None: out of it)."""
+    if due_at is None:
+        return {"due_at": None, "due_pk": None, "due_sk": None}
+    return {
+        "due_at": due_at,
+        "due_pk": due_shard(tenant_id, contact_id),
+        "due_sk": f"{due_at}#{tenant_id}#{contact_id}",
+    }
+
+
+def due_values(tenant_id: str, contact_id: str, due_at: str) -> dict[str, str]:
+    """`due_keys` as the values of an update expression's `DUE_UPDATES`."""
+    keys = due_keys(tenant_id, contact_id, due_at)
+    return {f":{name}": value for name, value in keys.items() if value is not None}
+
+
+DUE_UPDATES = ("due_at = :due_at", "due_pk = :due_pk", "due_sk = :due_sk")

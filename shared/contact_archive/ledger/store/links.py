@@ -16,6 +16,7 @@ from contact_archive.ledger.errors import DuplicateDelivery, VendorIdTaken
 from contact_archive.ledger.models import (
     Contact,
     HistoryAction,
+    LinkDeferral,
     LinkSettlement,
     VendorStateChange,
     history_entry,
@@ -24,7 +25,13 @@ from contact_archive.ledger.records import Delivery
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.ledger.store.deliveries import delivery_put
 from contact_archive.ledger.store.history import HISTORY_INLINE_MAX, HistoryStore, encode_event
-from contact_archive.ledger.store.keys import contact_key, status_pk, status_sk
+from contact_archive.ledger.store.keys import (
+    DUE_UPDATES,
+    contact_key,
+    due_values,
+    status_pk,
+    status_sk,
+)
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_put
 
@@ -111,34 +118,91 @@ class LinkStore:
             return False
         return True
 
-    def retry(self, tenant_id: str, contact_id: str, failed: dict[str, str]) -> Contact | None:
-        """Put failed links back in flight (`failed`: link key -> the change each failed for):
-        the write's stream record has SyncFunction try them again. Conditional on each still
-        being failed for that change; None when one moved on meanwhile (a change or a settle)."""
+    def retry(
+        self,
+        tenant_id: str,
+        contact_id: str,
+        *,
+        failed: dict[str, str],
+        waiting: dict[str, str],
+        due_at: str,
+    ) -> Contact | None:
+        """Put links back in flight now (each: link key -> the change it failed or waits for):
+        the write's stream record has SyncFunction try them again, and links in flight that a
+        lost stream record left behind go with it. Conditional on each link still being where
+        it was; None when one moved on meanwhile (a change or a settle)."""
         names: dict[str, str] = {"#links": "links"}
-        values: dict[str, Any] = {":failed": {"S": "failed"}, ":none": {"NULL": True}}
-        conditions = []
-        sets = []
+        values: dict[str, Any] = {
+            ":failed": {"S": "failed"},
+            ":none": {"NULL": True},
+            **{k: to_attribute(v) for k, v in due_values(tenant_id, contact_id, due_at).items()},
+        }
+        conditions = ["attribute_exists(pk)"]
+        sets = list(DUE_UPDATES)
         for position, (key, change_id) in enumerate(failed.items()):
-            names[f"#l{position}"] = key
-            values[f":c{position}"] = {"S": change_id}
-            link = f"#links.#l{position}"
+            names[f"#f{position}"] = key
+            values[f":f{position}"] = {"S": change_id}
+            link = f"#links.#f{position}"
             conditions.append(
-                f"{link}.settled_state = :failed AND {link}.settled_change_id = :c{position}"
+                f"{link}.settled_state = :failed AND {link}.settled_change_id = :f{position}"
             )
             sets.append(f"{link}.settled_change_id = :none")
+        for position, (key, change_id) in enumerate(waiting.items()):
+            names[f"#w{position}"] = key
+            values[f":w{position}"] = {"S": change_id}
+            link = f"#links.#w{position}"
+            conditions.append(f"{link}.retry_change_id = :w{position}")
+            sets += [f"{link}.retry_change_id = :none", f"{link}.retry_at = :none"]
+        request: dict[str, Any] = {
+            "Key": contact_key(tenant_id, contact_id),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": " AND ".join(conditions),
+            "ExpressionAttributeValues": values,
+            "ReturnValues": "ALL_NEW",
+        }
+        if failed or waiting:
+            request["ExpressionAttributeNames"] = names
+        else:
+            del values[":failed"], values[":none"]
         try:
-            response = self._table.update(
-                Key=contact_key(tenant_id, contact_id),
-                UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ReturnValues="ALL_NEW",
-            )
+            response = self._table.update(**request)
         except ConditionFailed:
             return None
         return contact_from_item(response["Attributes"])
+
+    def defer(self, deferral: LinkDeferral) -> bool:
+        """Record that a link's vendor asked to be called again later: the link waits (`retry_at`,
+        its error and attempts kept) and the contact is due for the sweeper then. Same conditions
+        as `settle`; False when a newer change applies to the link (its own sync takes over)."""
+        values = {
+            ":change": deferral.change_id,
+            ":change_version": deferral.change_version,
+            ":vendor_id": deferral.vendor_id,
+            ":retry_at": deferral.retry_at,
+            ":error": deferral.error,
+            ":attempts": deferral.attempts,
+            ":now": deferral.at,
+            **due_values(deferral.tenant_id, deferral.contact_id, deferral.due_at),
+        }
+        sets = [
+            "#links.#link.retry_change_id = :change",
+            "#links.#link.retry_at = :retry_at",
+            "#links.#link.last_error = :error",
+            "#links.#link.attempts = :attempts",
+            "#links.#link.synced_at = :now",
+            *DUE_UPDATES,
+        ]
+        try:
+            self._table.update(
+                Key=contact_key(deferral.tenant_id, deferral.contact_id),
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=CURRENT_LINK,
+                ExpressionAttributeNames={"#links": "links", "#link": deferral.link_key},
+                ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
+            )
+        except ConditionFailed:
+            return False
+        return True
 
     def settle(self, settlement: LinkSettlement) -> bool:
         """Record what a vendor call did to one link, for the change that asked for it.
@@ -281,6 +345,9 @@ def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
     elif change.settled_change_id is not None:
         values[":change_id"] = change.settled_change_id
         sets.append("#links.#link.settled_change_id = :change_id")
+    if change.due_at is not None:
+        values |= due_values(change.tenant_id, change.contact_id, change.due_at)
+        sets += DUE_UPDATES
     if change.status_changed:
         names["#status"] = "status"
         values |= {

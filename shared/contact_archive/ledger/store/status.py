@@ -7,6 +7,9 @@ archive of an archived contact (a successful no-op) or a stale version costs no 
 
 Some links (`change_links`): the caller has read the contact and worked out the new status; the
 write sets each named link's own change and is conditional on the version it read.
+
+Both put the contact in the due index for `STUCK_AFTER` from now: should the stream not settle
+its links by then, the sweeper drives them (`sync/sweeper.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from contact_archive.ledger.encoding import to_attribute
 from contact_archive.ledger.errors import ContactNotFound, VersionConflict
 from contact_archive.ledger.models import (
+    STUCK_AFTER,
     Actor,
     ChangeAction,
     ContactStatus,
@@ -28,7 +32,13 @@ from contact_archive.ledger.models import (
 )
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.ledger.store.history import HistoryStore, encode_event
-from contact_archive.ledger.store.keys import contact_key, status_pk, status_sk
+from contact_archive.ledger.store.keys import (
+    DUE_UPDATES,
+    contact_key,
+    due_values,
+    status_pk,
+    status_sk,
+)
 from contact_archive.ledger.store.table import ConditionFailed, Table
 
 if TYPE_CHECKING:
@@ -90,6 +100,7 @@ class StatusStore:
             ":pending": change.model_dump(mode="json", exclude={"version"}),
             **_status_values(tenant_id, contact_id, direction.target, at),
             **_stamp_values(actor, reason, at, event),
+            **due_values(tenant_id, contact_id, iso(now + STUCK_AFTER)),
         }
         conditions = ["attribute_exists(pk)", "#status <> :to"]
         if expected_version is not None:
@@ -101,6 +112,7 @@ class StatusStore:
             "pending_version = version + :one",
             *_STATUS_UPDATES,
             *_stamp_updates(direction.stamp),
+            *DUE_UPDATES,
         ]
         try:
             response = self._table.update(
@@ -132,10 +144,11 @@ class StatusStore:
             ":expected": change.expected_version,
             ":link_change": link_change,
             **_stamp_values(change.actor, change.reason, at, event),
+            **due_values(change.tenant_id, change.contact_id, iso(now + STUCK_AFTER)),
         }
         updates = [f"#links.#l{i}.change = :link_change" for i in range(len(change.link_keys))]
         names |= {f"#l{i}": key for i, key in enumerate(change.link_keys)}
-        updates += _stamp_updates(direction.stamp)
+        updates += [*_stamp_updates(direction.stamp), *DUE_UPDATES]
         if change.status_changed:
             values[":to"] = change.status.value
             values |= _status_values(change.tenant_id, change.contact_id, change.status, at)

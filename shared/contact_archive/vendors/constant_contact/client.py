@@ -1,5 +1,6 @@
-"""The Constant Contact client: OAuth2 Bearer with rotating refresh tokens, 4 requests a second,
-delete with `DELETE` (or a bulk activity), revive with a whole `PUT` of the saved contact.
+"""The Constant Contact client: OAuth2 Bearer with rotating refresh tokens (`auth.py`), 4
+requests a second, delete with `DELETE` (or a bulk activity), revive with a whole `PUT` of the
+saved contact.
 
 A delete keeps the contact (`deleted_at`) but drops its list memberships, and a PUT overwrites
 what it leaves out: the snapshot taken before archiving is the whole contact with its lists, and
@@ -8,17 +9,19 @@ the restore PUTs it back (`VENDORS.md`). Deleted contacts stay fetchable and lis
 Over the 10,000 requests a day, a 429 `quota_exceeded` is a `TransientVendorError` with an hour's
 `retry_after` (`mapper.quota_wait`), beyond any retry budget: the caller defers, nothing sleeps.
 
+Across a fleet of containers, the registry gives each client the fleet's token renewal (one
+refresh per rotation, the others re-read the saved pair: `vendors/fleet/tokens.py`) and the API
+key's shared time slots (`vendors/fleet/limits.py`); a client made on its own renews and paces
+for itself.
+
 URLs are absolute, built from the tenant's `credentials.base_url`; the `_links.next.href` of a
 list page is host-relative and already holds `/v3`, so it is joined to the base URL's origin.
 """
 
 from __future__ import annotations
 
-import base64
-import re
-import threading
 import time
-from collections.abc import Callable, Generator, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 from urllib.parse import quote
@@ -35,12 +38,18 @@ from contact_archive.vendors.client import (
     RestoreStrategy,
 )
 from contact_archive.vendors.constant_contact import mapper
+from contact_archive.vendors.constant_contact.auth import (
+    OwnRenewal,
+    RotatingBearerAuth,
+    RotationCallback,
+)
 from contact_archive.vendors.constant_contact.types import ActivityDeleteStatus, ContactResource
 from contact_archive.vendors.credentials import ConstantContactCredentials
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
-from contact_archive.vendors.http import DEFAULT_TIMEOUT, VendorHttp
-from contact_archive.vendors.rate_limit import TokenBucket
-from contact_archive.vendors.retry import RetryPolicy, classify
+from contact_archive.vendors.fleet.tokens import TokenRenewal
+from contact_archive.vendors.http import VendorHttp
+from contact_archive.vendors.rate_limit import Pacer, TokenBucket
+from contact_archive.vendors.retry import RetryPolicy
 
 VENDOR = Vendor.CONSTANT_CONTACT
 RATE_PER_SECOND = 4.0  # per API key, as documented; a 5th request within the second is a 429
@@ -56,9 +65,6 @@ SNAPSHOT_INCLUDE = "custom_fields,list_memberships,phone_numbers,street_addresse
 ACTIVITY_FINISHED = frozenset({"completed", "failed", "cancelled", "timed_out"})
 POLL_INTERVAL = 1.0  # seconds between polls of a bulk activity
 MAX_POLLS = 30
-_OAUTH_ERROR = re.compile(r"[a-z_]{1,64}")  # an RFC 6749 error code, safe to quote
-
-type RotationCallback = Callable[[ConstantContactCredentials], None]
 
 
 @dataclass(frozen=True)
@@ -77,52 +83,6 @@ class BulkDeleteOutcome:
         return self.state in ACTIVITY_FINISHED
 
 
-class RotatingBearerAuth(httpx.Auth):
-    """The tenant's current access token as `Bearer`; on a 401, one refresh and one resend.
-
-    Refresh tokens rotate: a refresh answers a new pair and kills the old refresh token. So one
-    thread refreshes while the others wait on the lock, and a thread whose 401 came with a token
-    already replaced resends with the new one instead of refreshing again (its refresh token
-    would be dead). The new pair is kept in memory and handed to `on_rotated` to be saved.
-    The resend is a call to the API, so it takes its turn in the rate limit (`before_resend`).
-    """
-
-    requires_response_body = True  # the refresh answer's tokens are read here
-
-    def __init__(
-        self,
-        credentials: ConstantContactCredentials,
-        on_rotated: RotationCallback,
-        before_resend: Callable[[], object],
-    ) -> None:
-        self._credentials = credentials
-        self._on_rotated = on_rotated
-        self._before_resend = before_resend
-        self._lock = threading.Lock()
-
-    @property
-    def credentials(self) -> ConstantContactCredentials:
-        return self._credentials
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response]:
-        used = self._credentials
-        request.headers["Authorization"] = _bearer(used)
-        response = yield request
-        if response.status_code != 401:
-            return
-        with self._lock:  # released by the generator's close() if the refresh call fails
-            if self._credentials is used:
-                timeout = request.extensions.get("timeout", DEFAULT_TIMEOUT.as_dict())
-                answer = yield _refresh_request(used, timeout)
-                access_token, refresh_token = _token_pair(answer)
-                self._credentials = used.rotated(access_token, refresh_token)
-                self._on_rotated(self._credentials)
-            current = self._credentials
-        self._before_resend()
-        request.headers["Authorization"] = _bearer(current)
-        yield request
-
-
 class ConstantContactClient:
     vendor: ClassVar[Vendor] = VENDOR
     restore_strategy: ClassVar[RestoreStrategy] = RestoreStrategy.REVIVE
@@ -132,17 +92,25 @@ class ConstantContactClient:
         credentials: ConstantContactCredentials,
         http_client: httpx.Client,
         *,
-        on_rotated: RotationCallback,
+        on_rotated: RotationCallback | None = None,
+        tokens: TokenRenewal | None = None,
         retry: RetryPolicy | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """`on_rotated` saves the credentials after a refresh: the refresh token they replace is
-        dead. If it raises, the call fails with its error, but the new pair stays in memory and
-        this client goes on with it. `bucket` should be shared by every client of the same API
-        key, since the limit is the key's; by default this client has its own."""
+        """`tokens` renews the token for the fleet (`vendors/fleet/tokens.SharedToken`, as the
+        registry gives it). Without it, the client renews on its own and `on_rotated` saves the
+        credentials after a refresh: the refresh token they replace is dead. If saving raises,
+        the call fails with its error, but the new pair stays in memory and this client goes on
+        with it. `bucket` should be shared by every client of the same API key, since the limit
+        is the key's (the registry gives the fleet's slots); by default this client has its own.
+        """
+        if tokens is None:
+            if on_rotated is None:
+                raise ValueError("a Constant Contact client needs `tokens` or `on_rotated`")
+            tokens = OwnRenewal(on_rotated)
         bucket = bucket or TokenBucket(PACE_PER_SECOND, BURST, sleep=sleep)
-        self._auth = RotatingBearerAuth(credentials, on_rotated, bucket.acquire)
+        self._auth = RotatingBearerAuth(credentials, tokens, bucket.acquire)
         self._base_url = httpx.URL(credentials.base_url.rstrip("/"))
         self._http = VendorHttp(
             self.vendor,
@@ -299,68 +267,3 @@ class ConstantContactClient:
         ):
             raise ValueError("constant_contact: the cursor is not a page of this API")
         return str(url)
-
-
-def _bearer(credentials: ConstantContactCredentials) -> str:
-    return f"Bearer {credentials.access_token.get_secret_value()}"
-
-
-def _refresh_request(
-    credentials: ConstantContactCredentials, timeout: Mapping[str, float | None]
-) -> httpx.Request:
-    """The refresh grant (RFC 6749 6) as a form in the body, never in the URL. A confidential
-    app authenticates with HTTP Basic, a public (PKCE) app with its `client_id` in the form.
-    A request made here carries no timeout unless given one: the API request's own."""
-    form = {
-        "grant_type": "refresh_token",
-        "refresh_token": credentials.refresh_token.get_secret_value(),
-    }
-    headers = {"Accept": "application/json"}
-    if credentials.client_secret is None:
-        form["client_id"] = credentials.client_id
-    else:
-        pair = f"{credentials.client_id}:{credentials.client_secret.get_secret_value()}"
-        headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
-    return httpx.Request(
-        "POST",
-        credentials.token_url,
-        data=form,
-        headers=headers,
-        extensions={"timeout": dict(timeout)},
-    )
-
-
-def _token_pair(response: httpx.Response) -> tuple[str, str]:
-    """The new access and refresh tokens. A refused refresh is permanent: the tenant has to
-    authorize the app again. Messages carry the OAuth2 error code at most, never a token."""
-    if response.status_code == 429 or response.status_code >= 500:
-        raise classify(VENDOR, response.status_code, response.headers, "token refresh failed")
-    if not response.is_success:
-        code = _oauth_error_code(response)
-        raise PermanentVendorError(
-            VENDOR,
-            f"token refresh refused ({code}): the account must be authorized again",
-            status=response.status_code,
-        )
-    body = _json(response)
-    access = body.get("access_token") if isinstance(body, dict) else None
-    refresh = body.get("refresh_token") if isinstance(body, dict) else None
-    if not (isinstance(access, str) and access and isinstance(refresh, str) and refresh):
-        raise PermanentVendorError(VENDOR, "token refresh answered without a token pair")
-    return access, refresh
-
-
-def _oauth_error_code(response: httpx.Response) -> str:
-    body = _json(response)
-    code = body.get("error") if isinstance(body, dict) else None
-    if isinstance(code, str) and _OAUTH_ERROR.fullmatch(code):
-        return code
-    return f"HTTP {response.status_code}"
-
-
-def _json(response: httpx.Response) -> object:
-    try:
-        body: object = response.json()
-    except ValueError:
-        return None
-    return body

@@ -36,7 +36,7 @@ from contact_archive.vendors.errors import TransientVendorError, VendorNotFound
 from contact_archive.vendors.http import VendorHttp
 from contact_archive.vendors.intercom import mapper
 from contact_archive.vendors.intercom.types import Contact, UpdateContactRequest
-from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.rate_limit import Pacer
 from contact_archive.vendors.retry import RetryPolicy
 
 API_VERSION = "2.10"
@@ -71,13 +71,14 @@ class IntercomClient:
         http_client: httpx.Client,
         *,
         retry: RetryPolicy | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
-        """No bucket by default: Intercom's 10,000 calls a minute are far above this service's
-        pace, and its 429s carry `X-RateLimit-Reset` (a UNIX time, read on `clock`), which the
-        retries wait for when it is within their budget."""
+        """`bucket`: the app's shared limit (the registry gives the fleet's per-window counters
+        at 10,000 calls a minute less a margin: `vendors/fleet/limits.py`). None by default, for
+        a client on its own: its 429s carry `X-RateLimit-Reset` (a UNIX time, read on `clock`),
+        which the retries wait for when it is within their budget."""
         self._base_url = credentials.api_base_url.rstrip("/")
         self._http = VendorHttp(
             self.vendor,

@@ -9,7 +9,9 @@ records it on the link) rather than a `ValueError` that would fail the whole bat
 Sequence answers 429 over its rate limit (VENDORS.md: 1,500 requests a minute per key in its newer
 docs, 100 in older ones); whether it sends `Retry-After` is not documented (the spec declares no
 429 at all). The retries wait for `Retry-After` when it is there and back off otherwise; a client
-given a bucket (`pacing_bucket`) keeps under the limit instead of meeting it.
+given a pacer keeps under the limit instead of meeting it: the registry gives every client of a
+key the fleet's shared per-window counters (`vendors/fleet/limits.py`), `pacing_bucket` one
+process's.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from contact_archive.vendors.errors import (
     VendorNotFound,
 )
 from contact_archive.vendors.http import VendorHttp
-from contact_archive.vendors.rate_limit import TokenBucket
+from contact_archive.vendors.rate_limit import Pacer, TokenBucket
 from contact_archive.vendors.retry import RetryPolicy
 from contact_archive.vendors.sequence import mapper
 from contact_archive.vendors.sequence.types import Contact, ContactRequestModel
@@ -106,13 +108,14 @@ class SequenceClient:
         http_client: httpx.Client,
         *,
         retry: RetryPolicy | None = None,
-        bucket: TokenBucket | None = None,
+        bucket: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         """`http_client` is the container's shared client, its `base_url` the vendor's API root
         (`credentials.base_url`); `clock` only dates the call when telling an archive apart from
-        an earlier one. No bucket by default: `pacing_bucket` makes one to share per key."""
+        an earlier one. No pacer by default: the registry gives the key's shared one, and
+        `pacing_bucket` makes one for a process."""
         self._http = VendorHttp(
             self.vendor,
             http_client,
