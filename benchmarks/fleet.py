@@ -115,7 +115,7 @@ def render(figures: FleetFigures) -> list[str]:
     throttled = "met" if run.throttled_share <= TARGET_THROTTLED else "missed"
     archives_ideal = 2 * run.contacts / 4  # a snapshot and a delete per contact, 4 a second
     lines = [
-        "## (i) A fleet of containers: one token per vendor account, shared rate limits",
+        "## (j) A fleet of containers: one token per vendor account, shared rate limits",
         "",
         f"{run.contacts} contacts linked to all four vendors, archived, then synced by "
         f"{run.containers} containers at once (threads, each with its own DynamoDB client, "
