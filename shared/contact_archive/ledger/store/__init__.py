@@ -22,6 +22,7 @@ Imports only `ledger` (models, records, errors, encoding) and botocore.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING
 
 from contact_archive.ledger.store.contacts import ContactStore
@@ -33,12 +34,13 @@ from contact_archive.ledger.store.links import LinkStore
 from contact_archive.ledger.store.status import StatusStore
 from contact_archive.ledger.store.table import Table
 from contact_archive.ledger.store.tenant_settings import TenantSettingsStore
-from contact_archive.ledger.store.vendor_accounts import VendorAccountStore
 from contact_archive.ledger.store.vendor_refs import VendorRefStore
 from contact_archive.ledger.store.watermarks import WatermarkStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from contact_archive.ledger.store.vendor_accounts import VendorAccountStore
 
 
 class LedgerStore:
@@ -57,8 +59,20 @@ class LedgerStore:
         self.deliveries = DeliveryStore(self.table)
         self.watermarks = WatermarkStore(self.table)
         self.tenant_settings = TenantSettingsStore(self.table)
-        self.vendor_accounts = VendorAccountStore(self.table)
+        self._vendor_accounts: VendorAccountStore | None = None
+        self._lock = threading.Lock()
         self.due = DueStore(self.table)
+
+    @property
+    def vendor_accounts(self) -> VendorAccountStore:
+        """Built on first use: only the functions that call vendors need it (cold starts). One
+        per store, since it keeps the container's view of the rate-limit slots."""
+        with self._lock:
+            if self._vendor_accounts is None:
+                from contact_archive.ledger.store.vendor_accounts import VendorAccountStore
+
+                self._vendor_accounts = VendorAccountStore(self.table)
+            return self._vendor_accounts
 
     @property
     def client(self) -> DynamoDBClient:
