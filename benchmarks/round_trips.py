@@ -26,6 +26,7 @@ from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.base import Sandbox
 from devtools.sandboxes.stack import SandboxStack
+from tests.support import covered, flat
 
 TENANT = "bench-round-trips"
 VENDOR_ARCHIVED_TENANT = "bench-vendor-archived"  # apart: sandbox ids repeat across fresh stacks
@@ -134,29 +135,8 @@ def _raw(stack: SandboxStack, vendor: Vendor, vendor_id: str) -> dict[str, Any]:
     return found
 
 
-def _flat(value: Any, at: str = "") -> dict[str, Any]:
-    """Every leaf by its path: `email_address.address`, `phone_numbers[0].kind`..."""
-    if isinstance(value, dict) and value:
-        return {
-            path: leaf
-            for key, item in value.items()
-            for path, leaf in _flat(item, f"{at}.{key}" if at else key).items()
-        }
-    if isinstance(value, list) and value:
-        return {
-            path: leaf
-            for index, item in enumerate(value)
-            for path, leaf in _flat(item, f"{at}[{index}]").items()
-        }
-    return {at: value}
-
-
 def _top(path: str) -> str:
     return re.split(r"[.\[]", path, maxsplit=1)[0]
-
-
-def _covered(path: str, reported: set[str]) -> bool:
-    return any(path == name or path.startswith((f"{name}.", f"{name}[")) for name in reported)
 
 
 @dataclass(frozen=True)
@@ -228,7 +208,7 @@ def round_trip(vendor: Vendor, number: int) -> RoundTrip:
     event = contact_history(run.store, TENANT, contact_id)[-1]
     reported = dict((event.details or {}).get("not_restored") or {})
     server_set = SERVER_SET[vendor]
-    flat_before, flat_after = _flat(before), _flat(after)
+    flat_before, flat_after = flat(before), flat(after)
     paths = {
         path
         for path in flat_before.keys() | flat_after.keys()
@@ -237,7 +217,7 @@ def round_trip(vendor: Vendor, number: int) -> RoundTrip:
     differing = {path for path in paths if flat_before.get(path) != flat_after.get(path)}
     # A field counts as restored when every leaf of it came back and none was reported lost (a
     # value may come back equal by chance, such as a creation time within the same second).
-    reported_paths = {path for path in paths if _covered(path, set(reported))}
+    reported_paths = {path for path in paths if covered(path, set(reported))}
     back = {_top(path) for path in paths} - {_top(path) for path in differing | reported_paths}
     partly = (
         {_top(path) for path in reported_paths}
@@ -251,7 +231,7 @@ def round_trip(vendor: Vendor, number: int) -> RoundTrip:
         compared=len(paths),
         restored=sorted(back) + [f"{name} (all but what is reported)" for name in sorted(partly)],
         not_restored=reported,
-        unreported=sorted(path for path in differing if not _covered(path, set(reported))),
+        unreported=sorted(path for path in differing if not covered(path, set(reported))),
     )
 
 

@@ -6,28 +6,28 @@ delivers them; records and invocations are counted per archive."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from benchmarks.vendors import linked_everywhere, table_stream
 from contact_archive.announcements.publisher import EventPublisher
 from contact_archive.contacts.changes import ChangeCommand, archive_contact
-from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
+from contact_archive.contacts.register import RegisterCommand, register_contact
 from contact_archive.dependencies import get_store
 from contact_archive.ledger.idempotency import run_once
-from contact_archive.ledger.models import Actor, Vendor
+from contact_archive.ledger.models import Actor
 from contact_archive.sync.stream import handle_stream
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
-from devtools.event_filters import stream_filters
 from devtools.sandboxes.stack import SandboxStack
-from devtools.stream_reader import StreamReader
 from tests.support import FakeLambdaContext
 
 ACTOR = Actor(name="bench", source="api")
+CONTEXT = cast(LambdaContext, FakeLambdaContext())
 CONTACTS = 25
 
 
@@ -50,26 +50,13 @@ def _run(filtered: bool, contacts: int = CONTACTS) -> FilterRun:
     tenant = f"bench-filter-{run}"
     stack = SandboxStack()
     store = get_store()
-    stream_arn = store.client.describe_table(TableName=os.environ["TABLE_NAME"])["Table"][
-        "LatestStreamArn"
-    ]
-    streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
-    reader = StreamReader(streams, stream_arn, filters=stream_filters() if filtered else None)
+    reader = table_stream(filtered=filtered)
     clients = VendorClients(
         JsonSource(stack.credentials(tenant)), transports=stack.transports(), sleep=lambda _: None
     )
     publisher = EventPublisher(_Bus(), "bench")  # type: ignore[arg-type]
     for number in range(contacts):
-        email = f"filter-{number}@example.com"
-        links = [
-            LinkInput(Vendor.SEQUENCE, stack.sequence.add_contact("c", email=email)["id"], "c"),
-            LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email=email)["id"]),
-            LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email=email)["id"]),
-            LinkInput(
-                Vendor.CONSTANT_CONTACT,
-                stack.constant_contact.add_contact(email=email, list_ids=["l"])["contact_id"],
-            ),
-        ]
+        links = linked_everywhere(stack, f"filter-{number}@example.com")
         register_contact(store, RegisterCommand(tenant, f"{run}-{number}", ACTOR, links=links))
     while reader.next_event() is not None:  # what earlier writes made: not counted
         pass
@@ -81,12 +68,18 @@ def _run(filtered: bool, contacts: int = CONTACTS) -> FilterRun:
 
     for number in range(contacts):
         contact_id = f"{run}-{number}"
-        run_once(store, tenant, f"key-{contact_id}", contact_id, lambda c=contact_id: archive(c),
-                 ttl_seconds=3600)  # fmt: skip
+        run_once(
+            store,
+            tenant,
+            f"key-{contact_id}",
+            contact_id,
+            partial(archive, contact_id),
+            ttl_seconds=3600,
+        )
     while (event := reader.next_event()) is not None:
         invocations += 1
         delivered += len(event["Records"])
-        handle_stream(event, FakeLambdaContext(), store, clients, publisher)
+        handle_stream(event, CONTEXT, store, clients, publisher)
     return FilterRun(filtered, contacts, reader.read - read_before, delivered, invocations)
 
 

@@ -150,6 +150,30 @@ class FaultRun:
     dead_letters: int
 
 
+def table_stream(*, filtered: bool) -> StreamReader:
+    """The benchmark table's stream, read as SyncFunction's event source mapping reads it (with
+    its `FilterCriteria` when `filtered`)."""
+    client = get_store().client
+    table = client.describe_table(TableName=os.environ["TABLE_NAME"])["Table"]
+    streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+    return StreamReader(
+        streams, table["LatestStreamArn"], filters=stream_filters() if filtered else None
+    )
+
+
+def linked_everywhere(stack: SandboxStack, email: str) -> list[LinkInput]:
+    """A person made at each of the four sandboxes: the links that name them."""
+    return [
+        LinkInput(Vendor.SEQUENCE, stack.sequence.add_contact("c", email=email)["id"], "c"),
+        LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email=email)["id"]),
+        LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email=email)["id"]),
+        LinkInput(
+            Vendor.CONSTANT_CONTACT,
+            stack.constant_contact.add_contact(email=email, list_ids=["l"])["contact_id"],
+        ),
+    ]
+
+
 def calls_under_faults(fault_rate: float, contacts: int = 25, seed: int = 11) -> FaultRun:
     """Archive and restore `contacts` linked to all four vendors through the table's stream
     (SyncFunction's handler, failed records retried as Lambda would), with `fault_rate` of the
@@ -159,12 +183,7 @@ def calls_under_faults(fault_rate: float, contacts: int = 25, seed: int = 11) ->
     tenant = f"bench-faults-{run}"  # sandbox ids repeat from run to run; tenants keep them apart
     stack = SandboxStack(faults=Faults(part, part, part, seed=seed))
     store = get_store()
-    client = store.client
-    stream_arn = client.describe_table(TableName=os.environ["TABLE_NAME"])["Table"][
-        "LatestStreamArn"
-    ]
-    streams = boto3.client("dynamodbstreams", endpoint_url=os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
-    reader = StreamReader(streams, stream_arn, filters=stream_filters())
+    reader = table_stream(filtered=True)
     while reader.next_event() is not None:  # skip what earlier benchmarks wrote
         pass
     clients = VendorClients(
@@ -188,16 +207,7 @@ def calls_under_faults(fault_rate: float, contacts: int = 25, seed: int = 11) ->
             dead_letters += len(records)
 
     for number in range(contacts):
-        email = f"fault-{number}@example.com"
-        links = [
-            LinkInput(Vendor.SEQUENCE, stack.sequence.add_contact("c", email=email)["id"], "c"),
-            LinkInput(Vendor.ROUTERA, stack.routera.add_contact(email=email)["id"]),
-            LinkInput(Vendor.INTERCOM, stack.intercom.add_contact(email=email)["id"]),
-            LinkInput(
-                Vendor.CONSTANT_CONTACT,
-                stack.constant_contact.add_contact(email=email, list_ids=["l"])["contact_id"],
-            ),
-        ]
+        links = linked_everywhere(stack, f"fault-{number}@example.com")
         register_contact(store, RegisterCommand(tenant, f"{run}-{number}", ACTOR, links=links))
     drain()
     seen = {vendor: len(sandbox.requests) for vendor, sandbox in stack.sandboxes.items()}

@@ -155,3 +155,26 @@ def delivered(
         event["body"] = delivery.body.decode("utf-8", errors="surrogateescape")
         event["isBase64Encoded"] = False
     return event
+
+
+def flat(value: Any, at: str = "") -> dict[str, Any]:
+    """Every leaf of a vendor's JSON contact by its path: `email_address.address`,
+    `phone_numbers[1].kind`... (what the field-by-field round trips compare)."""
+    if isinstance(value, dict) and value:
+        return {
+            path: leaf
+            for key, item in value.items()
+            for path, leaf in flat(item, f"{at}.{key}" if at else key).items()
+        }
+    if isinstance(value, list) and value:
+        return {
+            path: leaf
+            for index, item in enumerate(value)
+            for path, leaf in flat(item, f"{at}[{index}]").items()
+        }
+    return {at: value}
+
+
+def covered(path: str, fields: set[str]) -> bool:
+    """Whether a leaf's path lies under one of `fields` (a field, or its nested paths)."""
+    return any(path == field or path.startswith((f"{field}.", f"{field}[")) for field in fields)

@@ -22,6 +22,7 @@ from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from tests.contracts.specs import contract_transport
 from tests.contracts.validating import ContractTransport
 from tests.fakes import FakeTime
+from tests.support import covered
 from tests.vendors.constant_contact.case import (
     BASE_URL,
     CONTACT,
@@ -29,7 +30,7 @@ from tests.vendors.constant_contact.case import (
     ConstantContactCase,
     credentials,
 )
-from tests.vendors.constant_contact.whole_contact import EARLIER, changed, covered, every_field, raw
+from tests.vendors.constant_contact.whole_contact import EARLIER, changed, every_field, raw
 
 RESTORE_LIST = "5e88f172-21d1-11ea-b5ae-fa163e56c9b9"
 MANY_LISTS = [f"07936f78-662a-11eb-af0a-{index:012d}" for index in range(53)]

@@ -10,6 +10,7 @@ import httpx
 
 from contact_archive.vendors.client import LinkRef
 from contact_archive.vendors.constant_contact.client import SNAPSHOT_INCLUDE
+from tests.support import flat
 
 EARLIER = "2025-06-01T09:30:00+00:00"
 # What Constant Contact sets itself, on every write or for every subresource written: left out of
@@ -125,23 +126,6 @@ def raw(http: httpx.Client, ref: LinkRef) -> dict[str, Any]:
     return body
 
 
-def flat(value: Any, at: str = "") -> dict[str, Any]:
-    """Every leaf by its path: `email_address.address`, `phone_numbers[1].kind`..."""
-    if isinstance(value, dict) and value:
-        return {
-            path: leaf
-            for key, item in value.items()
-            for path, leaf in flat(item, f"{at}.{key}" if at else key).items()
-        }
-    if isinstance(value, list) and value:
-        return {
-            path: leaf
-            for index, item in enumerate(value)
-            for path, leaf in flat(item, f"{at}[{index}]").items()
-        }
-    return {at: value}
-
-
 def changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
     """The paths whose value differs, but for those Constant Contact sets itself."""
     flat_before, flat_after = flat(before), flat(after)
@@ -151,7 +135,3 @@ def changed(before: dict[str, Any], after: dict[str, Any]) -> set[str]:
         if re.sub(r"\[\d+\]", "[*]", path) not in SERVER_SET
         and flat_before.get(path, ABSENT) != flat_after.get(path, ABSENT)
     }
-
-
-def covered(path: str, fields: set[str]) -> bool:
-    return any(path == field or path.startswith((f"{field}.", f"{field}[")) for field in fields)

@@ -114,25 +114,22 @@ def _until_next_utc_day(now: float) -> float:
     return midnight.timestamp() - now
 
 
-class SlotPacer:
-    """Constant Contact's limit for the fleet: claim the key's next slot, wait for it to start.
-
-    A day's quota used up is a `TransientVendorError` whose `retry_after` runs to the next UTC
-    day (when the vendor's day turns is not documented: the UTC one is assumed), never a
-    permanent error: the caller defers the link."""
+class _FleetPacer[Limit]:
+    """What both pacers share: the vendor key they count for, its limit, the shared ledger, and
+    how long a call may wait for its turn before it is deferred instead."""
 
     def __init__(
         self,
         vendor: Vendor,
         account: str,
-        limit: SlotLimit,
+        limit: Limit,
         ledger: RateLedger,
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
         max_wait: float = MAX_WAIT_SECONDS,
     ) -> None:
-        """`clock` is UNIX time: slots and days must mean the same in every container."""
+        """`clock` is UNIX time: slots, windows and days must mean the same in every container."""
         self._vendor = vendor
         self._account = account
         self._limit = limit
@@ -140,6 +137,14 @@ class SlotPacer:
         self._clock = clock
         self._sleep = sleep
         self._max_wait = max_wait
+
+
+class SlotPacer(_FleetPacer[SlotLimit]):
+    """Constant Contact's limit for the fleet: claim the key's next slot, wait for it to start.
+
+    A day's quota used up is a `TransientVendorError` whose `retry_after` runs to the next UTC
+    day (when the vendor's day turns is not documented: the UTC one is assumed), never a
+    permanent error: the caller defers the link."""
 
     def acquire(self) -> float:
         started = self._clock()
@@ -175,28 +180,9 @@ class SlotPacer:
         return self._clock() - started
 
 
-class WindowPacer:
+class WindowPacer(_FleetPacer[WindowLimit]):
     """A per-minute limit for the fleet: count the call in the current window, or wait for the
     next one when it is full."""
-
-    def __init__(
-        self,
-        vendor: Vendor,
-        account: str,
-        limit: WindowLimit,
-        ledger: RateLedger,
-        *,
-        clock: Callable[[], float] = time.time,
-        sleep: Callable[[float], None] = time.sleep,
-        max_wait: float = MAX_WAIT_SECONDS,
-    ) -> None:
-        self._vendor = vendor
-        self._account = account
-        self._limit = limit
-        self._ledger = ledger
-        self._clock = clock
-        self._sleep = sleep
-        self._max_wait = max_wait
 
     def acquire(self) -> float:
         started = self._clock()
