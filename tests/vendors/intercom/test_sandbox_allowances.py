@@ -3,31 +3,12 @@ workspace, `X-RateLimit-Limit/Remaining/Reset`), on the injectable clock."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
 
 from contact_archive.vendors.intercom import mapper
 from devtools.sandboxes.intercom import IntercomSandbox
 from tests.fakes import FakeTime
-from tests.vendors.intercom.sandbox_api import API, START, TOKEN
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime(START)
-
-
-@pytest.fixture
-def intercom(fake_time: FakeTime) -> IntercomSandbox:
-    return IntercomSandbox(TOKEN, clock=fake_time)
-
-
-@pytest.fixture
-def api(intercom: IntercomSandbox) -> Iterator[httpx.Client]:
-    with API.client(intercom) as signed_in:
-        yield signed_in
+from tests.vendors.intercom.sandbox_api import API, START
 
 
 def test_responses_carry_rate_limit_headers(

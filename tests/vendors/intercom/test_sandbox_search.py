@@ -5,7 +5,6 @@ before a new contact is searchable."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,24 +13,8 @@ import pytest
 from contact_archive.vendors.intercom import mapper
 from devtools.sandboxes.intercom import IntercomSandbox
 from tests.fakes import FakeTime
-from tests.vendors.intercom.sandbox_api import API, START, TOKEN, by_email
+from tests.vendors.intercom.sandbox_api import by_email
 from tests.vendors.recorded import load_spec
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime(START)
-
-
-@pytest.fixture
-def intercom(fake_time: FakeTime) -> IntercomSandbox:
-    return IntercomSandbox(TOKEN, clock=fake_time)
-
-
-@pytest.fixture
-def api(intercom: IntercomSandbox) -> Iterator[httpx.Client]:
-    with API.client(intercom) as signed_in:
-        yield signed_in
 
 
 def found(api: httpx.Client, body: dict[str, Any]) -> list[str]:

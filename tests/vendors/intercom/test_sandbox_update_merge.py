@@ -4,7 +4,6 @@ endpoint held against the 2.10 spec."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +14,7 @@ from contact_archive.vendors.intercom import mapper
 from devtools.sandboxes.intercom import IntercomSandbox
 from tests.contracts.specs import contract_transport
 from tests.fakes import FakeTime
-from tests.vendors.intercom.sandbox_api import API, START, TOKEN, by_email
+from tests.vendors.intercom.sandbox_api import API, START, by_email
 
 ALL_WRITABLE: dict[str, Any] = {
     "role": "user",
@@ -30,22 +29,6 @@ ALL_WRITABLE: dict[str, Any] = {
     "unsubscribed_from_emails": True,
     "custom_attributes": {"plan": "pro"},
 }
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime(START)
-
-
-@pytest.fixture
-def intercom(fake_time: FakeTime) -> IntercomSandbox:
-    return IntercomSandbox(TOKEN, clock=fake_time)
-
-
-@pytest.fixture
-def api(intercom: IntercomSandbox) -> Iterator[httpx.Client]:
-    with API.client(intercom) as signed_in:
-        yield signed_in
 
 
 # -- update ---------------------------------------------------------------------------------
