@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from functools import partial
-from typing import Any, cast
+from typing import cast
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from benchmarks.vendors import linked_everywhere, table_stream
+from benchmarks.vendors import SilentBus, linked_everywhere, table_stream
 from contact_archive.announcements.publisher import EventPublisher
 from contact_archive.contacts.changes import ChangeCommand, archive_contact
 from contact_archive.contacts.register import RegisterCommand, register_contact
@@ -29,11 +29,6 @@ from tests.support import FakeLambdaContext
 ACTOR = Actor(name="bench", source="api")
 CONTEXT = cast(LambdaContext, FakeLambdaContext())
 CONTACTS = 25
-
-
-class _Bus:
-    def put_events(self, Entries: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in Entries]}
 
 
 @dataclass(frozen=True)
@@ -54,7 +49,7 @@ def _run(filtered: bool, contacts: int = CONTACTS) -> FilterRun:
     clients = VendorClients(
         JsonSource(stack.credentials(tenant)), transports=stack.transports(), sleep=lambda _: None
     )
-    publisher = EventPublisher(_Bus(), "bench")  # type: ignore[arg-type]
+    publisher = EventPublisher(SilentBus(), "bench")  # type: ignore[arg-type]
     for number in range(contacts):
         links = linked_everywhere(stack, f"filter-{number}@example.com")
         register_contact(store, RegisterCommand(tenant, f"{run}-{number}", ACTOR, links=links))
