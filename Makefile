@@ -1,6 +1,7 @@
 # contact-archive: the two commands are `make run` and `make test`; both install what they need.
 #
 #   make run        the API on http://127.0.0.1:3000 (DynamoDB Local, no Docker, no AWS account)
+#   make seed CONTACTS=10000   fill the running `make run` (its sandboxes and ledger) with people
 #   make test       ruff, mypy, import contracts, sam validate --lint, sam build, then every pytest tier
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
 #   make bench      benchmarks -> docs/benchmarks.md
@@ -35,7 +36,7 @@ SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(R
 PIP_FLAGS := --disable-pip-version-check --no-input --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools test pytest validate build run invoke bench lint format openapi clean distclean check-python
+.PHONY: help venv tools test pytest validate build run seed invoke bench lint format openapi clean distclean check-python
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -50,11 +51,14 @@ check-python:
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt | check-python
+# Then the project itself, editable and without dependencies (requirements-dev.txt pins them): that
+# puts the operator CLI's `contact-archive` script in $(VENV)/bin (pyproject.toml's [project.scripts]).
+$(VENV)/.installed: requirements-dev.txt shared/requirements.txt pyproject.toml | check-python
 	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 		echo "Creating $(VENV) with $(PYTHON313)"; rm -rf $(VENV); $(PYTHON313) -m venv $(VENV); \
 	fi
 	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps -e .
 	@touch $@
 
 tools: $(SAM_VENV)/.installed node_modules/.installed
@@ -94,6 +98,11 @@ build: $(SAM_VENV)/.installed | check-python
 
 run: venv node_modules/.installed
 	$(PY) -m devtools.local_api
+
+# Into the stack `make run` serves (on PORT, default 3000), from another terminal.
+CONTACTS ?= 10000
+seed: venv
+	@$(PY) -m devtools.seed --contacts "$(CONTACTS)"
 
 invoke: venv node_modules/.installed
 	@if [ -z "$(FUNCTION)" ] || [ -z "$(EVENT)" ]; then \

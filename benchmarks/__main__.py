@@ -498,7 +498,15 @@ def main() -> None:
     with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
         bench = Bench(server.endpoint_url)
         # Imported once Bench has set the environment: Powertools reads it when the layer loads.
-        from benchmarks import fleet, local_stack, round_trips, stream_filter, vendors, webhooks
+        from benchmarks import (
+            fleet,
+            jobs,
+            local_stack,
+            round_trips,
+            stream_filter,
+            vendors,
+            webhooks,
+        )
 
         counts = bench.request_counts()
         bare, cold = bench.cold_starts(Path(workdir))
@@ -513,6 +521,7 @@ def main() -> None:
         vendor_lines += webhooks.render(webhooks.measure())
         vendor_lines += stream_filter.render(*stream_filter.measure())
         vendor_lines += fleet.render(fleet.measure(server.endpoint_url))
+        vendor_lines += jobs.render(jobs.measure(server.endpoint_url))
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)

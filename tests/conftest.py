@@ -67,6 +67,7 @@ def _clear_caches() -> None:
     dependencies.get_store.cache_clear()
     dependencies.codec_for.cache_clear()
     dependencies.get_dead_letter_redrive.cache_clear()
+    dependencies.get_job_queue.cache_clear()
 
 
 @pytest.fixture

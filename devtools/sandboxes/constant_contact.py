@@ -4,7 +4,8 @@ Implements what the client uses: fetch, list (`status=`, `limit`, `include=`, `u
 paged by `_links.next.href`), delete (keeps the contact with a `deleted_at` date and drops its list
 memberships), PUT (revives a deleted contact with `update_source: "Account"` onto one or more
 lists, within the spec's limits, read-only consent history refused: `constant_contact_rules.py`),
-bulk delete and add-to-lists by activity (`constant_contact_activities.py`), with Bearer auth,
+bulk delete and add-to-lists (which revives) by activity, polled one by one or listed
+(`constant_contact_activities.py`), with Bearer auth,
 `[{"error_key", "error_message"}]` errors, and per API key the 4 requests/s limit (429
 `throttled`) and the 10,000 requests a day (429 `quota_exceeded`), without rate headers
 (`VENDORS.md`, `vendor-specs/`, seed `004`).
@@ -15,39 +16,35 @@ new access token and a new refresh token, and both old ones stop working.
 
 from __future__ import annotations
 
-import base64
 import copy
-import hmac
 import json
 import time
 import uuid
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any, Literal, cast
-from urllib.parse import parse_qsl
 
 import httpx
 
 from contact_archive.vendors.constant_contact.types import ContactResource
+from devtools.sandboxes import constant_contact_oauth as oauth
 from devtools.sandboxes import constant_contact_rules as rules
 from devtools.sandboxes import constant_contact_views as views
 from devtools.sandboxes.base import Faults, Sandbox, json_response
-from devtools.sandboxes.constant_contact_activities import ACTIVITY_SECONDS, Activities
+from devtools.sandboxes.constant_contact_activities import (
+    ACTIVITY_SECONDS,
+    ITEMS_PER_SECOND,
+    Activities,
+)
 
 REQUESTS_PER_SECOND = 4
 DAILY_QUOTA = 10_000  # requests a day per API key
 TOKEN_PATH = "/oauth2/default/v1/token"  # noqa: S105 - a path, not a secret
-ACCESS_TOKEN_SECONDS = 86_400  # about a day, as documented
 # Subresources shown only when asked for with `include=`; a PUT that omits one keeps it.
 SUBRESOURCES = rules.SUBRESOURCES
 # What a PUT overwrites, with null when left out (`sms_channel` too: not a subresource).
 _PUT_SCALARS = frozenset(rules.CONTACT_PUT.fields) - set(SUBRESOURCES) - {"update_source"}
-
-
-def _oauth_error(status: int, error: str, description: str) -> httpx.Response:
-    """The token endpoint's errors are OAuth2's (RFC 6749 5.2), not the API's error array."""
-    return json_response(status, {"error": error, "error_description": description})
 
 
 class ConstantContactSandbox(Sandbox):
@@ -59,8 +56,13 @@ class ConstantContactSandbox(Sandbox):
     `refresh_token` the one valid refresh token. The app is public (`client_id` in the refresh
     form) unless it has a `client_secret` (then HTTP Basic). What Constant Contact does not
     document is a choice: `delete_deleted_status` answers a DELETE of a deleted contact, and an
-    activity is carried out `activity_seconds` after it was created, once polled
-    `polls_to_complete` times.
+    activity is carried out `activity_seconds` after it was created (and a second more per
+    `items_per_second` contacts), once polled `polls_to_complete` times (`activities` holds
+    the three, for a test to change).
+
+    `effects` counts what writes did to contacts (`base.py`); `contact_effects` the same per
+    contact, `(contact_id, "archived" | "restored")`: bulk activities included, whenever they
+    run, each change of a contact counted once.
     """
 
     def __init__(
@@ -78,6 +80,7 @@ class ConstantContactSandbox(Sandbox):
         delete_deleted_status: Literal[204, 404] = 204,
         polls_to_complete: int = 0,
         activity_seconds: float = ACTIVITY_SECONDS,
+        items_per_second: float = ITEMS_PER_SECOND,
     ) -> None:
         super().__init__(faults, sleep)
         self.token: str | None = token
@@ -89,6 +92,7 @@ class ConstantContactSandbox(Sandbox):
         self.delete_deleted_status = delete_deleted_status
         self._clock = clock
         self._contacts: dict[str, dict[str, Any]] = {}  # insertion order is list order
+        self.contact_effects: Counter[tuple[str, str]] = Counter()
         self.activities = Activities(
             clock=lambda: self._clock(),
             timestamp=self._timestamp,
@@ -97,6 +101,7 @@ class ConstantContactSandbox(Sandbox):
             add_lists=self._add_lists,
             polls_to_complete=polls_to_complete,
             activity_seconds=activity_seconds,
+            items_per_second=items_per_second,
         )
         self._recent: deque[float] = deque()  # the key's accepted requests of the last second
         self._quota_day: date | None = None
@@ -109,31 +114,17 @@ class ConstantContactSandbox(Sandbox):
         self.route("DELETE", "/v3/contacts/{contact_id}", self._delete)
         self.route("POST", "/v3/activities/contact_delete", self.activities.create_delete)
         self.route("POST", "/v3/activities/add_list_memberships", self.activities.create_add_lists)
+        self.route("GET", "/v3/activities", self.activities.listing)
         self.route("GET", "/v3/activities/{activity_id}", self.activities.poll)
-
-    @property
-    def polls_to_complete(self) -> int:
-        return self.activities.polls_to_complete
-
-    @polls_to_complete.setter
-    def polls_to_complete(self, polls: int) -> None:
-        self.activities.polls_to_complete = polls
-
-    @property
-    def activity_seconds(self) -> float:
-        return self.activities.activity_seconds
-
-    @activity_seconds.setter
-    def activity_seconds(self, seconds: float) -> None:
-        self.activities.activity_seconds = seconds
 
     # -- helpers for tests -------------------------------------------------------------------
 
     def add_contact(self, *, list_ids: list[str] | None = None, **fields: Any) -> dict[str, Any]:
         """Put a contact in the account on `list_ids`; `fields` override `ContactResource` keys
-        (`deleted_at` makes it a deleted one, `email="..."` sets `email_address.address`)."""
+        (`deleted_at` makes it a deleted one, `email="..."` sets `email_address.address`,
+        `contact_id="..."` picks the id, as `make seed` does to seed the same ids again)."""
         now = self._timestamp()
-        contact_id = str(uuid.uuid4())
+        contact_id = str(fields.pop("contact_id", None) or uuid.uuid4())
         email = fields.pop("email", None) or f"{contact_id[:8]}@example.com"
         contact: ContactResource = {
             "contact_id": contact_id,
@@ -155,7 +146,8 @@ class ConstantContactSandbox(Sandbox):
         stored = cast(dict[str, Any], contact) | fields
         if stored.get("deleted_at"):
             stored["list_memberships"] = []
-        self._contacts[contact_id] = stored
+        with self._lock:  # the server may be listing the contacts meanwhile
+            self._contacts[contact_id] = stored
         return copy.deepcopy(stored)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
@@ -169,6 +161,14 @@ class ConstantContactSandbox(Sandbox):
 
     # -- routing -----------------------------------------------------------------------------
 
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        """Activities that are due are carried out first, whatever the request (a fault
+        injected, a refusal, any path): the vendor works whether or not anyone asks. Outside
+        the write's own before-and-after count, since they count their own effects."""
+        with self._lock:
+            self.activities.advance()
+        return super().handle(request)
+
     def archived_states(self) -> dict[str, bool]:
         return {
             contact_id: bool(contact.get("deleted_at"))
@@ -177,9 +177,8 @@ class ConstantContactSandbox(Sandbox):
 
     def admit(self, request: httpx.Request, call: Callable[[], httpx.Response]) -> httpx.Response:
         """The vendor's gate: Bearer token, then the day's quota, then 4 requests a second per
-        API key. Only requests let through count toward either (not documented: a choice).
-        Activities that are due are carried out first, polled or not."""
-        self.activities.advance()
+        API key. Only requests let through count toward either (not documented: a choice), each
+        once, however many contacts it carries (an activity of 500 is one request)."""
         authorization = request.headers.get("Authorization", "")
         token = authorization.removeprefix("Bearer ")
         if not authorization.startswith("Bearer ") or token != self.token:
@@ -220,39 +219,20 @@ class ConstantContactSandbox(Sandbox):
     # -- OAuth2 ------------------------------------------------------------------------------
 
     def _refresh(self, request: httpx.Request, params: dict[str, str]) -> httpx.Response:
-        """`POST /oauth2/default/v1/token` with `grant_type=refresh_token` (RFC 6749 6), the form
-        in the body. It rotates: the answer's pair replaces both tokens, the old ones are dead."""
-        if not request.headers.get("Content-Type", "").startswith(
-            "application/x-www-form-urlencoded"
-        ):
-            return _oauth_error(400, "invalid_request", "The body must be a form.")
-        form = dict(parse_qsl(request.content.decode(), keep_blank_values=True))
-        if not self._client_authenticated(request, form):
-            return _oauth_error(401, "invalid_client", "Client authentication failed.")
-        if form.get("grant_type") != "refresh_token":
-            return _oauth_error(400, "unsupported_grant_type", "Only refresh_token is modelled.")
-        if form.get("refresh_token") != self.refresh_token:
-            return _oauth_error(400, "invalid_grant", "The refresh token is invalid or expired.")
+        """`POST /oauth2/default/v1/token` with `grant_type=refresh_token`. It rotates: the
+        answer's pair replaces both tokens, the old ones are dead."""
+        refused = oauth.refusal(
+            request,
+            client_id=self.client_id,
+            client_secret=self.client_secret,
+            refresh_token=self.refresh_token,
+        )
+        if refused is not None:
+            return refused
         self._refreshes += 1
         self.token = f"cc-access-{self._refreshes}-{uuid.uuid4().hex}"
         self.refresh_token = f"cc-refresh-{self._refreshes}-{uuid.uuid4().hex}"
-        body = {
-            "token_type": "Bearer",
-            "expires_in": ACCESS_TOKEN_SECONDS,
-            "access_token": self.token,
-            "scope": "contact_data offline_access",
-            "refresh_token": self.refresh_token,
-        }
-        return json_response(200, body, {"Cache-Control": "no-store", "Pragma": "no-cache"})
-
-    def _client_authenticated(self, request: httpx.Request, form: dict[str, str]) -> bool:
-        """A confidential app sends `client_id:client_secret` as HTTP Basic; a public (PKCE) app
-        sends its `client_id` in the form."""
-        if self.client_secret is None:
-            return form.get("client_id") == self.client_id
-        pair = f"{self.client_id}:{self.client_secret}".encode()
-        expected = "Basic " + base64.b64encode(pair).decode()
-        return hmac.compare_digest(request.headers.get("Authorization", ""), expected)
+        return oauth.token_answer(self.token, self.refresh_token)
 
     # -- contacts ----------------------------------------------------------------------------
 
@@ -336,10 +316,14 @@ class ConstantContactSandbox(Sandbox):
     # -- what bulk activities do to one contact ----------------------------------------------
 
     def _delete_in_bulk(self, contact_id: str) -> str | None:
+        """Delete as a DELETE does; a contact deleted already stays as it was (not documented:
+        a choice, as for a repeated DELETE)."""
         contact = self._contacts.get(contact_id)
         if contact is None:
             return f"Contact {contact_id} not found"
-        self._mark_deleted(contact)
+        if not contact.get("deleted_at"):
+            self._mark_deleted(contact)
+            self._record(contact_id, "archived")
         return None
 
     def _add_lists(self, contact_id: str, list_ids: list[str]) -> str | None:
@@ -352,12 +336,26 @@ class ConstantContactSandbox(Sandbox):
         lists = list(dict.fromkeys([*contact.get("list_memberships", []), *list_ids]))
         if len(lists) > rules.MAX_LISTS_PER_CONTACT:
             return f"Contact {contact_id} would be on more than {rules.MAX_LISTS_PER_CONTACT} lists"
-        contact["list_memberships"] = lists
-        contact.pop("deleted_at", None)
-        contact["updated_at"] = self._timestamp()
+        if lists != contact.get("list_memberships"):
+            contact["list_memberships"] = lists
+            contact["updated_at"] = self._timestamp()
+        if contact.pop("deleted_at", None):
+            self._record(contact_id, "restored")
         return None
 
     # -- state -------------------------------------------------------------------------------
+
+    def _count_effects(self, before: dict[str, bool], after: dict[str, bool]) -> None:
+        """A single write's effects, per contact too."""
+        for contact_id, archived in after.items():
+            if contact_id not in before:
+                self._record(contact_id, "created")
+            elif archived != before[contact_id]:
+                self._record(contact_id, "archived" if archived else "restored")
+
+    def _record(self, contact_id: str, effect: str) -> None:
+        self.effects[effect] += 1
+        self.contact_effects[contact_id, effect] += 1
 
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self._clock(), UTC)

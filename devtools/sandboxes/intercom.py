@@ -131,12 +131,14 @@ class IntercomSandbox(Sandbox):
 
     def add_contact(self, **fields: Any) -> dict[str, Any]:
         """Put a contact in the workspace as Intercom would hold it (`archived=True` allowed);
-        it has been there long enough to show in search."""
-        contact = self._new_contact(fields.pop("role", "user"))
-        contact.update(fields)
-        contact.setdefault("archived", False)
-        self._contacts[contact["id"]] = contact
-        return copy.deepcopy(contact)
+        it has been there long enough to show in search. `id="..."` picks the id (as `make seed`
+        does to seed the same ids again)."""
+        with self._lock:  # the server may be listing the contacts meanwhile
+            contact = self._new_contact(fields.pop("role", "user"), fields.pop("id", None))
+            contact.update(fields)
+            contact.setdefault("archived", False)
+            self._contacts[contact["id"]] = contact
+            return copy.deepcopy(contact)
 
     def contact(self, contact_id: str) -> dict[str, Any] | None:
         """The stored contact, archived ones included, with its `archived` flag; None once
@@ -352,8 +354,9 @@ class IntercomSandbox(Sandbox):
     def _now(self) -> int:
         return int(self._clock())
 
-    def _new_contact(self, role: str) -> dict[str, Any]:
-        contact_id = f"{self._next_id:024x}"
-        self._next_id += 1
-        self._positions[contact_id] = len(self._positions)
+    def _new_contact(self, role: str, contact_id: str | None = None) -> dict[str, Any]:
+        if contact_id is None:
+            contact_id = f"{self._next_id:024x}"
+            self._next_id += 1
+        self._positions.setdefault(contact_id, len(self._positions))
         return new_contact(contact_id, role, self.workspace_id, self._now())

@@ -11,6 +11,10 @@ timeout_rate`) cannot be raised across the wire, so the server hangs instead: it
 unanswered for `hang_seconds` (longer than a vendor client's 10 s read timeout by default, so that
 client times out as on a hung vendor), then closes the connection without an answer; `stop()` cuts
 every hang short. Only loopback is bound, on a port the OS picks.
+
+Paths under `/__sandbox__/` are no vendor's: they are the back door (`back_door.py`) that seeds
+many contacts at once for `make seed`, answered here without going through the sandbox's
+request log, limits or faults, and only to loopback clients.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from typing import Self
 
 import httpx
 
+from devtools.sandboxes import back_door
 from devtools.sandboxes.base import Sandbox
 
 HOST = "127.0.0.1"
@@ -33,6 +38,7 @@ DEFAULT_HANG_SECONDS = 15.0
 IDLE_CONNECTION_SECONDS = 10.0  # a kept-alive connection left idle this long is closed
 # Hop-by-hop or recomputed here: the body is sent whole, with its own Content-Length.
 DROPPED_RESPONSE_HEADERS = frozenset({"connection", "content-length", "transfer-encoding"})
+LOOPBACK_CLIENTS = frozenset({"127.0.0.1", "::1"})
 
 logger = logging.getLogger(__name__)
 
@@ -163,6 +169,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if self.path.startswith(back_door.PREFIX):
+            self._write(self._back_door(body))
+            return
         request = httpx.Request(
             self.command,
             f"http://{self.headers.get('Host', self._own_host())}{self.path}",
@@ -176,6 +185,14 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.stopping.wait(self.server.hang_seconds)
             self.close_connection = True  # and no answer at all
             return
+        self._write(response)
+
+    def _back_door(self, body: bytes) -> httpx.Response:
+        if self.client_address[0] not in LOOPBACK_CLIENTS:
+            return httpx.Response(403, json={"message": "the sandbox back door is loopback only"})
+        return back_door.answer(self.server.sandbox, self.command, self.path, body)
+
+    def _write(self, response: httpx.Response) -> None:
         content = response.read()
         self.send_response(response.status_code)
         for name, value in response.headers.multi_items():

@@ -30,6 +30,13 @@ class Settings(BaseModel):
     reconcile_max_pages: int = Field(default=10, ge=1, le=1000)
     reconcile_page_size: int = Field(default=100, ge=1, le=500)
     reconcile_time_reserve_seconds: int = Field(default=30, ge=0, le=600)
+    # Bulk jobs: their queue (JobsFunction sends, JobWorkerFunction sends its looks again), the
+    # queue's maxReceiveCount (the last delivery of a unit gives it up), and the first wait
+    # before a unit's links are looked at again (it doubles, up to SQS's 15 minutes).
+    job_queue_url: str | None = Field(default=None, pattern=r"^https?://\S+$")
+    job_max_receives: int = Field(default=5, ge=1, le=1000)
+    job_check_seconds: int = Field(default=10, ge=0, le=900)
+    job_check_max_seconds: int = Field(default=900, ge=0, le=900)
 
 
 class ConfigurationError(RuntimeError):

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
     from contact_archive.announcements.publisher import EventPublisher
+    from contact_archive.jobs.queue import JobQueue
     from contact_archive.sync.redrive import DeadLetterRedrive
     from contact_archive.vendors.credential_sources import CredentialSource
     from contact_archive.vendors.registry import VendorClients
@@ -126,3 +127,13 @@ def get_dead_letter_redrive() -> DeadLetterRedrive:
         settings.dead_letter_queue_url,
         SyncFunctionInvoker(lambda_client, settings.sync_function_name),
     )
+
+
+@lru_cache(maxsize=1)
+def get_job_queue() -> JobQueue:
+    from contact_archive.jobs.queue import JobQueue
+
+    queue_url = get_settings().job_queue_url
+    if not queue_url:
+        raise ConfigurationError("set JOB_QUEUE_URL")
+    return JobQueue(cast("SQSClient", get_session().create_client("sqs")), queue_url)

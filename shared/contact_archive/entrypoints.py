@@ -115,6 +115,31 @@ def redrive_entrypoint() -> Entrypoint:
     return handle
 
 
+def jobs_entrypoint() -> Entrypoint:
+    """Bulk jobs over HTTP: submit, look at, list and cancel."""
+    from contact_archive.api.job_routes import router
+
+    return build_resolver(router).resolve
+
+
+def job_worker_entrypoint() -> Entrypoint:
+    """The jobs queue: each message a unit of a job to apply, or a filter to cut into units."""
+    from contact_archive.config import get_settings
+    from contact_archive.dependencies import get_job_queue, get_store, get_vendor_clients
+    from contact_archive.jobs.worker import WorkerSettings, handle_jobs
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        settings = get_settings()
+        worker = WorkerSettings(
+            settings.job_max_receives, settings.job_check_seconds, settings.job_check_max_seconds
+        )
+        return handle_jobs(
+            event, context, get_store(), get_vendor_clients(), get_job_queue(), worker
+        )
+
+    return handle
+
+
 def webhook_entrypoint() -> Entrypoint:
     """Vendors' signed webhook deliveries (no API authorizer: the signature authenticates)."""
     from contact_archive.api.webhook_routes import router

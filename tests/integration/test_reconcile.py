@@ -268,9 +268,10 @@ def test_no_drift_means_no_writes_but_the_watermarks(
     assert get_contact(store, TENANT, "grace").version == version
     assert run.announced.events == []
     # And the only writes were each pair's watermark: claimed, then saved; two ledger walks
-    # (Intercom, Sequence) of one page each; one batch lookup for the two vendor pages that
-    # held an archived contact, which no contact of the tenant is linked to
-    assert calls == {"UpdateItem": 8, "Query": 2, "BatchGetItem": 2}
+    # (Intercom, Sequence) of one page each, a Query of the vendor's linked contact ids and a
+    # batch read of those contacts; one batch lookup for the two vendor pages that held an
+    # archived contact, which no contact of the tenant is linked to
+    assert calls == {"UpdateItem": 8, "Query": 2, "BatchGetItem": 4}
 
 
 def test_the_echo_of_the_ledgers_own_archive_is_not_drift(
@@ -584,11 +585,12 @@ def test_dynamodb_requests_per_run(
     # Then: claim the watermark; one batch read of the page's vendor ids, one of their contacts;
     # the drift applied (find by vendor id, read, record, read the policy); save the watermark
     assert counter.calls == {"UpdateItem": 3, "BatchGetItem": 2, "GetItem": 3}
-    # And a run of a ledger walk costs one Query a page besides the watermark
+    # And a run of a ledger walk costs, a page, one Query of the vendor's linked contact ids and
+    # one batch read of those contacts, besides the watermark
     register_at_vendors(store, stack, "ic", [Vendor.INTERCOM])
     counter.reset()
     run((TENANT, Vendor.INTERCOM))
-    assert counter.calls == {"UpdateItem": 2, "Query": 1}
+    assert counter.calls == {"UpdateItem": 2, "Query": 1, "BatchGetItem": 1}
 
 
 # -- the function ---------------------------------------------------------------------------------

@@ -69,9 +69,9 @@ def test_a_bulk_delete_is_processing_until_its_delay_has_passed(
     clock: FakeClock,
     activity_properties: tuple[set[str], set[str], set[str]],
 ) -> None:
-    # Given three contacts on lists, and activities that take 2 s (the default)
+    # Given three contacts on lists, and activities that take 1 s and one more per 500 contacts
     ids = [sandbox.add_contact(list_ids=LISTS)["contact_id"] for _ in range(3)]
-    # When two are deleted in bulk
+    # When two are deleted in bulk (a delay of 1.004 s)
     created = client.post(
         "/v3/activities/contact_delete", json=dict(mapper.bulk_delete_body(ids[:2]))
     )
@@ -81,14 +81,14 @@ def test_a_bulk_delete_is_processing_until_its_delay_has_passed(
     assert set(activity) <= activity_properties[0]
     assert activity["state"] == "initialized"
     assert activity["status"] == {"items_total_count": 2, "items_completed_count": 0}
-    # When it is polled a second later, then it is processing, still untouched
-    clock.now += 1.0
+    # When it is polled half a second later, then it is processing, still untouched
+    clock.now += 0.5
     href = activity["_links"]["self"]["href"]
     processing = client.get(href).json()
-    assert (processing["state"], processing["percent_done"]) == ("processing", 50)
+    assert (processing["state"], processing["percent_done"]) == ("processing", 49)
     assert not any(deleted(sandbox, contact_id) for contact_id in ids)
-    # When it is polled once its 2 s have passed, then it has completed: the two are deleted
-    clock.now += 1.0
+    # When it is polled once its delay has passed, then it has completed: the two are deleted
+    clock.now += 0.6
     status = client.get(href).json()
     assert set(status) <= activity_properties[2]
     assert status["state"] == "completed" and status["percent_done"] == 100
@@ -102,6 +102,25 @@ def test_a_bulk_delete_is_processing_until_its_delay_has_passed(
     ]
     # And polling again changes nothing
     assert client.get(href).json() == status
+
+
+def test_a_bigger_activity_takes_longer(
+    sandbox: ConstantContactSandbox, client: httpx.Client, clock: FakeClock
+) -> None:
+    # Given 500 contacts, and one more
+    ids = [sandbox.add_contact()["contact_id"] for _ in range(501)]
+    # When a delete of 500 and a delete of 1 are created together
+    full = client.post("/v3/activities/contact_delete", json={"contact_ids": ids[:500]}).json()
+    small = client.post("/v3/activities/contact_delete", json={"contact_ids": ids[500:]}).json()
+    # Then after 1.5 s only the small one is done; the full one takes its 2 s
+    clock.now += 1.5
+    states = [
+        client.get(f"/v3/activities/{a['activity_id']}").json()["state"] for a in (full, small)
+    ]
+    assert states == ["processing", "completed"]
+    clock.now += 0.5
+    assert client.get(f"/v3/activities/{full['activity_id']}").json()["state"] == "completed"
+    assert all(deleted(sandbox, contact_id) for contact_id in ids)
 
 
 def test_a_due_activity_is_carried_out_without_being_polled(
@@ -123,8 +142,9 @@ def test_an_activity_can_also_take_several_polls_to_complete(
     sandbox: ConstantContactSandbox, client: httpx.Client, clock: FakeClock
 ) -> None:
     # Given an activity that completes on its third poll, however quick
-    sandbox.polls_to_complete = 3
-    sandbox.activity_seconds = 0.0
+    sandbox.activities.polls_to_complete = 3
+    sandbox.activities.activity_seconds = 0.0
+    sandbox.activities.items_per_second = 0.0
     contact_id = sandbox.add_contact(list_ids=LISTS)["contact_id"]
     created = client.post("/v3/activities/contact_delete", json={"contact_ids": [contact_id]})
     href = created.json()["_links"]["self"]["href"]
@@ -153,13 +173,22 @@ def test_bulk_delete_reports_unknown_contacts_as_activity_errors(
 
 
 @pytest.mark.parametrize(
-    "body",
-    [{}, {"contact_ids": []}, {"contact_ids": [f"id-{i}" for i in range(501)]}, [1]],
+    ("body", "says"),
+    [
+        ({}, "contact_ids is required"),
+        ({"contact_ids": []}, "contact_ids is required"),
+        ({"contact_ids": [f"id-{i}" for i in range(501)]}, "at most 500"),
+        ([1], "must be an object"),
+        ({"contact_ids": ["c"], "list_ids": LISTS}, "mutually exclusive"),
+        ({"list_ids": LISTS}, "not modelled"),
+        ({"contact_ids": ["c"], "force": True}, "unknown fields"),
+    ],
 )
-def test_bulk_delete_rejects_bad_bodies(client: httpx.Client, body: Any) -> None:
+def test_bulk_delete_rejects_bad_bodies(client: httpx.Client, body: Any, says: str) -> None:
     response = client.post("/v3/activities/contact_delete", json=body)
     assert response.status_code == 400
-    assert response.json()[0]["error_key"] == "contacts.api.validation.error"
+    ((error),) = response.json()
+    assert error["error_key"] == "contacts.api.validation.error" and says in error["error_message"]
 
 
 def test_polling_an_unknown_activity_is_404(client: httpx.Client) -> None:
@@ -227,6 +256,11 @@ def test_no_contact_is_put_on_more_than_50_lists(
             "at most 500",
         ),
         ({"source": {"all_active_contacts": True}, "list_ids": LISTS}, "not modelled"),
+        (
+            {"source": {"contact_ids": ["c"], "list_ids": LISTS}, "list_ids": LISTS},
+            "mutually exclusive",
+        ),
+        ({"source": {"people": ["c"]}, "list_ids": LISTS}, "must name the contacts"),
         ({"source": {"contact_ids": ["c"]}, "list_ids": LISTS, "extra": 1}, "unknown fields"),
     ],
 )

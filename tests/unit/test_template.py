@@ -30,6 +30,8 @@ FUNCTIONS = {
     "ReconcileFunction": "functions/reconcile",
     "WebhookFunction": "functions/webhook",
     "SweepFunction": "functions/sweep",
+    "JobsFunction": "functions/jobs",
+    "JobWorkerFunction": "functions/job_worker",
 }
 
 
@@ -116,6 +118,7 @@ def test_policies_are_least_privilege(template: dict[str, Any], logical_id: str)
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_external_id"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"},
                     {"Fn::Sub": "${LedgerTable.Arn}/index/by_due"},
+                    *LINKED_WALKS,
                     {"Fn::GetAtt": ["LedgerTable", "StreamArn"]},
                 ), f"{logical_id}: DynamoDB access beyond the ledger table: {item}"
 
@@ -129,6 +132,11 @@ def _grants(template: dict[str, Any], logical_id: str) -> dict[str, list[Any]]:
     return grants
 
 
+# Reconciliation walks each vendor's linked contacts through these (keys only, id order).
+LINKED_WALKS = [
+    {"Fn::Sub": f"${{LedgerTable.Arn}}/index/ids_by_{vendor}"}
+    for vendor in ("sequence", "routera", "intercom", "constant_contact")
+]
 # Archive and restore name a contact by email or external id through these two only.
 RESOLVE_INDEXES = [
     {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"},
@@ -173,7 +181,21 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "ReconcileFunction": {
-            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
+            "dynamodb:Query": LINKED_WALKS,
+            "secretsmanager:GetSecretValue": [vendor_secrets],
+            "secretsmanager:PutSecretValue": [vendor_secrets],
+        },
+        # Jobs: a tenant's jobs and a job's unit progress are base-table queries; the worker
+        # selects a filter's contacts from the indexes and calls vendors.
+        "JobsFunction": {
+            "dynamodb:Query": [{"Fn::GetAtt": ["LedgerTable", "Arn"]}],
+            "secretsmanager:GetSecretValue": [cursor_secret],
+        },
+        "JobWorkerFunction": {
+            "dynamodb:Query": [
+                {"Fn::GetAtt": ["LedgerTable", "Arn"]},
+                {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
+            ],
             "secretsmanager:GetSecretValue": [vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
@@ -208,12 +230,14 @@ def test_table_definition_matches_the_architecture(template: dict[str, Any]) -> 
         "StreamViewType": "NEW_AND_OLD_IMAGES",
     }
     documented = _architecture_indexes()
-    assert set(documented) == {"by_status", "by_tenant", "by_email", "by_external_id", "by_due"}
+    vendors = ("sequence", "routera", "intercom", "constant_contact")
+    listings = {"by_status", "by_tenant", "by_email", "by_external_id", "by_scope"}
+    listings |= {f"by_{vendor}" for vendor in vendors}
+    # the sweeper's index and the vendors' walks carry keys only: they read each contact itself
+    keys_only = {"by_due", *(f"ids_by_{vendor}" for vendor in vendors)}
+    assert set(documented) == listings | keys_only
     indexes = {index["IndexName"]: index for index in definition["GlobalSecondaryIndexes"]}
     assert set(indexes) == set(documented)
-    # the sweeper's index carries keys only: it reads each contact itself
-    assert indexes.pop("by_due")["Projection"] == {"ProjectionType": "KEYS_ONLY"}
-    documented.pop("by_due")
     types = {a["AttributeName"]: a["AttributeType"] for a in definition["AttributeDefinitions"]}
     for name, (hash_key, range_key) in documented.items():
         assert indexes[name]["KeySchema"] == [
@@ -222,9 +246,12 @@ def test_table_definition_matches_the_architecture(template: dict[str, Any]) -> 
         ]
         assert types[hash_key] == types[range_key] == "S"
         projection = indexes[name]["Projection"]
+        if name in keys_only:
+            assert projection == {"ProjectionType": "KEYS_ONLY"}
+            continue
         assert projection["ProjectionType"] == "INCLUDE"
         assert "history" not in projection["NonKeyAttributes"]
-        assert {"status", "version", "links", "pending"} <= set(projection["NonKeyAttributes"])
+        assert {"version", "links", "pending"} <= set(projection["NonKeyAttributes"])
     assert ttl_attribute(template) == "expires_at"
 
 
@@ -255,6 +282,10 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("PUT", "/settings"): "RegisterFunction",
         ("POST", "/webhooks/{vendor}/{tenant_id}"): "WebhookFunction",
         ("HEAD", "/webhooks/{vendor}/{tenant_id}"): "WebhookFunction",
+        ("POST", "/jobs"): "JobsFunction",
+        ("GET", "/jobs"): "JobsFunction",
+        ("GET", "/jobs/{job_id}"): "JobsFunction",
+        ("POST", "/jobs/{job_id}/cancel"): "JobsFunction",
     }
 
 
@@ -397,7 +428,7 @@ def test_reconcile_runs_on_a_parameterised_schedule_with_least_privilege(
         "dynamodb:BatchGetItem": [table],
         "dynamodb:PutItem": [table],
         "dynamodb:UpdateItem": [table, table],
-        "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_tenant"}],
+        "dynamodb:Query": LINKED_WALKS,
         "secretsmanager:GetSecretValue": [vendor_secrets],
         "secretsmanager:PutSecretValue": [vendor_secrets],
         "secretsmanager:ListSecrets": ["*"],

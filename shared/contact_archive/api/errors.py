@@ -57,6 +57,8 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     InvalidQuery: HTTPStatus.UNPROCESSABLE_ENTITY,
     ReservedContactId: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.ContactNotFound: HTTPStatus.NOT_FOUND,
+    errors.JobNotFound: HTTPStatus.NOT_FOUND,
+    errors.JobAlreadyFinished: HTTPStatus.CONFLICT,
     errors.NoMatchingContact: HTTPStatus.NOT_FOUND,
     errors.AmbiguousContact: HTTPStatus.CONFLICT,
     errors.VersionConflict: HTTPStatus.CONFLICT,

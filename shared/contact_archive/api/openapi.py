@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from contact_archive.api.changes import change_router
+from contact_archive.api.job_routes import router as jobs_router
 from contact_archive.api.read_routes import router as read_router
 from contact_archive.api.register_routes import router as register_router
 from contact_archive.api.resolver import build_resolver
@@ -24,6 +25,7 @@ def openapi_document() -> str:
         change_router(ChangeAction.ARCHIVE),
         change_router(ChangeAction.RESTORE),
         settings_router,
+        jobs_router,
         webhook_router,
     )
     document = app.get_openapi_json_schema(

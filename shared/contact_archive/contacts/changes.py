@@ -44,6 +44,7 @@ class ChangeCommand:
     reason: str | None = None
     vendors: list[str] | None = None  # vendors or link keys; None: every link
     expected_version: int | None = None
+    job_id: str | None = None  # the bulk job asking (`jobs/`)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ def _change(
             reason=command.reason,
             expected_version=command.expected_version,
             now=clock(),
+            job_id=command.job_id,
         )
         return ChangeOutcome(result.contact, result.changed)
     return _change_links(store, command, action, clock)
@@ -111,6 +113,7 @@ def _change_links(
                 expected_version=contact.version,
                 actor=command.actor,
                 reason=command.reason,
+                job_id=command.job_id,
             ),
             now=clock(),
         )

@@ -34,7 +34,9 @@ def contact_body(contact: Contact) -> dict[str, Any]:
                 "vendor_id": link.vendor_id,
                 "scope": link.scope,
                 "state": contact.link_state(key).value,
-                "has_snapshot": link.snapshot is not None,
+                # A listing reads no snapshot (no index holds one): the change it was taken
+                # for says there is one.
+                "has_snapshot": link.snapshot is not None or link.snapshot_change_id is not None,
                 "unrecoverable_reason": link.unrecoverable_reason,
                 "last_error": link.last_error,
                 "attempts": link.attempts,

@@ -115,3 +115,20 @@ class AmbiguousContact(DomainError):
             f"{len(candidates)} contacts have this {by}: name one by its id",
             {"by": by, "candidates": candidates},
         )
+
+
+class JobNotFound(DomainError):
+    code = "job_not_found"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job {job_id!r} for this tenant", {"job_id": job_id})
+
+
+class JobAlreadyFinished(DomainError):
+    code = "job_finished"
+
+    def __init__(self, job_id: str, status: str) -> None:
+        super().__init__(
+            f"job {job_id!r} has finished ({status}): there is nothing left to cancel",
+            {"job_id": job_id, "status": status},
+        )

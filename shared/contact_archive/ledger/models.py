@@ -102,15 +102,20 @@ class PendingChange(DomainModel):
     action: ChangeAction
     requested_at: str
     version: int = 0
+    # The bulk job that asked for it (`jobs/`): a job's redelivered work recognises its own
+    # change, and the job, not the stream, carries it to vendors with bulk endpoints.
+    job_id: str | None = None
 
     @property
     def target(self) -> LinkState:
         return LinkState.ARCHIVED if self.action is ChangeAction.ARCHIVE else LinkState.ACTIVE
 
 
-def new_change(action: ChangeAction, at: str, version: int = 0) -> PendingChange:
+def new_change(
+    action: ChangeAction, at: str, version: int = 0, job_id: str | None = None
+) -> PendingChange:
     return PendingChange(
-        change_id=uuid.uuid4().hex, action=action, requested_at=at, version=version
+        change_id=uuid.uuid4().hex, action=action, requested_at=at, version=version, job_id=job_id
     )
 
 

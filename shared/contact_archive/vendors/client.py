@@ -7,10 +7,10 @@ restores is each client's business (`vendors/<vendor>/client.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
@@ -121,3 +121,30 @@ def all_contacts(client: VendorClient, scope: str | None = None) -> Iterator[Ven
 
 # The client of a tenant's vendor, as the sync and inbound use cases ask for it.
 type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client
+
+
+# Vendors whose bulk endpoints a job uses instead of one call per contact: the job, not the
+# stream, carries their links of a job's change (`jobs/bulk_vendors.py`).
+BULK_VENDORS = frozenset({Vendor.CONSTANT_CONTACT})
+
+
+@dataclass(frozen=True)
+class BulkItemResult:
+    """What a bulk archive or restore did to one vendor contact."""
+
+    vendor_id: str
+    outcome: Literal["done", "already", "not_found", "failed"]
+    material: Mapping[str, Any] | None = None  # an archive: what a restore needs back
+    error: str | None = None  # a short reason, without personal data
+    not_restored: Mapping[str, str] = field(default_factory=dict)  # a restore: field -> why
+
+
+@runtime_checkable
+class BulkClient(Protocol):
+    """A vendor client with bulk endpoints (see `BULK_VENDORS`)."""
+
+    def archive_bulk(self, vendor_ids: Sequence[str]) -> dict[str, BulkItemResult]: ...
+
+    def restore_bulk(
+        self, items: Mapping[str, Mapping[str, Any] | None]
+    ) -> dict[str, BulkItemResult]: ...

@@ -11,6 +11,7 @@ import httpx
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.client import LinkRef, RestoreStrategy
+from contact_archive.vendors.constant_contact.bulk import Polling
 from contact_archive.vendors.constant_contact.client import (
     BURST,
     PACE_PER_SECOND,
@@ -102,6 +103,7 @@ class ConstantContactCase(VendorCase):
         bucket: TokenBucket | None = None,
         rotations: list[ConstantContactCredentials] | None = None,
         http: httpx.Client | None = None,
+        polling: Polling | None = None,
     ) -> ConstantContactClient:
         """A client whose bucket (the client's own constants) and retries run on the fake clock;
         the tenant's credentials (wrong ones if asked) unless `tenant` is given, its rotations
@@ -118,6 +120,7 @@ class ConstantContactCase(VendorCase):
             bucket=bucket
             or TokenBucket(PACE_PER_SECOND, BURST, clock=self.clock, sleep=self.clock.sleep),
             sleep=self._wait,
+            polling=polling,
         )
 
     def _wait(self, seconds: float) -> None:

@@ -1,6 +1,6 @@
 """Constant Contact's limits as the client meets them: 4 requests a second (paced by a token
-bucket on the fake clock), 10,000 a day (a transient error the caller defers, never a sleep), and
-bulk activities that take their time (polled until done, or reported unfinished)."""
+bucket on the fake clock) and 10,000 a day (a transient error the caller defers, never a sleep).
+Bulk activities and their limits are in `test_bulk*.py`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,11 @@ from contact_archive.vendors.constant_contact import mapper
 from contact_archive.vendors.constant_contact.client import (
     PACE_PER_SECOND,
     RATE_PER_SECOND,
-    BulkDeleteOutcome,
     ConstantContactClient,
 )
 from contact_archive.vendors.errors import TransientVendorError
 from contact_archive.vendors.rate_limit import TokenBucket
 from contact_archive.vendors.retry import RetryPolicy
-from devtools.sandboxes.base import json_response
 from devtools.sandboxes.constant_contact import ConstantContactSandbox
 from tests.fakes import FakeTime
 from tests.vendors.constant_contact.case import LISTS, ConstantContactCase
@@ -76,94 +74,6 @@ def test_the_quota_is_told_from_the_per_second_limit(
     with pytest.raises(TransientVendorError, match="throttled") as raised:
         client.fetch(LinkRef(contact_id))
     assert raised.value.retry_after is None
-
-
-# -- bulk activities ------------------------------------------------------------------------------
-
-
-def test_archive_many_runs_one_activity_per_500_and_polls_each_to_the_end(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient, clock: FakeTime
-) -> None:
-    # Given 1,001 contacts on lists, asked for with a duplicate
-    ids = [sandbox.add_contact(list_ids=LISTS)["contact_id"] for _ in range(1001)]
-    # When they are archived in bulk
-    outcomes = client.archive_many([*ids, ids[0]])
-    # Then three activities (500, 500, 1) ran to completion, each created once and polled
-    # until done: processing a second after it was created, completed after its 2 s
-    assert [len(outcome.contact_ids) for outcome in outcomes] == [500, 500, 1]
-    assert all(outcome.finished and outcome.state == "completed" for outcome in outcomes)
-    assert [outcome.completed_count for outcome in outcomes] == [500, 500, 1]
-    assert sandbox.calls("POST", "/v3/activities/contact_delete") == 3
-    assert sandbox.calls("GET", r"/v3/activities/[\w-]+") == 6
-    assert clock.slept.count(1.0) == 6  # one poll interval before each poll
-    for contact_id in ids:
-        stored = sandbox.contact(contact_id)
-        assert stored is not None and stored["deleted_at"] and stored["list_memberships"] == []
-
-
-def test_archive_many_stops_polling_after_max_polls(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient, clock: FakeTime
-) -> None:
-    # Given an activity that takes ten polls to finish
-    sandbox.polls_to_complete = 10
-    ids = [sandbox.add_contact()["contact_id"] for _ in range(2)]
-    # When archived in bulk with at most three polls
-    (outcome,) = client.archive_many(ids, max_polls=3, poll_interval=2.0)
-    # Then it gives up unfinished after three polls, two seconds apart on the fake clock
-    assert isinstance(outcome, BulkDeleteOutcome)
-    assert (outcome.state, outcome.finished) == ("processing", False)
-    assert sandbox.calls("GET", r"/v3/activities/[\w-]+") == 3
-    assert clock.slept.count(2.0) == 3
-
-
-def test_archive_many_of_nothing_calls_nothing(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient
-) -> None:
-    assert client.archive_many([]) == []
-    assert sandbox.requests == []
-
-
-def test_archive_many_polls_an_activity_that_takes_its_time_until_it_is_done(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient, clock: FakeTime
-) -> None:
-    # Given activities that take 10 s of the vendor's clock
-    sandbox.activity_seconds = 10.0
-    ids = [sandbox.add_contact(list_ids=LISTS)["contact_id"] for _ in range(3)]
-    # When they are archived in bulk, polled every 2 s
-    (outcome,) = client.archive_many(ids, poll_interval=2.0)
-    # Then it was polled while processing, and once more when it had completed
-    assert (outcome.state, outcome.finished, outcome.completed_count) == ("completed", True, 3)
-    polls = sandbox.calls("GET", r"/v3/activities/[\w-]+")
-    assert polls == 5 and clock.slept.count(2.0) == 5
-    assert all(sandbox.contact(contact_id)["deleted_at"] for contact_id in ids)  # type: ignore[index]
-
-
-def test_a_queue_of_1000_activities_is_waited_out_by_the_retries(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient, wire: Wire
-) -> None:
-    # Given an account whose activity queue is full once (more than 1,000 queued: the spec's 429)
-    contact_id = sandbox.add_contact(list_ids=LISTS)["contact_id"]
-    full = [json_response(429, [{"error_key": "too_many_activities", "error_message": "full"}])]
-    wire.intercept = lambda request: full.pop() if request.method == "POST" and full else None
-    # When a bulk delete is asked for, then it is retried after a backoff, and carried out
-    (outcome,) = client.archive_many([contact_id])
-    assert outcome.state == "completed" and outcome.completed_count == 1
-    assert wire.statuses("POST", "/v3/activities/contact_delete") == [429, 201]
-
-
-def test_an_activity_still_processing_when_polls_run_out_is_reported_unfinished(
-    sandbox: ConstantContactSandbox, client: ConstantContactClient
-) -> None:
-    # Given an activity that takes a minute
-    sandbox.activity_seconds = 60.0
-    contact_id = sandbox.add_contact(list_ids=LISTS)["contact_id"]
-    # When archived in bulk with at most 5 polls a second apart
-    (outcome,) = client.archive_many([contact_id], max_polls=5)
-    # Then the outcome says it is unfinished, for the caller to confirm later; nothing is lost
-    assert (outcome.state, outcome.finished, outcome.completed_count) == ("processing", False, 0)
-    assert outcome.contact_ids == (contact_id,)
-    stored = sandbox.contact(contact_id)
-    assert stored is not None and "deleted_at" not in stored
 
 
 # -- rate limit -----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ one kind of item with one method per operation:
 | `watermarks` | reconciliation watermarks | `watermarks.py` |
 | `tenant_settings` | a tenant's settings | `tenant_settings.py` |
 | `vendor_accounts` | the fleet's token versions and leases, rate-limit slots and counters | `vendor_accounts.py` |
+| `jobs` | bulk jobs, their work units and each unit's progress | `jobs.py` |
 
 Imports only `ledger` (models, records, errors, encoding) and botocore.
 """
@@ -40,6 +41,7 @@ from contact_archive.ledger.store.watermarks import WatermarkStore
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+    from contact_archive.ledger.store.jobs import JobStore
     from contact_archive.ledger.store.vendor_accounts import VendorAccountStore
 
 
@@ -60,6 +62,7 @@ class LedgerStore:
         self.watermarks = WatermarkStore(self.table)
         self.tenant_settings = TenantSettingsStore(self.table)
         self._vendor_accounts: VendorAccountStore | None = None
+        self._jobs: JobStore | None = None
         self._lock = threading.Lock()
         self.due = DueStore(self.table)
 
@@ -73,6 +76,16 @@ class LedgerStore:
 
                 self._vendor_accounts = VendorAccountStore(self.table)
             return self._vendor_accounts
+
+    @property
+    def jobs(self) -> JobStore:
+        """Built on first use: only the jobs functions need it."""
+        with self._lock:
+            if self._jobs is None:
+                from contact_archive.ledger.store.jobs import JobStore
+
+                self._jobs = JobStore(self.table)
+            return self._jobs
 
     @property
     def client(self) -> DynamoDBClient:

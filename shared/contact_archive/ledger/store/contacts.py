@@ -1,9 +1,10 @@
-"""Contact items: reading them (by id, by index page, by email) and writing a registered or
-updated contact with its vendor-id refs, all or nothing.
+"""Contact items: reading them (by id, by index page, by email, by vendor for reconciliation)
+and writing a registered or updated contact with its vendor-id refs, all or nothing.
 
 A contact is one item holding its status, version, vendor links, pending change and recent
-history, so that most operations are one request. Archive and restore are `status.py`; what
-the vendor sync writes on a link is `links.py`.
+history, so that most operations are one request; `contact_items.py` lays it out, `listing.py`
+picks the index a page is read from. Archive and restore are `status.py`; what the vendor sync
+writes on a link is `links.py`.
 """
 
 from __future__ import annotations
@@ -12,63 +13,31 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from contact_archive.ledger.encoding import from_item, to_attribute, to_item
+from contact_archive.ledger.encoding import from_item, to_attribute
 from contact_archive.ledger.errors import ConcurrentUpdate, InvalidCursor, VendorIdTaken
 from contact_archive.ledger.models import Contact, ContactStatus, Vendor
+from contact_archive.ledger.store.contact_items import (
+    CONTACT_PROJECTION,
+    CONTACT_PROJECTION_NAMES,
+    contact_attributes,
+    contact_from_item,
+    contact_item,
+    layout_upgrade,
+)
 from contact_archive.ledger.store.history import HISTORY_KEEP_INLINE, HistoryStore, encode_event
 from contact_archive.ledger.store.keys import (
-    CONTACT_TYPE,
-    EMAIL_INDEX,
-    EXTERNAL_ID_INDEX,
-    STATUS_INDEX,
-    TENANT_INDEX,
     contact_key,
-    email_pk,
-    external_pk,
-    index_keys,
-    status_pk,
+    linked_pk,
+    vendor_ids_index,
+    vendor_pk_attribute,
 )
+from contact_archive.ledger.store.listing import Listing, keeps, next_start, page_query
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_delete, ref_put
 
-# Everything of a contact item but its history: what GetItem reads and the indexes project.
-CONTACT_FIELDS = (
-    "tenant_id",
-    "contact_id",
-    "external_id",
-    "email",
-    "first_name",
-    "last_name",
-    "status",
-    "status_reason",
-    "status_changed_at",
-    "archived_at",
-    "archived_by",
-    "restored_at",
-    "restored_by",
-    "version",
-    "created_at",
-    "updated_at",
-    "links",
-    "pending",
-    "pending_version",
-    "due_at",
-)
-CONTACT_PROJECTION = ", ".join(f"#f{i}" for i in range(len(CONTACT_FIELDS)))
-CONTACT_PROJECTION_NAMES = {f"#f{i}": name for i, name in enumerate(CONTACT_FIELDS)}
+__all__ = ["ContactStore", "VendorIds", "contact_from_item"]
 
 VendorIds = list[tuple[Vendor, str]]
-
-
-def contact_from_item(item: dict[str, Any]) -> Contact:
-    """A contact item (or its stream image) as the domain model. The contact-wide change's
-    version is its own attribute (`pending_version`): the write that sets it knows the new
-    version only as `version + 1`, which cannot be written inside the `pending` map."""
-    attributes = from_item(item)
-    pending_version = attributes.pop("pending_version", None)
-    if attributes.get("pending") and pending_version is not None:
-        attributes["pending"] = {**attributes["pending"], "version": pending_version}
-    return Contact.model_validate(attributes)
 
 
 class ContactStore:
@@ -115,20 +84,32 @@ class ContactStore:
     def list_linked(
         self, tenant_id: str, vendor: Vendor, *, after: str | None, limit: int
     ) -> tuple[list[Contact], str | None]:
-        """One page (one Query on the tenant index) of the tenant's contacts linked to `vendor`,
-        in contact id order, from after the contact id `after`; and the contact id to go on
-        after (None at the end). A page may hold fewer than `limit` (the vendor filter)."""
-        start_key = None
+        """One page of the tenant's contacts linked to `vendor`, in contact id order, from after
+        the contact id `after`; and the contact id to go on after (None at the end).
+
+        A Query of the vendor's keys-only index (contact id order: a walk that contacts changing
+        status cannot reorder) and a consistent BatchGetItem of those contacts: whole items,
+        restore material included, for reconciliation to compare."""
+        attribute = vendor_pk_attribute(vendor)
+        query: dict[str, Any] = {
+            "IndexName": vendor_ids_index(vendor),
+            "KeyConditionExpression": "#linked = :linked",
+            "ExpressionAttributeNames": {"#linked": attribute},
+            "ExpressionAttributeValues": {":linked": {"S": linked_pk(tenant_id, vendor)}},
+            "Limit": limit,
+        }
         if after is not None:
-            start_key = {
+            query["ExclusiveStartKey"] = {
                 **contact_key(tenant_id, after),
-                "tenant_pk": {"S": f"TENANT#{tenant_id}"},
+                attribute: {"S": linked_pk(tenant_id, vendor)},
                 "tenant_sk": {"S": after},
             }
-        contacts, last_key = self.list_page(
-            tenant_id, status=None, vendor=vendor, email=None, limit=limit, start_key=start_key
-        )
-        return contacts, (last_key["tenant_sk"]["S"] if last_key else None)
+        response = self._table.query(**query)
+        ids = [item["tenant_sk"]["S"] for item in response.get("Items", [])]
+        found = self.get_many(tenant_id, ids) if ids else {}
+        last_key = response.get("LastEvaluatedKey")
+        following = last_key["tenant_sk"]["S"] if last_key else None
+        return [found[contact_id] for contact_id in ids if contact_id in found], following
 
     def list_page(
         self,
@@ -142,18 +123,28 @@ class ContactStore:
         link: str | None = None,
         external_id: str | None = None,
     ) -> tuple[list[Contact], dict[str, Any] | None]:
-        """One Query per page, on the index that answers the question.
+        """One Query per page, on the index that answers the question (`listing.py`): every
+        filter reads only the contacts it lists, but for two cases that read a handful more: an
+        email or external id with another filter (kept here), and contacts holding several
+        scoped links, listed by scope (the last page of a listing by scope is a second Query, of
+        their shared partition). So a page may hold fewer than `limit` before the end.
 
-        `status` None means every status. The email index holds a handful of contacts per
-        address, so filtering it by status throws little away. The vendor filter is a
-        FilterExpression: a page may then hold fewer than `limit` contacts (still one request).
-        `link` (a link key such as `sequence:<customer>`) keeps the contacts holding that link.
-        An external id, like an email, is answered from its own index (one or the other).
+        `status` None means every status; `link` (a link key such as `sequence:<customer>`)
+        keeps the contacts holding that link.
         """
-        query = _page_query(tenant_id, status, vendor, email, link, external_id)
+        listing = Listing(tenant_id, status, vendor, email, link, external_id)
+        contacts, following = self._page(listing, start_key, limit)
+        if following is not None and "pk" not in following and len(contacts) < limit:
+            # A scope's own partition ended with room left: its shared one fills the page.
+            more, following = self._page(listing, following, limit - len(contacts))
+            contacts += more
+        return contacts, following
+
+    def _page(
+        self, listing: Listing, start_key: dict[str, Any] | None, limit: int
+    ) -> tuple[list[Contact], dict[str, Any] | None]:
+        query = page_query(listing, start_key)
         query["Limit"] = limit
-        if start_key:
-            query["ExclusiveStartKey"] = start_key
         try:
             response = self._table.query(**query)
         except ClientError as error:
@@ -161,7 +152,20 @@ class ContactStore:
                 raise InvalidCursor("it does not fit this query") from None
             raise
         contacts = [contact_from_item(item) for item in response.get("Items", [])]
-        return contacts, response.get("LastEvaluatedKey")
+        kept = [contact for contact in contacts if keeps(listing, contact)]
+        return kept, next_start(listing, start_key, response.get("LastEvaluatedKey"))
+
+    def upgrade_layout(self, item: dict[str, Any]) -> bool:
+        """Rewrite a contact item of an earlier layout (as read whole) into this one; False when
+        it changed since it was read (read it again) or needs no upgrade."""
+        update = layout_upgrade(item)
+        if update is None:
+            return False
+        try:
+            self._table.update(**update)
+        except ConditionFailed:
+            return False
+        return True
 
     # -- register ----------------------------------------------------------------------------
 
@@ -220,69 +224,10 @@ class ContactStore:
             raise ConcurrentUpdate(contact_id) from None
 
 
-def _page_query(
-    tenant_id: str,
-    status: ContactStatus | None,
-    vendor: Vendor | None,
-    email: str | None,
-    link: str | None = None,
-    external_id: str | None = None,
-) -> dict[str, Any]:
-    """The Query (less its page size and start) for one listing."""
-    names: dict[str, str] = {}
-    values: dict[str, Any] = {}
-    filters: list[str] = []
-    query: dict[str, Any] = {}
-    if email or external_id:
-        if external_id:
-            query["IndexName"] = EXTERNAL_ID_INDEX
-            query["KeyConditionExpression"] = "external_pk = :key"
-            values[":key"] = external_pk(tenant_id, external_id)
-        else:
-            assert email is not None
-            query["IndexName"] = EMAIL_INDEX
-            query["KeyConditionExpression"] = "email_pk = :key"
-            values[":key"] = email_pk(tenant_id, email)
-        if status is not None:
-            names["#status"] = "status"
-            values[":status"] = status.value
-            filters.append("#status = :status")
-    elif status is None:
-        query["IndexName"] = TENANT_INDEX
-        query["KeyConditionExpression"] = "tenant_pk = :key"
-        values[":key"] = f"TENANT#{tenant_id}"
-    else:
-        query["IndexName"] = STATUS_INDEX
-        query["KeyConditionExpression"] = "status_pk = :key"
-        query["ScanIndexForward"] = False  # most recently changed first
-        values[":key"] = status_pk(tenant_id, status.value)
-    if vendor is not None:
-        values[":vendor"] = vendor.value
-        filters.append("contains(link_vendors, :vendor)")
-    if link is not None:
-        values[":link"] = link
-        filters.append("contains(link_keys, :link)")
-    if filters:
-        query["FilterExpression"] = " AND ".join(filters)
-    if names:
-        query["ExpressionAttributeNames"] = names
-    query["ExpressionAttributeValues"] = {k: to_attribute(v) for k, v in values.items()}
-    return query
-
-
-def _contact_attributes(contact: Contact) -> dict[str, Any]:
-    attributes = contact.model_dump(mode="json")
-    attributes.update(index_keys(contact))
-    return attributes
-
-
 def _new_contact(contact: Contact, event: dict[str, Any]) -> dict[str, Any]:
     """The Put of a contact that must not exist yet, with its first history event."""
-    key = contact_key(contact.tenant_id, contact.contact_id)
-    item = {**_contact_attributes(contact), "pk": key["pk"]["S"], "sk": "CONTACT"}
-    item |= {"type": CONTACT_TYPE, "history": [encode_event(event)]}
-    item = {name: value for name, value in item.items() if value is not None}
-    return {"Item": to_item(item), "ConditionExpression": "attribute_not_exists(pk)"}
+    item = contact_item(contact, [encode_event(event)])
+    return {"Item": item, "ConditionExpression": "attribute_not_exists(pk)"}
 
 
 def _contact_update(
@@ -292,7 +237,7 @@ def _contact_update(
     names: dict[str, str] = {}
     values: dict[str, Any] = {":previous": previous_version, ":event": [encode_event(event)]}
     sets, removes = [], []
-    for position, (name, value) in enumerate(_contact_attributes(contact).items()):
+    for position, (name, value) in enumerate(contact_attributes(contact).items()):
         names[f"#a{position}"] = name
         if value is None:
             removes.append(f"#a{position}")

@@ -16,6 +16,9 @@ TENANT_INDEX = "by_tenant"
 EMAIL_INDEX = "by_email"
 EXTERNAL_ID_INDEX = "by_external_id"
 DUE_INDEX = "by_due"
+# Contacts by their one scoped link (`vendor:scope`), or in one shared partition when they hold
+# several: a single index key cannot name a contact twice.
+SCOPE_INDEX = "by_scope"
 # The due index's partitions: contacts spread over them so that no one partition takes every
 # change's index write; the sweeper queries each.
 DUE_SHARDS = 16
@@ -99,22 +102,73 @@ def rate_window_key(vendor: Vendor, account: str, window: int) -> Key:
     return _key(rate_pk(vendor, account), f"WINDOW#{window:012d}")
 
 
+def vendor_index(vendor: Vendor) -> str:
+    """The sparse index of the contacts holding a link of `vendor`, by status and its time."""
+    return f"by_{vendor.value}"
+
+
+def vendor_ids_index(vendor: Vendor) -> str:
+    """The same contacts in contact id order, keys only: a walk that contacts changing status
+    cannot reorder (reconciliation's)."""
+    return f"ids_by_{vendor.value}"
+
+
+def vendor_pk_attribute(vendor: Vendor) -> str:
+    """The attribute, present only on contacts linked to `vendor`, that keys both its indexes."""
+    return f"{vendor.value}_pk"
+
+
+def linked_pk(tenant_id: str, vendor: Vendor) -> str:
+    return f"TENANT#{tenant_id}#LINKED#{vendor.value}"
+
+
+def scope_pk(tenant_id: str, link: str) -> str:
+    """The scope index's partition of a contact's one scoped link (`sequence:<customer>`)."""
+    return f"TENANT#{tenant_id}#LINK#{link}"
+
+
+def many_scopes_pk(tenant_id: str) -> str:
+    """The scope index's partition of the contacts holding several scoped links (rare): a
+    listing by scope reads it after the scope's own, keeping those holding the link."""
+    return f"TENANT#{tenant_id}#LINKS#MANY"
+
+
+def listing_sk(status: str, changed_at: str, contact_id: str) -> str:
+    """The vendor and scope indexes' sort key: a status's contacts together, by the time they
+    came to it (most recent first, as in the status index, when read backwards)."""
+    return f"{status}#{changed_at}#{contact_id}"
+
+
+def listing_prefix(status: str) -> str:
+    """What `listing_sk` begins with for the contacts in `status`."""
+    return f"{status}#"
+
+
 def index_keys(contact: Contact) -> dict[str, Any]:
-    """The attributes that place a contact in the status, tenant, email and external id
-    indexes, and what the listings filter on."""
+    """The attributes that place a contact in the indexes (None: out of that index)."""
+    tenant_id, contact_id = contact.tenant_id, contact.contact_id
+    linked = {link.vendor for link in contact.links.values()}
+    scoped = sorted(key for key, link in contact.links.items() if link.scope is not None)
     keys: dict[str, Any] = {
-        "status_pk": status_pk(contact.tenant_id, contact.status.value),
-        "status_sk": status_sk(contact.status_changed_at, contact.contact_id),
-        "tenant_pk": f"TENANT#{contact.tenant_id}",
-        "tenant_sk": contact.contact_id,
+        "status_pk": status_pk(tenant_id, contact.status.value),
+        "status_sk": status_sk(contact.status_changed_at, contact_id),
+        "tenant_pk": f"TENANT#{tenant_id}",
+        "tenant_sk": contact_id,
+        "listing_sk": listing_sk(contact.status.value, contact.status_changed_at, contact_id),
+        **{
+            vendor_pk_attribute(vendor): linked_pk(tenant_id, vendor) if vendor in linked else None
+            for vendor in Vendor
+        },
+        "scope_pk": None,
         "email_pk": None,
         "email_sk": None,
-        # What the vendor and link filters of a listing look for (`contains`).
-        "link_vendors": sorted({link.vendor.value for link in contact.links.values()}) or None,
-        "link_keys": sorted(contact.links) or None,
         "pending_version": contact.pending.version if contact.pending else None,
-        **due_keys(contact.tenant_id, contact.contact_id, contact.due_at),
+        **due_keys(tenant_id, contact_id, contact.due_at),
     }
+    if len(scoped) == 1:
+        keys["scope_pk"] = scope_pk(tenant_id, scoped[0])
+    elif scoped:
+        keys["scope_pk"] = many_scopes_pk(tenant_id)
     if contact.email:
         keys["email_pk"] = email_pk(contact.tenant_id, contact.email)
         keys["email_sk"] = contact.contact_id

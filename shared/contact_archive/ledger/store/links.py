@@ -29,9 +29,11 @@ from contact_archive.ledger.store.keys import (
     DUE_UPDATES,
     contact_key,
     due_values,
+    listing_sk,
     status_pk,
     status_sk,
 )
+from contact_archive.ledger.store.snapshots import SnapshotWrite, save_snapshot
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_put
 
@@ -62,11 +64,18 @@ class LinkStore:
     ) -> bool:
         """Keep a link's restore material, taken for the archive `change_id` (ours, or one the
         vendor made by itself). Written only while no newer change applies to the link and the
-        link still points at `vendor_id`; False when either moved on (a newer change won)."""
-        values = {"snapshot": to_attribute(snapshot), "snapshot_change_id": {"S": change_id}}
-        return self._set_on_current_link(
-            tenant_id, contact_id, link_key, vendor_id, change_version, values
+        link still points at `vendor_id`; False when either moved on (a newer change won).
+
+        The material goes to the base-only `snapshots` map, which no index projects
+        (`snapshots.py`)."""
+        condition_values = {
+            ":change_version": {"N": str(change_version)},
+            ":vendor_id": {"S": vendor_id},
+        }
+        write = SnapshotWrite(
+            tenant_id, contact_id, link_key, change_id, snapshot, CURRENT_LINK, condition_values
         )
+        return save_snapshot(self._table, write)
 
     def mark_recreate(
         self,
@@ -354,12 +363,14 @@ def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
             ":status": change.status.value,
             ":status_pk": status_pk(change.tenant_id, change.status.value),
             ":status_sk": status_sk(change.event["at"], change.contact_id),
+            ":listing_sk": listing_sk(change.status.value, change.event["at"], change.contact_id),
         }
         sets += [
             "#status = :status",
             "status_changed_at = :now",
             "status_pk = :status_pk",
             "status_sk = :status_sk",
+            "listing_sk = :listing_sk",
         ]
     return {
         "Key": contact_key(change.tenant_id, change.contact_id),

@@ -36,6 +36,7 @@ from contact_archive.ledger.store.keys import (
     DUE_UPDATES,
     contact_key,
     due_values,
+    listing_sk,
     status_pk,
     status_sk,
 )
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 class _Direction:
     target: ContactStatus
     history: HistoryAction
-    stamp: str  # the `<stamp>_at` / `<stamp>_by` attributes it sets
+    stamp: str  # the attribute it sets to `{at, by}`: `archived` or `restored`
 
 
 DIRECTIONS = {
@@ -71,6 +72,7 @@ class LinksChange:
     expected_version: int
     actor: Actor
     reason: str | None
+    job_id: str | None = None  # the bulk job asking (`jobs/`)
 
 
 class StatusStore:
@@ -88,16 +90,18 @@ class StatusStore:
         reason: str | None,
         expected_version: int | None,
         now: datetime,
+        job_id: str | None = None,
     ) -> StatusChange:
         """Archive or restore every link in one conditional write; a contact already there (all
         its links archived, or none) is a no-op."""
         direction = DIRECTIONS[action]
         at = iso(now)
-        change = new_change(action, at)
-        event = history_entry(at, direction.history, actor, reason, {"links": "all"})
+        change = new_change(action, at, job_id=job_id)
+        details: dict[str, Any] = {"links": "all"} | ({"job_id": job_id} if job_id else {})
+        event = history_entry(at, direction.history, actor, reason, details)
         values: dict[str, Any] = {
             ":to": direction.target.value,
-            ":pending": change.model_dump(mode="json", exclude={"version"}),
+            ":pending": change.model_dump(mode="json", exclude={"version"}, exclude_none=True),
             **_status_values(tenant_id, contact_id, direction.target, at),
             **_stamp_values(actor, reason, at, event),
             **due_values(tenant_id, contact_id, iso(now + STUCK_AFTER)),
@@ -111,7 +115,7 @@ class StatusStore:
             "pending = :pending",
             "pending_version = version + :one",
             *_STATUS_UPDATES,
-            *_stamp_updates(direction.stamp),
+            *_STAMP_UPDATES,
             *DUE_UPDATES,
         ]
         try:
@@ -119,7 +123,7 @@ class StatusStore:
                 Key=contact_key(tenant_id, contact_id),
                 UpdateExpression="SET " + ", ".join(updates),
                 ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeNames={"#status": "status", "#stamp": direction.stamp},
                 ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -135,11 +139,14 @@ class StatusStore:
         direction = DIRECTIONS[change.action]
         at = iso(now)
         version = change.expected_version + 1
-        link_change = new_change(change.action, at, version).model_dump(mode="json")
-        event = history_entry(
-            at, direction.history, change.actor, change.reason, {"links": change.link_keys}
+        link_change = new_change(change.action, at, version, change.job_id).model_dump(
+            mode="json", exclude_none=True
         )
-        names: dict[str, str] = {"#links": "links"}
+        details: dict[str, Any] = {"links": change.link_keys}
+        if change.job_id:
+            details["job_id"] = change.job_id
+        event = history_entry(at, direction.history, change.actor, change.reason, details)
+        names: dict[str, str] = {"#links": "links", "#stamp": direction.stamp}
         values: dict[str, Any] = {
             ":expected": change.expected_version,
             ":link_change": link_change,
@@ -148,7 +155,7 @@ class StatusStore:
         }
         updates = [f"#links.#l{i}.change = :link_change" for i in range(len(change.link_keys))]
         names |= {f"#l{i}": key for i, key in enumerate(change.link_keys)}
-        updates += [*_stamp_updates(direction.stamp), *DUE_UPDATES]
+        updates += [*_STAMP_UPDATES, *DUE_UPDATES]
         if change.status_changed:
             values[":to"] = change.status.value
             values |= _status_values(change.tenant_id, change.contact_id, change.status, at)
@@ -169,7 +176,12 @@ class StatusStore:
         return StatusChange(contact_from_item(response["Attributes"]), changed=True)
 
 
-_STATUS_UPDATES = ("status_changed_at = :now", "status_pk = :status_pk", "status_sk = :status_sk")
+_STATUS_UPDATES = (
+    "status_changed_at = :now",
+    "status_pk = :status_pk",
+    "status_sk = :status_sk",
+    "listing_sk = :listing_sk",
+)
 
 
 def _status_values(
@@ -178,6 +190,7 @@ def _status_values(
     return {
         ":status_pk": status_pk(tenant_id, status.value),
         ":status_sk": status_sk(at, contact_id),
+        ":listing_sk": listing_sk(status.value, at, contact_id),
     }
 
 
@@ -188,20 +201,19 @@ def _stamp_values(
         ":reason": reason,
         ":now": at,
         ":one": 1,
-        ":actor": actor.name,
+        ":stamp": {"at": at, "by": actor.name},  # `archived` or `restored`
         ":event": [encode_event(event)],
     }
 
 
-def _stamp_updates(stamp: str) -> list[str]:
-    return [
-        "status_reason = :reason",
-        f"{stamp}_at = :now",
-        f"{stamp}_by = :actor",
-        "updated_at = :now",
-        "version = version + :one",
-        "history = list_append(history, :event)",
-    ]
+# `#stamp` names the direction's `archived` or `restored` attribute (`contact_items.py`).
+_STAMP_UPDATES = (
+    "status_reason = :reason",
+    "#stamp = :stamp",
+    "updated_at = :now",
+    "version = version + :one",
+    "history = list_append(history, :event)",
+)
 
 
 def _explain(

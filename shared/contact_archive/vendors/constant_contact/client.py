@@ -1,6 +1,6 @@
 """The Constant Contact client: OAuth2 Bearer with rotating refresh tokens (`auth.py`), 4
-requests a second, delete with `DELETE` (or a bulk activity), revive with a whole `PUT` of the
-saved contact.
+requests a second, delete with `DELETE`, revive with a whole `PUT` of the saved contact; many at
+once with bulk activities (`bulk.py`).
 
 A delete keeps the contact (`deleted_at`) but drops its list memberships, and a PUT overwrites
 what it leaves out: the snapshot taken before archiving is the whole contact with its lists, and
@@ -21,8 +21,7 @@ list page is host-relative and already holds `/v3`, so it is joined to the base 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, cast
 from urllib.parse import quote
 
@@ -32,6 +31,7 @@ from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import (
     ArchiveResult,
+    BulkItemResult,
     ContactPage,
     LinkRef,
     RestoreResult,
@@ -43,7 +43,8 @@ from contact_archive.vendors.constant_contact.auth import (
     RotatingBearerAuth,
     RotationCallback,
 )
-from contact_archive.vendors.constant_contact.types import ActivityDeleteStatus, ContactResource
+from contact_archive.vendors.constant_contact.bulk import BulkActivities, Polling
+from contact_archive.vendors.constant_contact.types import ContactResource
 from contact_archive.vendors.credentials import ConstantContactCredentials
 from contact_archive.vendors.errors import PermanentVendorError, VendorNotFound
 from contact_archive.vendors.fleet.tokens import TokenRenewal
@@ -62,25 +63,6 @@ FETCH_INCLUDE = "list_memberships"
 # Every subresource `mapper.snapshot` keeps: a PUT leaves out-of-body subresources alone, but
 # the DELETE dropped the list memberships, and the revive must bring them back with the rest.
 SNAPSHOT_INCLUDE = "custom_fields,list_memberships,phone_numbers,street_addresses,notes,taggings"
-ACTIVITY_FINISHED = frozenset({"completed", "failed", "cancelled", "timed_out"})
-POLL_INTERVAL = 1.0  # seconds between polls of a bulk activity
-MAX_POLLS = 30
-
-
-@dataclass(frozen=True)
-class BulkDeleteOutcome:
-    """One bulk delete activity as last polled: `finished` is False when polling gave up first,
-    and the caller should confirm those contacts later (a fetch or `status=deleted` list)."""
-
-    activity_id: str
-    contact_ids: tuple[str, ...]
-    state: str  # initialized, processing, completed, cancelled, failed, timed_out
-    completed_count: int | None  # `status.items_completed_count`
-    errors: tuple[str, ...]  # `activity_errors`, e.g. a contact id that was not found
-
-    @property
-    def finished(self) -> bool:
-        return self.state in ACTIVITY_FINISHED
 
 
 class ConstantContactClient:
@@ -97,6 +79,7 @@ class ConstantContactClient:
         retry: RetryPolicy | None = None,
         bucket: Pacer | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        polling: Polling | None = None,
     ) -> None:
         """`tokens` renews the token for the fleet (`vendors/fleet/tokens.SharedToken`, as the
         registry gives it). Without it, the client renews on its own and `on_rotated` saves the
@@ -104,6 +87,7 @@ class ConstantContactClient:
         the call fails with its error, but the new pair stays in memory and this client goes on
         with it. `bucket` should be shared by every client of the same API key, since the limit
         is the key's (the registry gives the fleet's slots); by default this client has its own.
+        `polling` is how bulk calls wait for their activities.
         """
         if tokens is None:
             if on_rotated is None:
@@ -122,7 +106,9 @@ class ConstantContactClient:
             wait_hint=mapper.quota_wait,
             sleep=sleep,
         )
-        self._sleep = sleep
+        self._bulk = BulkActivities(
+            self._http, self._url, self._next_page_url, sleep, polling or Polling()
+        )
 
     @property
     def credentials(self) -> ConstantContactCredentials:
@@ -209,44 +195,20 @@ class ConstantContactClient:
         contacts, following = mapper.list_page(response.json())
         return ContactPage([mapper.to_canonical(item) for item in contacts], following)
 
-    def archive_many(
-        self,
-        vendor_ids: Iterable[str],
-        *,
-        poll_interval: float = POLL_INTERVAL,
-        max_polls: int = MAX_POLLS,
-    ) -> list[BulkDeleteOutcome]:
-        """Delete many contacts with one bulk activity per 500 (two calls or more each, instead of
-        one DELETE per contact): create it, then poll it until it finishes or `max_polls` runs
-        out. Activities run one after another, well under the vendor's 1,000 queued."""
-        ids = list(dict.fromkeys(vendor_ids))
-        return [
-            self._bulk_delete(
-                ids[start : start + mapper.BULK_DELETE_LIMIT], poll_interval, max_polls
-            )
-            for start in range(0, len(ids), mapper.BULK_DELETE_LIMIT)
-        ]
+    def archive_bulk(self, vendor_ids: Sequence[str]) -> dict[str, BulkItemResult]:
+        """Archive many contacts (a worker's unit: up to 5,000) with bulk activities: their
+        lists read by the page as the restore material, then one `contact_delete` per 500,
+        all polled together (`bulk.py`). Deleted already: `already`; unknown: `not_found`.
+        Transient errors past the retries raise `BulkInterrupted` with the material read."""
+        return self._bulk.archive(vendor_ids)
 
-    def _bulk_delete(
-        self, contact_ids: list[str], poll_interval: float, max_polls: int
-    ) -> BulkDeleteOutcome:
-        body = mapper.bulk_delete_body(contact_ids)
-        created = self._http.request("POST", self._url("activities", "contact_delete"), json=body)
-        status = cast(ActivityDeleteStatus, created.json())
-        activity_id = status["activity_id"]
-        for _ in range(max_polls):
-            if status.get("state") in ACTIVITY_FINISHED:
-                break
-            self._sleep(poll_interval)
-            polled = self._http.request("GET", self._url("activities", activity_id))
-            status = cast(ActivityDeleteStatus, polled.json())
-        return BulkDeleteOutcome(
-            activity_id=activity_id,
-            contact_ids=tuple(contact_ids),
-            state=status.get("state", "unknown"),
-            completed_count=status.get("status", {}).get("items_completed_count"),
-            errors=tuple(status.get("activity_errors", [])),
-        )
+    def restore_bulk(
+        self, items: Mapping[str, Mapping[str, Any] | None]
+    ) -> dict[str, BulkItemResult]:
+        """Revive many contacts (vendor id -> the material `archive_bulk` returned, or a single
+        archive's snapshot) with `add_list_memberships` onto their saved lists; one revived
+        already is `already`, left as it is. What could not come back is in `not_restored`."""
+        return self._bulk.restore(items, self.credentials.restore_list_id)
 
     def _contact(self, contact_id: str, include: str | None = None) -> ContactResource:
         params = {"include": include} if include else None

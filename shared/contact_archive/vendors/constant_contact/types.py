@@ -1,7 +1,7 @@
 """Constant Contact v3's contact JSON, named after the definitions in
 `vendor-specs/constant-contact-v3-contacts.yml` and `constant-contact-v3-bulk-activities.yml`.
 
-Only what the contact, PUT, list, bulk delete and error shapes declare. A contact has no `status`
+Only what the contact, PUT, list, bulk activity and error shapes declare. A contact has no `status`
 property (`status` is only a query filter); `deleted_at` is a date (`2015-03-17`).
 """
 
@@ -220,22 +220,39 @@ class ContactDelete(TypedDict, total=False):
     list_ids: list[str]
 
 
-class ActivityDeleteStatusStatus(TypedDict, total=False):
-    """The inline `status` object of `ActivityDeleteStatus`."""
-
-    list_count: int
-    items_total_count: int
-    items_completed_count: int
-
-
 class ActivitySelfLink(TypedDict, total=False):
-    """The inline `_links` object of `ActivityDeleteStatus`."""
+    """An activity's `_links`: where to poll it."""
 
     self: Link
 
 
-class ActivityDeleteStatus(TypedDict, total=False):
-    """`ActivityDeleteStatus`: the 201 answer to a bulk delete, and its polled status."""
+class ListActivitySource(TypedDict, total=False):
+    """The `source` of `ListActivityAddContacts`: which contacts (one property of several,
+    mutually exclusive; the client sends `contact_ids`, up to 500)."""
+
+    contact_ids: list[str]
+
+
+class ListActivityAddContacts(TypedDict):
+    """`ListActivityAddContacts`: the body of `POST /activities/add_list_memberships`, which
+    also revives deleted contacts (seed 004); up to 50 `list_ids`."""
+
+    source: Required[ListActivitySource]
+    list_ids: Required[list[str]]
+
+
+class ActivityStatusCounts(TypedDict, total=False):
+    """`ActivityStatus`: the counts of any activity as polled or listed."""
+
+    items_total_count: int
+    items_completed_count: int
+    list_count: int
+
+
+class Activity(TypedDict, total=False):
+    """`Activity`: any activity's status, as its creation (`ActivityDeleteStatus`,
+    `ActivityListsMembership`), `GET /activities/{activity_id}` and `GET /activities` show it;
+    `activity_errors` are free text."""
 
     activity_id: str
     state: str  # initialized, processing, completed, cancelled, failed, timed_out
@@ -245,8 +262,15 @@ class ActivityDeleteStatus(TypedDict, total=False):
     updated_at: str
     percent_done: int
     activity_errors: list[str]
-    status: ActivityDeleteStatusStatus
+    status: ActivityStatusCounts
     _links: ActivitySelfLink
+
+
+class Activities(TypedDict, total=False):
+    """`Activities`: `GET /activities`, the account's activities of the past 10 days."""
+
+    activities: list[Activity]
+    _links: PagingLinks
 
 
 class ErrorResponseItem(TypedDict, total=False):
