@@ -234,3 +234,28 @@ def test_a_unit_failing_its_last_delivery_is_given_up_and_the_job_fails(
     assert done["status"] == "failed"
     assert done["counts"] == {"total": 2, "succeeded": 0, "failed": 2, "skipped": 0, "pending": 0}
     assert done["failures"][0]["reason"].startswith("job_unit_failed: RuntimeError")
+
+
+def test_a_vendor_filter_selects_each_contact_once_though_the_job_moves_them_between_statuses(
+    store: LedgerStore, jobs: Functions, queue: Any
+) -> None:
+    # Given three contacts at Constant Contact, one of them archived already
+    from contact_archive.contacts.changes import ChangeCommand, archive_contact
+    from contact_archive.contacts.register import LinkInput
+    from contact_archive.ledger.models import Vendor
+    from tests.ledger_helpers import ALICE
+
+    for number in range(3):
+        link = LinkInput(Vendor.CONSTANT_CONTACT, f"cc-{number}")
+        register(store, f"c-{number}", [link], tenant=API_TENANT)
+    archive_contact(store, ChangeCommand(tenant_id=API_TENANT, contact_id="c-0", actor=ALICE))
+    # When a job archives every contact linked to the vendor (the tenant has no credentials
+    # for it here: the links fail at once, and the job still settles)
+    queued = submit(jobs, {"action": "archive", "filter": {"vendor": "constant_contact"}})
+    work(jobs, queue, repeat=2)
+    # Then the two not archived yet were selected, once each
+    done = job(jobs, queued["job_id"])
+    assert done["counts"]["total"] == 2
+    assert done["vendors_counts"]["constant_contact"]["total"] == 2
+    assert done["counts"]["failed"] == 2  # vendor_not_configured, counted, not hidden
+    assert {f["contact_id"] for f in done["failures"]} == {"c-1", "c-2"}
