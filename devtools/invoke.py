@@ -1,4 +1,4 @@
-"""Invoke one function with one event in-process, like `sam local invoke` (`make invoke`).
+"""Invoke one function with one event in a local container, like `sam local invoke` (`make invoke`).
 
     python -m devtools.invoke ArchiveFunction events/archive_contact.json
 
@@ -11,7 +11,6 @@ template.yaml if missing. The handler's result is printed as JSON on stdout; its
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -57,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     table_name = os.environ.get("TABLE_NAME") or LOCAL_TABLE_NAME
     with local_dynamodb(log=_log) as endpoint:
         provision_table(endpoint, table_name, template)
-        runner = FunctionRunner(template, endpoint, table_name)
         # The handler's own output (Powertools logs, metrics) goes to stderr; stdout is the result.
-        with contextlib.redirect_stdout(sys.stderr):
+        with FunctionRunner(template, endpoint, table_name, output=sys.stderr) as runner:
             result = runner.invoke(args.function, event)
     print(json.dumps(result, indent=2, default=str))
     return 0

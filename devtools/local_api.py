@@ -1,7 +1,9 @@
 """The API on http://127.0.0.1:3000 without Docker or an AWS account (`make run`).
 
-Serves every `Type: Api` route of `template.yaml` through the same handlers Lambda runs, in this
-process, on DynamoDB Local (started and provisioned from the template's own table definition).
+Serves every `Type: Api` route of `template.yaml` through the same handlers Lambda runs, each
+function in warm containers of its own (`devtools/containers.py`: child processes with only the
+function's environment), on DynamoDB Local (started and provisioned from the template's own table
+definition).
 Each HTTP request becomes the API Gateway REST (v1 proxy) event that API Gateway would send, and
 the handler's proxy response becomes the HTTP response.
 
@@ -47,7 +49,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.dynamodb_local import provision_table
-from devtools.local_queue import LocalJobQueue
+from devtools.local_queue import LocalJobQueue, worker_concurrency
 from devtools.local_schedule import LocalSchedule, interval_from_environment
 from devtools.local_state import StackState, published
 from devtools.local_sync import LocalEventBus, StreamPump
@@ -357,7 +359,10 @@ def main() -> int:
             local_dynamodb() as endpoint,
             local_vendors(sandbox_urls) as vendor_environment,
             LocalEventBus() as event_bus,
-            LocalJobQueue(lambda event: runner.invoke("JobWorkerFunction", event)) as job_queue,
+            LocalJobQueue(
+                lambda event: runner.invoke("JobWorkerFunction", event),
+                concurrency=worker_concurrency(template),
+            ) as job_queue,
         ):
             created = provision_table(endpoint, table_name, template)
             print(f"Table {table_name} {'created' if created else 'ready'} on {endpoint}")
@@ -377,12 +382,13 @@ def main() -> int:
                 endpoint, table_name, lambda event: runner.invoke("SyncFunction", event)
             )
             api = LocalApi(template, runner)
-            for function in sorted({item.route.function for item in api.routes}):
-                try:
-                    runner.handler(function)
-                except Exception:  # noqa: BLE001 - keep serving the other functions
-                    print(f"{function}: the handler failed to load; its routes will answer 502")
-                    traceback.print_exc()
+            routed = sorted({item.route.function for item in api.routes})
+            for function, error in sorted(runner.warm(routed).items()):
+                # Keep serving the other functions; its container printed the traceback.
+                print(
+                    f"{function}: the handler failed to load ({error.error_type}); its routes"
+                    " will answer 502"
+                )
             server = make_server(api, host, port)
             for item in sorted(api.routes, key=lambda item: (item.route.path, item.route.method)):
                 print(f"  {item.route.method:6} {item.route.path}  -> {item.route.function}")
@@ -416,6 +422,7 @@ def main() -> int:
             finally:
                 server.shutdown()
                 server.server_close()
+                runner.close()
     except KeyboardInterrupt:
         pass
     print("Stopped.", flush=True)

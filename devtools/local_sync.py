@@ -18,6 +18,7 @@ from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from devtools.containers import error_type
 from devtools.dynamodb_local import local_client
 from devtools.event_filters import stream_filters
 from devtools.stream_reader import StreamReader
@@ -119,7 +120,7 @@ class StreamPump:
                 response = self._invoke({"Records": records})
                 failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
             except Exception as error:  # noqa: BLE001 - a crash fails the whole batch, as in Lambda
-                print(f"stream: SyncFunction failed ({type(error).__name__})", flush=True)
+                print(f"stream: SyncFunction failed ({error_type(error)})", flush=True)
                 failed = {record["dynamodb"]["SequenceNumber"] for record in records}
             records = [r for r in records if r["dynamodb"]["SequenceNumber"] in failed]
             if not records:

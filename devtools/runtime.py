@@ -1,15 +1,14 @@
-"""Run the template's Lambda handlers in this process, with the environment Lambda would give them.
+"""Run the template's Lambda handlers locally, with the environment Lambda would give them.
 
-Used by the local API (`make run`) and by `make invoke`. A handler module is imported once per
-process (like a warm container) from `functions/<dir>/<module>.py` under a unique module name, with
-`shared/` (the layer) on `sys.path`. Each call runs with the function's own environment variables
-and under one lock, since the environment is process-wide.
+Used by the local API (`make run`) and by `make invoke`. Each function runs in a warm container of
+its own (`devtools/containers.py`: a child process with only its environment, the handler imported
+once from `functions/<dir>/` with `shared/`, the layer, on `sys.path`), one event at a time, while
+other functions' containers run theirs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import sys
 import threading
@@ -18,10 +17,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Any, TextIO
 
 from devtools import REPO_ROOT
+from devtools.containers import FunctionContainer, FunctionError, FunctionSpec
 from devtools.template import function_code, function_environment, functions
 
 LAYER_DIR = REPO_ROOT / "shared"
@@ -32,8 +31,6 @@ LOCAL_DYNAMODB_PORT = 8000
 # deployed functions read theirs from Secrets Manager.
 LOCAL_CURSOR_SIGNING_KEY = "local-development-cursor-signing-key-not-secret"
 REGION = "us-east-1"
-
-Handler = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass
@@ -81,21 +78,10 @@ def base_environment(endpoint_url: str, table_name: str = LOCAL_TABLE_NAME) -> d
 _REMOVED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "CURSOR_SECRET_ARN")
 
 
-@contextlib.contextmanager
-def environment(variables: dict[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    try:
-        for name in _REMOVED:
-            os.environ.pop(name, None)
-        os.environ.update(variables)
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 class FunctionRunner:
-    """Invoke any function of the template in-process, one call at a time."""
+    """Invoke any function of the template in warm containers (`containers.py`), as Lambda
+    does: one event at a time per container, another container started when every one of the
+    function's is busy, several functions at once. `close()` stops them."""
 
     def __init__(
         self,
@@ -103,13 +89,19 @@ class FunctionRunner:
         endpoint_url: str,
         table_name: str = LOCAL_TABLE_NAME,
         extra_environment: dict[str, str] | None = None,
+        *,
+        output: TextIO | None = None,
     ) -> None:
+        """`output`: where the handlers' stdout and stderr go (default: this process's own)."""
         self.template = template
         self.endpoint_url = endpoint_url
         self.table_name = table_name
         self.extra_environment = dict(extra_environment or {})
-        self._handlers: dict[str, Handler] = {}
-        self._lock = threading.RLock()
+        self._output = output
+        self._started: dict[str, list[FunctionContainer]] = {}  # every container, by function
+        self._idle: dict[str, list[FunctionContainer]] = {}
+        self._lock = threading.Lock()
+        self._closed = False
         if str(LAYER_DIR) not in sys.path:
             sys.path.insert(0, str(LAYER_DIR))
 
@@ -118,6 +110,7 @@ class FunctionRunner:
         return list(functions(self.template))
 
     def environment_for(self, logical_id: str) -> dict[str, str]:
+        """The function's variables (template, local endpoints, the runner's extras)."""
         variables = function_environment(
             self.template, logical_id, {"LedgerTable": self.table_name}
         )
@@ -125,56 +118,92 @@ class FunctionRunner:
         variables.update(self.extra_environment)
         return variables
 
-    def handler(self, logical_id: str) -> Handler:
-        """The function's handler, imported on first use (under the function's environment)."""
+    def cold_starts(self, logical_id: str) -> int:
+        """How often the function's handler was loaded (a container started or replaced)."""
         with self._lock:
-            if logical_id not in self._handlers:
-                with environment(self.environment_for(logical_id)):
-                    self._handlers[logical_id] = _import_handler(self.template, logical_id)
-            return self._handlers[logical_id]
+            return sum(container.cold_starts for container in self._started.get(logical_id, []))
+
+    def warm(self, logical_ids: list[str]) -> dict[str, FunctionError]:
+        """Start a container for each of these functions at once (their cold starts side by
+        side); the errors of those whose handler did not load."""
+        failed: dict[str, FunctionError] = {}
+
+        def start(logical_id: str) -> None:
+            container = self._take(logical_id)
+            try:
+                container.start()
+            except FunctionError as error:
+                failed[logical_id] = error
+            finally:
+                self._give_back(container)
+
+        threads = [threading.Thread(target=start, args=(name,)) for name in logical_ids]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return failed
 
     def invoke(self, logical_id: str, event: Any, request_id: str | None = None) -> Any:
-        """Call the handler with `event` and a Lambda-like context; exceptions propagate."""
+        """Call the handler with `event` in an idle container of the function (a new one if
+        none is); its result, or `FunctionError` with what it raised."""
+        container = self._take(logical_id)
+        try:
+            return container.invoke(event, request_id or str(uuid.uuid4()))
+        finally:
+            self._give_back(container)
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            containers = [c for started in self._started.values() for c in started]
+            self._idle.clear()
+        for container in containers:
+            container.stop()
+
+    def __enter__(self) -> FunctionRunner:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def _take(self, logical_id: str) -> FunctionContainer:
+        with self._lock:
+            if self._closed:
+                raise FunctionError(logical_id, "RunnerClosed", "the local stack is stopping")
+            idle = self._idle.setdefault(logical_id, [])
+            if idle:
+                return idle.pop()
+            container = self._new_container(logical_id)
+            self._started.setdefault(logical_id, []).append(container)
+            return container
+
+    def _give_back(self, container: FunctionContainer) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.setdefault(container.spec.logical_id, []).append(container)
+                return
+        container.stop()  # the stack stopped while it ran
+
+    def _new_container(self, logical_id: str) -> FunctionContainer:
+        code_dir, handler = function_code(self.template, logical_id)
         properties = functions(self.template)[logical_id]
-        context = LambdaContext(
+        spec = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=code_dir,
+            handler=handler,
             function_name=f"contact-archive-local-{logical_id}",
             memory_limit_in_mb=int(properties.get("MemorySize", 128)),
             timeout_seconds=int(properties.get("Timeout", 3)),
-            aws_request_id=request_id or str(uuid.uuid4()),
         )
-        with self._lock:
-            handler = self.handler(logical_id)
-            with environment(self.environment_for(logical_id)):
-                return handler(event, context)
-
-
-def _import_handler(template: dict[str, Any], logical_id: str) -> Handler:
-    code_dir, handler_path = function_code(template, logical_id)
-    module_name, _, attribute = handler_path.rpartition(".")
-    directory = (REPO_ROOT / code_dir).resolve()
-    source = directory / (module_name.replace(".", "/") + ".py")
-    if not source.is_file():
-        raise FileNotFoundError(f"{logical_id}: handler module {source} does not exist")
-    unique = f"local_function_{logical_id}_{module_name.replace('.', '_')}"
-    spec = importlib.util.spec_from_file_location(unique, source)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {source}")
-    module: ModuleType = importlib.util.module_from_spec(spec)
-    sys.modules[unique] = module
-    # The function's own directory is importable while its module loads, as in Lambda.
-    sys.path.insert(0, str(directory))
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        sys.modules.pop(unique, None)
-        raise
-    finally:
-        with contextlib.suppress(ValueError):
-            sys.path.remove(str(directory))
-    handler = getattr(module, attribute, None)
-    if not callable(handler):
-        raise AttributeError(f"{source} has no callable {attribute!r}")
-    return handler  # type: ignore[no-any-return]
+        # The machine's own variables (PATH, the interpreter's), less anything that could reach
+        # a real account, then the function's.
+        environment = {k: v for k, v in os.environ.items() if k not in _REMOVED}
+        environment.update(self.environment_for(logical_id))
+        output = self._output
+        if output is None:
+            return FunctionContainer(spec, environment)
+        return FunctionContainer(spec, environment, stdout=lambda: output, stderr=lambda: output)
 
 
 def function_ids(template: dict[str, Any]) -> list[str]:

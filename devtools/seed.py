@@ -10,8 +10,8 @@ publishes (`devtools/local_state.py`). The people are `devtools/seed_people.py`'
    product's own calls. First, so that no link is ever written to a contact a sandbox lacks.
 2. The ledger gets one contact per person, linked to each vendor contact, through the register use
    case itself (`contacts/register.py`, create only) on the stack's DynamoDB, from a pool of
-   threads: the local API runs one handler at a time, and this is what it would run for
-   `PUT /contacts/{id}`. A person already in the ledger is left as it is (a bulk job may have
+   threads: this is what the local API would run for `PUT /contacts/{id}`, without a request
+   and a container's round trip per person. A person already in the ledger is left as it is (a bulk job may have
    archived it, a restore re-created its Sequence or Routera contact under a new id): seeding
    again adds nothing and changes nothing.
 

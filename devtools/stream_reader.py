@@ -9,6 +9,7 @@ Works on DynamoDB Local's and moto's streams alike.
 from __future__ import annotations
 
 import sys
+from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +29,12 @@ class StreamBatch:
 
 class StreamReader:
     """`filters`: the mapping's `FilterCriteria` patterns (`devtools.event_filters`); records
-    matching none are dropped, as Lambda drops them, and counted in `filtered`."""
+    matching none are dropped, as Lambda drops them, and counted in `filtered`.
+
+    As Lambda's poller does, each `GetRecords` asks for up to `read_limit` records (the API's
+    most, 1,000), the filters are applied, and what is kept is handed out `batch_size` at a time:
+    a stream of mostly filtered records costs a few reads, not one a batch.
+    """
 
     def __init__(
         self,
@@ -36,13 +42,16 @@ class StreamReader:
         stream_arn: str,
         *,
         batch_size: int = 10,
+        read_limit: int = 1000,
         filters: list[dict[str, Any]] | None = None,
     ) -> None:
         self._client = streams_client
         self._arn = stream_arn
         self._batch_size = batch_size
+        self._read_limit = read_limit
         self._filters = filters or []
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: closed)
+        self._kept: dict[str, deque[dict[str, Any]]] = {}  # shard id -> read, not handed out
         self.read = 0  # records read from the stream
         self.filtered = 0  # of which dropped by the filters
 
@@ -56,27 +65,40 @@ class StreamReader:
         return None if batch is None else {"Records": batch.records}
 
     def next_batch(self) -> StreamBatch | None:
-        """The next batch with the shard it came from, or None when no shard has a record."""
-        self._discover_shards()
-        for shard_id in list(self._iterators):
-            while (iterator := self._iterators[shard_id]) is not None:
-                response = self._client.get_records(ShardIterator=iterator, Limit=self._batch_size)
+        """The next batch with the shard it came from, or None when no shard has a record.
+        New shards are looked for when the known ones have nothing (one `DescribeStream`)."""
+        batch = self._batch_from(list(self._iterators))
+        if batch is None:
+            batch = self._batch_from(self._discover_shards())
+        return batch
+
+    def _batch_from(self, shard_ids: list[str]) -> StreamBatch | None:
+        for shard_id in shard_ids:
+            kept = self._kept.setdefault(shard_id, deque())
+            while not kept and (iterator := self._iterators[shard_id]) is not None:
+                response = self._client.get_records(ShardIterator=iterator, Limit=self._read_limit)
                 self._iterators[shard_id] = response.get("NextShardIterator")
                 records = [as_lambda_record(r, self._arn) for r in response.get("Records", [])]
                 if not records:
                     break  # nothing more in this shard for now
                 self.read += len(records)
-                kept = [record for record in records if passes(record, self._filters)]
-                self.filtered += len(records) - len(kept)
-                if kept:
-                    return StreamBatch(shard_id, kept)
+                passing = [record for record in records if passes(record, self._filters)]
+                self.filtered += len(records) - len(passing)
+                kept.extend(passing)
+            if kept:
+                size = min(self._batch_size, len(kept))
+                return StreamBatch(shard_id, [kept.popleft() for _ in range(size)])
         return None
 
-    def _discover_shards(self) -> None:
+    def _discover_shards(self) -> list[str]:
+        """The shards not known yet, each to be read from its start."""
         description = self._client.describe_stream(StreamArn=self._arn)["StreamDescription"]
+        found = []
         for shard in description.get("Shards", []):
             shard_id = shard["ShardId"]
             if shard_id not in self._iterators:
                 self._iterators[shard_id] = self._client.get_shard_iterator(
                     StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON"
                 )["ShardIterator"]
+                found.append(shard_id)
+        return found

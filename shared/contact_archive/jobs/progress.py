@@ -9,6 +9,8 @@ does). A newer change of the same link made after the job's is the caller's: ski
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from contact_archive.jobs.work import Applied, changed_by
 from contact_archive.ledger.job_records import (
     FAILURES_KEPT,
@@ -26,10 +28,17 @@ FAILED_LINK = frozenset({LinkState.FAILED, LinkState.UNRECOVERABLE})
 
 
 def unit_progress(
-    store: LedgerStore, job: JobRecord, unit: int, names: int, applied: Applied
+    store: LedgerStore,
+    job: JobRecord,
+    unit: int,
+    names: int,
+    applied: Applied,
+    contacts: Mapping[str, Contact] | None = None,
 ) -> UnitProgress:
-    """The unit's counts now: one BatchGetItem per 100 of its contacts."""
-    contacts = store.contacts.get_many(job.tenant_id, applied.members)
+    """The unit's counts now: from `contacts` when the caller has just read them, else read
+    here (one BatchGetItem per 100 of its contacts)."""
+    if contacts is None:
+        contacts = store.contacts.get_many(job.tenant_id, applied.members)
     counts = Tally(
         total=applied.total,
         skipped=len(applied.skipped),

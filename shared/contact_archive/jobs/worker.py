@@ -119,18 +119,41 @@ def process_unit(
         count("JobContactsChanged", len(applied.members))
     else:
         applied = Applied.from_data(applied_data)
-    contacts = list(store.contacts.get_many(job.tenant_id, applied.members).values())
-    carry_bulk_links(store, client_for, job, contacts, clock)
-    progress = unit_progress(store, job, message.unit, len(names), applied)
-    _record(store, job, progress, clock)
+    contacts = store.contacts.get_many(job.tenant_id, applied.members)
+    carried = carry_bulk_links(store, client_for, job, list(contacts.values()), clock)
+    # Unless links were just carried (their outcomes are newer than what was read), the
+    # contacts read stand for the count: a look at a unit of 5,000 reads them once, not twice.
+    progress = unit_progress(
+        store, job, message.unit, len(names), applied, None if carried else contacts
+    )
     if progress.state is UnitState.APPLIED:
-        checks = message.total + 1  # a unit message's `total` counts its looks
-        delay = min(settings.check_max_seconds, settings.check_seconds * 2 ** min(checks - 1, 7))
+        progress = _look_again(store, queue, job, message, progress, settings)
+    return _record(store, job, progress, clock)
+
+
+def _look_again(
+    store: LedgerStore,
+    queue: JobQueue,
+    job: JobRecord,
+    message: JobMessage,
+    progress: UnitProgress,
+    settings: WorkerSettings,
+) -> UnitProgress:
+    """Send the unit's next look, delayed, backing off; unless a delivery of the same message
+    sent it already (the progress counts the looks sent): every copy of a message sending its
+    own would double the looks at each round of duplicates."""
+    looks = message.total + 1  # a unit message's `total` counts its looks
+    sent = max(
+        (p.looks for p in store.jobs.progress(job.tenant_id, job.job_id) if p.unit == message.unit),
+        default=0,
+    )
+    if sent < looks:
+        delay = min(settings.check_max_seconds, settings.check_seconds * 2 ** min(looks - 1, 7))
         queue.send(
-            [JobMessage("unit", job.tenant_id, job.job_id, message.unit, total=checks)],
+            [JobMessage("unit", job.tenant_id, job.job_id, message.unit, total=looks)],
             delay_seconds=delay,
         )
-    return progress
+    return progress.model_copy(update={"looks": max(sent, looks)})
 
 
 def give_up_unit(store: LedgerStore, message: JobMessage, error: Exception) -> None:

@@ -104,6 +104,7 @@ class UnitProgress(_Record):
     state: UnitState
     counts: Tally
     gave_up: bool = False  # the unit's work failed every delivery: its contacts count failed
+    looks: int = 0  # the looks at the unit sent so far (`jobs/worker.py`: one chain of them)
     vendor_counts: dict[str, Tally] = Field(default_factory=dict)
     failures: list[JobFailure] = Field(default_factory=list)
 

@@ -311,6 +311,9 @@ class LinkSettlement:
     error: str | None = None
     new_vendor_id: str | None = None  # set when a restore re-created the vendor contact
     not_restored: dict[str, str] = field(default_factory=dict)  # field -> why (a restore)
+    # The archive's restore material, when it came with the vendor's answer (a bulk archive
+    # reads it with the archive): kept in the same write as the settle.
+    snapshot: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,9 @@
 Each record names a contact; every link its new image shows in flight (or archived by its vendor
 and still without restore material) is synced (`link_sync.py`), which reads the contact afresh,
 so a stale, duplicate or out-of-order record acts on the current state and repeats nothing
-already done. Then what the record's write made true is announced. A transient vendor error
+already done. Then what the record's write made true is announced: the batch's announcements
+together once its records are done (10 to a PutEvents, not a call per record); should that fail,
+the records they came from fail, and their retry announces again. A transient vendor error
 fails the record (reported in `batchItemFailures`): Lambda retries it, bisecting the batch, and
 after the last attempt it goes to the dead-letter queue; a vendor asking to wait longer (a quota)
 makes the link wait instead (`deferral.py`). Whatever becomes of a record, a link it left in
@@ -28,7 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from contact_archive.announcements.contact_changes import announcements
-from contact_archive.announcements.publisher import EventPublisher
+from contact_archive.announcements.publisher import Announcement, EventPublisher
 from contact_archive.inbound.customer_changes import apply_customer_change, customer_change_of
 from contact_archive.ledger.models import Contact, LinkState, utc_now
 from contact_archive.ledger.store import LedgerStore
@@ -74,14 +76,15 @@ def carried_by_job(contact: Contact, key: str) -> bool:
     )
 
 
-def sync_record(
-    record: dict[str, Any], store: LedgerStore, client_for: ClientFor, publisher: EventPublisher
-) -> None:
+def sync_links_of(
+    record: dict[str, Any], store: LedgerStore, client_for: ClientFor
+) -> list[Announcement]:
+    """Sync the links the record shows in flight; what its write made true, to announce."""
     change = customer_change_of(record)
     if change is not None:
         # A vendor changed a whole customer (webhook): fan it out to the customer's contacts.
         apply_customer_change(store, client_for, change)
-        return
+        return []
     images = record.get("dynamodb") or {}
     try:
         new = contact_image(images.get("NewImage"))
@@ -95,9 +98,9 @@ def sync_record(
             extra={"event_id": record.get("eventID"), "sequence": images.get("SequenceNumber")},
         )
         count("StreamRecordUnreadable")
-        return
+        return []
     if new is None:
-        return
+        return []
     unavailable: list[TransientVendorError] = []
     for key, link in new.links.items():
         if new.link_state(key) not in SYNC_NOW and not needs_material(link, new.pending):
@@ -121,11 +124,18 @@ def sync_record(
             )
     if unavailable:
         raise unavailable[0]  # the record is retried; links already settled are skipped then
-    found = announcements(old, new)
-    if found:
-        publisher.publish(found)
-        for announcement in found:
-            count(announcement.detail_type)
+    return announcements(old, new)
+
+
+def _publish(publisher: EventPublisher, found: list[Announcement]) -> None:
+    publisher.publish(found)
+    for announcement in found:
+        count(announcement.detail_type)
+
+
+def _sequence_number(record: DynamoDBRecord) -> str:
+    """The record's id in `batchItemFailures`, as the batch processor reports it."""
+    return str(record.dynamodb.sequence_number) if record.dynamodb else ""
 
 
 class OutOfTime(Exception):
@@ -141,16 +151,33 @@ def handle_stream(
 ) -> dict[str, Any]:
     """The batch, record by record; once less than `HAND_BACK_MS` of the invocation is left,
     the records not yet started are reported failed, for Lambda to send again, rather than cut
-    off by the timeout halfway through a vendor call."""
+    off by the timeout halfway through a vendor call. The records' announcements are published
+    together at the end."""
     remaining = getattr(context, "get_remaining_time_in_millis", None)
+    to_announce: dict[str, list[Announcement]] = {}  # by the sequence number of their record
 
     def handle(record: DynamoDBRecord) -> None:
         if callable(remaining) and remaining() < HAND_BACK_MS:
             count("StreamRecordHandedBack")
             raise OutOfTime
-        sync_record(record.raw_event, store, client_for, publisher)
+        found = sync_links_of(record.raw_event, store, client_for)
+        if found:
+            to_announce[_sequence_number(record)] = found
 
-    response = process_partial_response(
-        event=event, record_handler=handle, processor=processor, context=context
+    response: dict[str, Any] = dict(
+        process_partial_response(
+            event=event, record_handler=handle, processor=processor, context=context
+        )
     )
-    return dict(response)
+    if to_announce:
+        try:
+            _publish(publisher, [item for found in to_announce.values() for item in found])
+        except Exception as error:  # noqa: BLE001 - any failure to announce fails the records
+            logger.warning(
+                "announcing failed: the records come again", extra={"error": type(error).__name__}
+            )
+            failures = list(response.get("batchItemFailures", []))
+            failed = {failure["itemIdentifier"] for failure in failures}
+            failures += [{"itemIdentifier": seq} for seq in to_announce if seq not in failed]
+            response["batchItemFailures"] = failures
+    return response

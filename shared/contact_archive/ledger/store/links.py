@@ -9,6 +9,7 @@ or duplicate outcome never overwrites newer state: the write answers False and c
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from contact_archive.ledger.encoding import to_attribute
@@ -33,7 +34,11 @@ from contact_archive.ledger.store.keys import (
     status_pk,
     status_sk,
 )
-from contact_archive.ledger.store.snapshots import SnapshotWrite, save_snapshot
+from contact_archive.ledger.store.snapshots import (
+    SnapshotWrite,
+    save_snapshot,
+    settle_with_snapshot,
+)
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_put
 
@@ -223,6 +228,8 @@ class LinkStore:
         """
         update = _settlement(settlement)
         new_id = settlement.new_vendor_id
+        if settlement.snapshot is not None:
+            return self._settle_with_snapshot(settlement, settlement.snapshot, update)
         try:
             if new_id is not None and new_id != settlement.vendor_id:
                 self._relink(settlement, new_id, update)
@@ -234,6 +241,27 @@ class LinkStore:
         except ConditionFailed:
             return False
         return True
+
+    def _settle_with_snapshot(
+        self, settlement: LinkSettlement, snapshot: dict[str, Any], update: dict[str, Any]
+    ) -> bool:
+        """An archive settled with its restore material in one write (`snapshots.py`); an item
+        of the earlier layout gets the material kept first, then the settle."""
+        if settlement.not_restored or settlement.new_vendor_id is not None:
+            raise ValueError("restore material comes with an archive's settle only")
+        written = settle_with_snapshot(self._table, update, snapshot)
+        if written is not None:
+            return written
+        kept = self.save_snapshot(
+            settlement.tenant_id,
+            settlement.contact_id,
+            settlement.link_key,
+            vendor_id=settlement.vendor_id,
+            change_id=settlement.change_id,
+            change_version=settlement.change_version,
+            snapshot=snapshot,
+        )
+        return kept and self.settle(replace(settlement, snapshot=None))
 
     def _relink(self, settlement: LinkSettlement, new_id: str, update: dict[str, Any]) -> None:
         ids = {"old_vendor_id": settlement.vendor_id, "new_vendor_id": new_id}

@@ -84,3 +84,27 @@ def save_snapshot(table: Table, write: SnapshotWrite) -> bool:
         return True
     except ConditionFailed:
         return False
+
+
+def settle_with_snapshot(
+    table: Table, settle: dict[str, Any], snapshot: dict[str, Any]
+) -> bool | None:
+    """`settle` (a link's settling `UpdateItem`, `links.py`, for an archive) writing the
+    archive's snapshot too, in one request: half the writes and stream records of keeping the
+    material first, for a caller that has both at once (a bulk archive). Whether it was written;
+    None for an item of the earlier layout, which has no map for it (keep the snapshot first)."""
+    settle["ExpressionAttributeNames"] |= {"#snapshots": "snapshots", "#inline": "snapshot"}
+    settle["ExpressionAttributeValues"][":snapshot"] = to_attribute(snapshot)
+    settle["UpdateExpression"] += (
+        ", #snapshots.#link = :snapshot, #links.#link.snapshot_change_id = :change"
+        " REMOVE #links.#link.#inline"
+    )
+    try:
+        table.update(**settle)
+        return True
+    except ConditionFailed:
+        return False
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "ValidationException":
+            raise
+    return None

@@ -1,0 +1,83 @@
+"""A unit whose links are still on their way is looked at again later, one look at a time
+however often SQS delivers each message (moto): every copy of a message sending its own next
+look would double the looks at each round of duplicates."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import boto3
+import pytest
+
+from contact_archive.config import get_settings
+from contact_archive.contacts.register import LinkInput
+from contact_archive.ledger.models import Vendor
+from contact_archive.ledger.store import LedgerStore
+from tests.ledger_helpers import register
+from tests.support import API_TENANT, Functions, api_event, body_of, load_event
+
+pytestmark = pytest.mark.usefixtures("ledger_table")
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> tuple[Any, str]:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    monkeypatch.setenv("JOB_QUEUE_URL", url)
+    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
+    get_settings.cache_clear()
+    return sqs, url
+
+
+@pytest.fixture
+def jobs(store: LedgerStore, queue: Any) -> Functions:
+    return Functions("jobs", "job_worker")
+
+
+def queued_messages(queue: tuple[Any, str]) -> list[dict[str, Any]]:
+    """Every message waiting in the queue, taken off it."""
+    sqs, url = queue
+    taken: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        taken += messages
+    return taken
+
+
+def deliver_twice(jobs: Functions, message: dict[str, Any]) -> None:
+    record = load_event("job_unit_message")["Records"][0] | {
+        "messageId": message["MessageId"],
+        "body": message["Body"],
+    }
+    for _ in range(2):
+        assert jobs("job_worker", {"Records": [record]}) == {"batchItemFailures": []}
+
+
+def test_each_look_is_sent_once_when_every_message_comes_twice(
+    store: LedgerStore, jobs: Functions, queue: tuple[Any, str]
+) -> None:
+    # Given a job archiving a contact whose Routera link no sync carries here (it stays on its
+    # way), its unit message taken off the queue
+    register(store, "c-1", [LinkInput(Vendor.ROUTERA, "rt-1")], tenant=API_TENANT)
+    event = api_event("submit_job", body={"action": "archive", "contact_ids": ["c-1"]})
+    event["headers"].pop("Idempotency-Key")
+    event["multiValueHeaders"].pop("Idempotency-Key")
+    assert jobs("jobs", event)["statusCode"] == 202
+    (unit_message,) = queued_messages(queue)
+
+    # When the unit message comes twice, and then the look it sent comes twice
+    deliver_twice(jobs, unit_message)
+    first_looks = queued_messages(queue)
+    deliver_twice(jobs, first_looks[0])
+    second_looks = queued_messages(queue)
+
+    # Then each round sent one next look, the looks counted on
+    assert [json.loads(m["Body"])["total"] for m in first_looks] == [1]
+    assert [json.loads(m["Body"])["total"] for m in second_looks] == [2]
+    job_id = json.loads(unit_message["Body"])["job_id"]
+    get = api_event("get_job")
+    get["pathParameters"] = {"job_id": job_id}
+    get["path"] = f"/jobs/{job_id}"
+    assert body_of(jobs("jobs", get))["status"] == "running"
