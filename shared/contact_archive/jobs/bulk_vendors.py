@@ -156,20 +156,15 @@ def _settle(
     snapshot: dict[str, Any] | None = None,
 ) -> None:
     settled = store.links.settle(
-        LinkSettlement(
-            tenant_id=item.contact.tenant_id,
-            contact_id=item.contact.contact_id,
-            vendor=item.link.vendor,
-            link_key=item.link.key,
-            vendor_id=item.link.vendor_id,
-            change_id=item.change.change_id,
-            change_version=item.change.version,
-            state=state,
+        LinkSettlement.of(
+            item.contact,
+            item.link,
+            item.change,
+            state,
             at=iso(clock()),
             actor=JOB_SYNC_ACTOR,
-            attempts=item.link.attempts + 1 if state is LinkState.FAILED else 0,
             error=error,
-            not_restored=not_restored or {},
+            not_restored=not_restored,
             snapshot=snapshot,
         )
     )

@@ -315,6 +315,41 @@ class LinkSettlement:
     # reads it with the archive): kept in the same write as the settle.
     snapshot: dict[str, Any] | None = None
 
+    @classmethod
+    def of(
+        cls,
+        contact: Contact,
+        link: VendorLink,
+        change: PendingChange,
+        state: LinkState,
+        *,
+        at: str,
+        actor: Actor,
+        error: str | None = None,
+        new_vendor_id: str | None = None,
+        not_restored: dict[str, str] | None = None,
+        snapshot: dict[str, Any] | None = None,
+    ) -> LinkSettlement:
+        """The settlement of `link` for `change`, as the sync and the jobs worker record it: a
+        failure counts one more attempt, anything else starts the count again."""
+        return cls(
+            tenant_id=contact.tenant_id,
+            contact_id=contact.contact_id,
+            vendor=link.vendor,
+            link_key=link.key,
+            vendor_id=link.vendor_id,
+            change_id=change.change_id,
+            change_version=change.version,
+            state=state,
+            at=at,
+            actor=actor,
+            attempts=link.attempts + 1 if state is LinkState.FAILED else 0,
+            error=error,
+            new_vendor_id=new_vendor_id,
+            not_restored=not_restored or {},
+            snapshot=snapshot,
+        )
+
 
 @dataclass(frozen=True)
 class VendorStateChange:

@@ -140,21 +140,16 @@ class _Settlement:
         if restored is not None and restored.vendor_id != self.link.vendor_id:
             new_id = restored.vendor_id
         settled = self.store.links.settle(
-            LinkSettlement(
-                tenant_id=self.contact.tenant_id,
-                contact_id=self.contact.contact_id,
-                vendor=self.link.vendor,
-                link_key=self.link.key,
-                vendor_id=self.link.vendor_id,
-                change_id=self.change.change_id,
-                change_version=self.change.version,
-                state=state,
+            LinkSettlement.of(
+                self.contact,
+                self.link,
+                self.change,
+                state,
                 at=iso(self.clock()),
                 actor=SYNC_ACTOR,
-                attempts=self.link.attempts + 1 if state is LinkState.FAILED else 0,
                 error=error,
                 new_vendor_id=new_id,
-                not_restored=dict(restored.not_restored) if restored else {},
+                not_restored=dict(restored.not_restored) if restored else None,
             )
         )
         return LinkSync(

@@ -8,7 +8,7 @@ one kind of item with one method per operation:
 | --- | --- | --- |
 | `contacts` | contact items: get, list pages, register | `contacts.py` |
 | `status` | archive and restore (one conditional write each) | `status.py` |
-| `links` | what vendor sync and vendor changes write on a link | `links.py` |
+| `links` | what vendor sync and vendor changes write on a link | `links.py` (a vendor's own change: `vendor_state.py`) |
 | `history` | history events and history pages | `history.py` |
 | `vendor_refs` | vendor id to contact | `vendor_refs.py` |
 | `idempotency_keys` | Idempotency-Key claims | `idempotency_keys.py` |

@@ -30,9 +30,6 @@ from contact_archive.ledger.store.keys import (
     DUE_UPDATES,
     contact_key,
     due_values,
-    listing_sk,
-    status_pk,
-    status_sk,
 )
 from contact_archive.ledger.store.snapshots import (
     SnapshotWrite,
@@ -41,6 +38,7 @@ from contact_archive.ledger.store.snapshots import (
 )
 from contact_archive.ledger.store.table import ConditionFailed, Table, TransactionRefused
 from contact_archive.ledger.store.vendor_refs import ref_put
+from contact_archive.ledger.store.vendor_state import vendor_state_update
 
 # The link still names the vendor id called, and no change newer than the one acted on applies.
 CURRENT_LINK = (
@@ -284,7 +282,7 @@ class LinkStore:
         and on the link still naming `vendor_id`. `DuplicateDelivery` if the notification came
         before; then nothing is written.
         """
-        update = _vendor_state(change)
+        update = vendor_state_update(change)
         if delivery is None:
             try:
                 response = self._table.update(**update, ReturnValues="ALL_NEW")
@@ -349,61 +347,5 @@ def _settlement(settlement: LinkSettlement) -> dict[str, Any]:
         "UpdateExpression": "SET " + ", ".join(sets),
         "ConditionExpression": CURRENT_LINK,
         "ExpressionAttributeNames": {"#links": "links", "#link": settlement.link_key},
-        "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
-    }
-
-
-def _vendor_state(change: VendorStateChange) -> dict[str, Any]:
-    """The update that records a vendor's own change of a link, conditional on the version."""
-    values: dict[str, Any] = {
-        ":state": change.state.value,
-        ":occurred": change.occurred_at,
-        ":now": change.event["at"],
-        ":one": 1,
-        ":version": change.expected_version,
-        ":vendor_id": change.vendor_id,
-        ":event": [encode_event(change.event)],
-        ":reason": change.unrecoverable_reason,
-    }
-    names = {"#links": "links", "#link": change.link_key}
-    sets = [
-        "#links.#link.settled_state = :state",
-        "#links.#link.vendor_changed_at = :occurred",
-        "#links.#link.synced_at = :now",
-        "#links.#link.unrecoverable_reason = :reason",
-        "version = version + :one",
-        "updated_at = :now",
-        "history = list_append(history, :event)",
-    ]
-    if change.change is not None:
-        values[":change"] = change.change.model_dump(mode="json")
-        values[":change_id"] = change.change.change_id
-        sets += ["#links.#link.change = :change", "#links.#link.settled_change_id = :change_id"]
-    elif change.settled_change_id is not None:
-        values[":change_id"] = change.settled_change_id
-        sets.append("#links.#link.settled_change_id = :change_id")
-    if change.due_at is not None:
-        values |= due_values(change.tenant_id, change.contact_id, change.due_at)
-        sets += DUE_UPDATES
-    if change.status_changed:
-        names["#status"] = "status"
-        values |= {
-            ":status": change.status.value,
-            ":status_pk": status_pk(change.tenant_id, change.status.value),
-            ":status_sk": status_sk(change.event["at"], change.contact_id),
-            ":listing_sk": listing_sk(change.status.value, change.event["at"], change.contact_id),
-        }
-        sets += [
-            "#status = :status",
-            "status_changed_at = :now",
-            "status_pk = :status_pk",
-            "status_sk = :status_sk",
-            "listing_sk = :listing_sk",
-        ]
-    return {
-        "Key": contact_key(change.tenant_id, change.contact_id),
-        "UpdateExpression": "SET " + ", ".join(sets),
-        "ConditionExpression": "version = :version AND #links.#link.vendor_id = :vendor_id",
-        "ExpressionAttributeNames": names,
         "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
     }
