@@ -5,6 +5,7 @@
 #   make test       ruff, mypy, import contracts, sam validate --lint, sam build, then every pytest tier
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
 #   make bench      benchmarks -> docs/benchmarks.md
+#   make fuzz       a long schemathesis run against the local API (FUZZ_CASES, default 20000)
 #   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
 #   make openapi    regenerate docs/openapi.json from the routers
 #   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
@@ -36,7 +37,7 @@ SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(R
 PIP_FLAGS := --disable-pip-version-check --no-input --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools test pytest validate build run seed invoke bench lint format openapi clean distclean check-python
+.PHONY: help venv tools test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -113,6 +114,11 @@ invoke: venv node_modules/.installed
 
 bench: venv node_modules/.installed
 	$(PY) -m benchmarks
+
+# The fuzzing test of `make test` (500 cases), run long: every operation of docs/openapi.json.
+FUZZ_CASES ?= 20000
+fuzz: venv node_modules/.installed
+	FUZZ_CASES=$(FUZZ_CASES) $(PY) -m pytest -p no:cacheprovider tests/e2e/test_fuzz.py
 
 openapi: venv
 	PYTHONPATH=shared $(PY) -m contact_archive.api.openapi docs/openapi.json

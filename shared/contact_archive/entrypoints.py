@@ -10,20 +10,22 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contact_archive.api.resolver import build_resolver
+from contact_archive.api.resolver import build_api, build_resolver
+from contact_archive.event_kinds import EventKind, kind_of, serving
 from contact_archive.ledger.models import ChangeAction
 
 Entrypoint = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
+API = {EventKind.API}
 
 
 def change_entrypoint(action: ChangeAction) -> Entrypoint:
     """Archive or restore: API Gateway requests and EventBridge commands."""
     from contact_archive.api.changes import change_router
 
-    app = build_resolver(change_router(action))
+    api = build_api(change_router(action))
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        if "detail-type" in event and "httpMethod" not in event:
+        if kind_of(event) is EventKind.COMMAND:
             # Imported on the first command: API-only containers never load the parser.
             from contact_archive.config import get_settings
             from contact_archive.contacts.commands import handle_command
@@ -31,22 +33,22 @@ def change_entrypoint(action: ChangeAction) -> Entrypoint:
 
             ttl_seconds = get_settings().idempotency_ttl_hours * 3600
             return handle_command(event, action, get_store(), idempotency_ttl_seconds=ttl_seconds)
-        return app.resolve(event, context)
+        return api(event, context)
 
-    return handle
+    return serving({EventKind.API, EventKind.COMMAND}, handle)
 
 
 def list_entrypoint() -> Entrypoint:
     from contact_archive.api.read_routes import router
 
-    return build_resolver(router).resolve
+    return serving(API, build_api(router))
 
 
 def register_entrypoint() -> Entrypoint:
     from contact_archive.api.register_routes import router
     from contact_archive.api.settings_routes import router as settings_router
 
-    return build_resolver(router, settings_router).resolve
+    return serving(API, build_api(router, settings_router))
 
 
 def sync_entrypoint() -> Entrypoint:
@@ -59,7 +61,7 @@ def sync_entrypoint() -> Entrypoint:
             event, context, get_store(), get_vendor_clients(), get_event_publisher()
         )
 
-    return handle
+    return serving({EventKind.STREAM}, handle)
 
 
 def reconcile_entrypoint() -> Entrypoint:
@@ -90,7 +92,7 @@ def reconcile_entrypoint() -> Entrypoint:
             limits,
         )
 
-    return handle
+    return serving({EventKind.SCHEDULE, EventKind.MANUAL}, handle)
 
 
 def sweep_entrypoint() -> Entrypoint:
@@ -101,7 +103,7 @@ def sweep_entrypoint() -> Entrypoint:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle_sweep(event, context, get_store(), get_vendor_clients())
 
-    return handle
+    return serving({EventKind.SCHEDULE, EventKind.MANUAL}, handle)
 
 
 def redrive_entrypoint() -> Entrypoint:
@@ -112,14 +114,14 @@ def redrive_entrypoint() -> Entrypoint:
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return handle_redrive(event, context, get_dead_letter_redrive)
 
-    return handle
+    return serving({EventKind.MANUAL}, handle)
 
 
 def jobs_entrypoint() -> Entrypoint:
     """Bulk jobs over HTTP: submit, look at, list and cancel."""
     from contact_archive.api.job_routes import router
 
-    return build_resolver(router).resolve
+    return serving(API, build_api(router))
 
 
 def job_worker_entrypoint() -> Entrypoint:
@@ -137,11 +139,12 @@ def job_worker_entrypoint() -> Entrypoint:
             event, context, get_store(), get_vendor_clients(), get_job_queue(), worker
         )
 
-    return handle
+    return serving({EventKind.SQS}, handle)
 
 
 def webhook_entrypoint() -> Entrypoint:
     """Vendors' signed webhook deliveries (no API authorizer: the signature authenticates)."""
     from contact_archive.api.webhook_routes import router
 
-    return build_resolver(router).resolve
+    # Not screened as JSON: a delivery's signature covers its bytes as the vendor sent them.
+    return serving(API, build_resolver(router).resolve)

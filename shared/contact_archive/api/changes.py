@@ -55,7 +55,7 @@ def change_router(action: ChangeAction) -> APIGatewayRouter:
             "409 `ambiguous_contact` listing their ids, none a 404."
         ),
         operation_id=f"{action.value}_contact_by_name",
-        responses=documented(ContactOut, 400, 404, 409),
+        responses=documented(ContactOut, 400, 404, 409, body=True),
         tags=["contacts"],
     )
     def change_by_name(
@@ -75,7 +75,7 @@ def change_router(action: ChangeAction) -> APIGatewayRouter:
         summary=summary,
         description=description,
         operation_id=f"{action.value}_contact",
-        responses=documented(ContactOut, 400, 404, 409),
+        responses=documented(ContactOut, 400, 404, 409, body=True),
         tags=["contacts"],
     )
     def change(

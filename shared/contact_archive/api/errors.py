@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from http import HTTPStatus
 from typing import Any
 
@@ -12,6 +13,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from contact_archive.api.screening import MalformedBody, MalformedJson, UnsupportedMediaType
 from contact_archive.inbound import errors as inbound_errors
 from contact_archive.ledger import errors
 from contact_archive.observability import logger
@@ -69,6 +71,9 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.UnknownLink: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.InvalidCursor: HTTPStatus.BAD_REQUEST,
     InvalidHeader: HTTPStatus.BAD_REQUEST,
+    UnsupportedMediaType: HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+    MalformedBody: HTTPStatus.BAD_REQUEST,
+    MalformedJson: HTTPStatus.BAD_REQUEST,
     MissingTenant: HTTPStatus.UNAUTHORIZED,
     vendor_errors.VendorNotConfigured: HTTPStatus.CONFLICT,
     # The vendor, not this service, failed: not a 5xx of ours; `details.retryable` says more.
@@ -88,6 +93,19 @@ def error_response(
         content_type=content_types.APPLICATION_JSON,
         body={"error": {"code": code, "message": message, "details": details}},
     )
+
+
+def refusal(error: errors.DomainError) -> dict[str, Any]:
+    """`error` as the proxy response API Gateway reads, for a request refused before the
+    resolver ran (`screening.py`): the same status and body the resolver would answer."""
+    status = STATUS_BY_ERROR.get(type(error), HTTPStatus.BAD_REQUEST)
+    body = {"error": {"code": error.code, "message": error.message, "details": error.details}}
+    return {
+        "statusCode": status.value,
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+        "multiValueHeaders": {"Content-Type": [content_types.APPLICATION_JSON]},
+    }
 
 
 def _field(location: tuple[Any, ...]) -> str:

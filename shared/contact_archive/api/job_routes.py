@@ -41,7 +41,7 @@ router = APIGatewayRouter()
         "matches nobody is a job that succeeds with zero contacts. Vendors with bulk endpoints "
         "(Constant Contact) are called in bulk."
     ),
-    responses=documented(JobOut, 400, ok_status=202),
+    responses=documented(JobOut, 400, ok_statuses=(202,), body=True),
     tags=["jobs"],
 )
 def submit(
@@ -124,7 +124,7 @@ def get_job(job_id: JobIdPath) -> Response[dict[str, Any]]:
         "Contacts already changed stay changed and their links still settle; a job that has "
         "finished answers 409 `job_finished`."
     ),
-    responses=documented(JobOut, 404, 409),
+    responses=documented(JobOut, 404, 409, body=True),
     tags=["jobs"],
 )
 def cancel(job_id: JobIdPath) -> Response[dict[str, Any]]:

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 from pydantic import Field, StringConstraints, model_validator
 
 from contact_archive.api.schemas import (
+    EMAIL_PATTERN,
     SCOPE_PATTERN,
+    TEXT_PATTERN,
     LinkSelector,
     RequestBody,
     ResponseBody,
@@ -15,14 +17,14 @@ from contact_archive.api.schemas import (
 from contact_archive.ledger.models import CONTACT_ID_PATTERN, MAX_LINKS, Vendor
 
 MAX_NAMES = 10_000
-EMAIL = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+EMAIL = Annotated[str, StringConstraints(max_length=254, pattern=EMAIL_PATTERN)]
 CONTACT_ID = Annotated[str, StringConstraints(pattern=CONTACT_ID_PATTERN)]
 DOMAIN_PATTERN = r"^[A-Za-z0-9]([A-Za-z0-9-]{0,62}\.)+[A-Za-z0-9-]{1,63}$"
 
 
 class VendorIdName(RequestBody):
     vendor: Vendor
-    vendor_id: str = Field(min_length=1, max_length=256)
+    vendor_id: str = Field(min_length=1, max_length=256, pattern=TEXT_PATTERN)
 
 
 class JobFilter(RequestBody):
@@ -46,7 +48,7 @@ class JobRequestBody(RequestBody):
     """An archive or restore of many contacts, named by exactly one selector."""
 
     action: Literal["archive", "restore"]
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, pattern=TEXT_PATTERN)
     vendors: list[LinkSelector] | None = Field(
         default=None,
         min_length=1,

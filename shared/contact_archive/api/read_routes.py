@@ -14,6 +14,7 @@ from contact_archive.api.request import json_response, tenant_of
 from contact_archive.api.schemas import (
     EMAIL_PATTERN,
     SCOPE_PATTERN,
+    TEXT_PATTERN,
     ContactOut,
     ContactPageOut,
     HistoryOut,
@@ -47,8 +48,12 @@ def list_page(
     ] = "active",
     vendor: Annotated[Vendor | None, Query()] = None,
     scope: Annotated[str | None, Query(min_length=1, max_length=256, pattern=SCOPE_PATTERN)] = None,
-    vendor_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
-    external_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    vendor_id: Annotated[
+        str | None, Query(min_length=1, max_length=256, pattern=TEXT_PATTERN)
+    ] = None,
+    external_id: Annotated[
+        str | None, Query(min_length=1, max_length=256, pattern=TEXT_PATTERN)
+    ] = None,
     email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     cursor: Annotated[str | None, Query(max_length=4096)] = None,
@@ -92,9 +97,13 @@ def list_page(
 )
 def resolve(
     email: Annotated[str | None, Query(max_length=254, pattern=EMAIL_PATTERN)] = None,
-    external_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    external_id: Annotated[
+        str | None, Query(min_length=1, max_length=256, pattern=TEXT_PATTERN)
+    ] = None,
     vendor: Annotated[Vendor | None, Query()] = None,
-    vendor_id: Annotated[str | None, Query(min_length=1, max_length=256)] = None,
+    vendor_id: Annotated[
+        str | None, Query(min_length=1, max_length=256, pattern=TEXT_PATTERN)
+    ] = None,
 ) -> Response[dict[str, Any]]:
     if (vendor is None) != (vendor_id is None):
         raise InvalidQuery("`vendor` and `vendor_id` go together")

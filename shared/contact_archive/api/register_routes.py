@@ -41,7 +41,7 @@ RESERVED_CONTACT_IDS = frozenset({"resolve"})
         "of the tenant is a 409. Returns 201 when the contact was created. The id `resolve` "
         "names a route and is refused."
     ),
-    responses=documented(ContactOut, 400, 404, 409),
+    responses=documented(ContactOut, 400, 404, 409, ok_statuses=(200, 201), body=True),
     tags=["contacts"],
 )
 def put_contact(
@@ -88,7 +88,7 @@ def put_contact(
         "`next_cursor`. 409 when the tenant has no credentials for the vendor; 424 when the "
         "vendor refused or did not answer (`details.retryable`)."
     ),
-    responses=documented(ImportOut, 400, 409, 424),
+    responses=documented(ImportOut, 400, 409, 424, body=True),
     tags=["contacts"],
 )
 def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[str, Any]]:
@@ -143,7 +143,7 @@ def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[
         "`archiving` / `restoring`, and vendor sync tries them again. 202 when some were retried; "
         "200, changing nothing, when no link had failed."
     ),
-    responses=documented(ContactOut, 404, 409, ok_status=202),
+    responses=documented(ContactOut, 404, 409, ok_statuses=(200, 202), body=True),
     tags=["contacts"],
 )
 def retry_sync(contact_id: ContactIdPath) -> Response[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -11,6 +12,9 @@ from contact_archive.api.errors import InvalidHeader, MissingTenant
 from contact_archive.ledger.models import TENANT_PATTERN, Actor
 
 API_SOURCE = "api"
+# ASCII digits only (str.isdigit takes superscripts and Arabic-Indic digits too), and few enough for any version a
+# contact can reach: DynamoDB compares at most 38 digits.
+IF_MATCH_VERSION = re.compile(r"[0-9]{1,18}")
 
 
 def _authorizer(router: APIGatewayRouter) -> dict[str, Any]:
@@ -38,7 +42,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or int(text) < 1:
+    if not IF_MATCH_VERSION.fullmatch(text) or int(text) < 1:
         raise InvalidHeader("If-Match", 'expected a contact version such as "3"')
     return int(text)
 

@@ -15,8 +15,12 @@ from contact_archive.ledger.models import (
     Vendor,
 )
 
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
-SCOPE_PATTERN = r"^[^\s:][^\s]{0,255}$"
+# No control characters (NUL, escapes, DEL) in anything the ledger keeps: they break logs, CSV
+# exports and vendor calls downstream. Patterns, so that the OpenAPI document says so too.
+CONTROLS = r"\x00-\x1f\x7f"
+TEXT_PATTERN = rf"^[^{CONTROLS}]*$"
+EMAIL_PATTERN = rf"^[^@\s{CONTROLS}]+@[^@\s{CONTROLS}]+\.[^@\s{CONTROLS}]+$"
+SCOPE_PATTERN = rf"^[^\s:{CONTROLS}][^\s{CONTROLS}]{{0,255}}$"
 LinkSelector = Annotated[str, StringConstraints(pattern=LINK_SELECTOR_PATTERN)]
 
 
@@ -31,7 +35,7 @@ class ResponseBody(BaseModel):
 
 
 class ChangeRequest(RequestBody):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, max_length=500, pattern=TEXT_PATTERN)
     vendors: list[LinkSelector] | None = Field(
         default=None,
         min_length=1,
@@ -48,9 +52,11 @@ class ChangeByNameRequest(ChangeRequest):
     or `vendor` with `vendor_id`."""
 
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    external_id: str | None = Field(default=None, min_length=1, max_length=256)
+    external_id: str | None = Field(
+        default=None, min_length=1, max_length=256, pattern=TEXT_PATTERN
+    )
     vendor: Vendor | None = None
-    vendor_id: str | None = Field(default=None, min_length=1, max_length=256)
+    vendor_id: str | None = Field(default=None, min_length=1, max_length=256, pattern=TEXT_PATTERN)
 
     @model_validator(mode="after")
     def one_name(self) -> ChangeByNameRequest:
@@ -67,17 +73,21 @@ class ChangeByNameRequest(ChangeRequest):
 
 class LinkBody(RequestBody):
     vendor: Vendor
-    vendor_id: str = Field(min_length=1, max_length=256)
+    vendor_id: str = Field(min_length=1, max_length=256, pattern=TEXT_PATTERN)
     scope: str | None = Field(
-        default=None, min_length=1, max_length=256, description="Sequence: the customer id."
+        default=None,
+        min_length=1,
+        max_length=256,
+        pattern=TEXT_PATTERN,
+        description="Sequence: the customer id.",
     )
 
 
 class RegisterRequest(RequestBody):
     email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
-    first_name: str | None = Field(default=None, max_length=200)
-    last_name: str | None = Field(default=None, max_length=200)
-    external_id: str | None = Field(default=None, max_length=256)
+    first_name: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
+    last_name: str | None = Field(default=None, max_length=200, pattern=TEXT_PATTERN)
+    external_id: str | None = Field(default=None, max_length=256, pattern=TEXT_PATTERN)
     links: list[LinkBody] = Field(default_factory=list, max_length=MAX_LINKS)
 
 
@@ -87,6 +97,7 @@ class ImportRequest(RequestBody):
         default=None,
         min_length=1,
         max_length=256,
+        pattern=TEXT_PATTERN,
         description="Sequence: the customer whose contacts to import (required there).",
     )
     cursor: str | None = Field(
@@ -180,20 +191,25 @@ class ErrorBody(ResponseBody):
     error: ErrorDetail
 
 
-def documented(ok: type[BaseModel], *errors: int, ok_status: int = 200) -> dict[int, Any]:
-    """The `responses` of a route for the OpenAPI document."""
+def documented(
+    ok: type[BaseModel], *errors: int, ok_statuses: tuple[int, ...] = (200,), body: bool = False
+) -> dict[int, Any]:
+    """The `responses` of a route for the OpenAPI document: every status it answers. A route
+    that reads a body (`body`) also answers 400 and 415 for one it cannot read as JSON."""
     descriptions = {
-        400: "Malformed JSON, header or cursor",
+        400: "Malformed JSON, body, header or cursor",
         401: "No tenant in the authorizer context",
         404: "Unknown contact",
         409: "Version conflict, vendor id taken, key in progress, or vendor not configured",
+        415: "A body that is not `application/json` (UTF-8)",
         422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
         424: "The vendor refused or did not answer (`details.retryable` says whether to retry)",
     }
     responses: dict[int, Any] = {
-        ok_status: {"description": "OK", "content": {"application/json": {"model": ok}}}
+        status: {"description": "OK", "content": {"application/json": {"model": ok}}}
+        for status in ok_statuses
     }
-    for status in (401, 422, *errors):
+    for status in sorted({401, 422, *errors, *((400, 415) if body else ())}):
         responses[status] = {
             "description": descriptions[status],
             "content": {"application/json": {"model": ErrorBody}},

@@ -54,7 +54,7 @@ def read_settings() -> Response[dict[str, Any]]:
     summary="Change the tenant's settings",
     description=POLICY_DESCRIPTION + " It applies to vendor changes received from then on.",
     operation_id="put_settings",
-    responses=documented(SettingsOut, 400),
+    responses=documented(SettingsOut, 400, body=True),
     tags=["settings"],
 )
 def write_settings(body: Annotated[SettingsRequest, Body()]) -> Response[dict[str, Any]]:

@@ -51,6 +51,8 @@ class CursorCodec:
         return f"{body}.{self._signature(body)}"
 
     def decode(self, cursor: str, tenant_id: str, fingerprint: str) -> dict[str, Any]:
+        if not cursor.isascii():  # a cursor this codec made is base64 and hex
+            raise InvalidCursor("malformed")
         body, dot, signature = cursor.partition(".")
         if not dot or not body or not signature:
             raise InvalidCursor("malformed")

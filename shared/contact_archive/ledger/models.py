@@ -17,7 +17,11 @@ from pydantic import BaseModel, ConfigDict, Field
 TENANT_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 CONTACT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 # How callers name links: a vendor (all its links), or a vendor and a scope (`link_key`).
-LINK_SELECTOR_PATTERN = r"^(sequence|routera|intercom|constant_contact)(:[^\s:][^\s]{0,255})?$"
+# A scope holds no whitespace and no control character (NUL, escapes, DEL).
+LINK_SELECTOR_PATTERN = (
+    r"^(sequence|routera|intercom|constant_contact)"
+    r"(:[^\s:\x00-\x1f\x7f][^\s\x00-\x1f\x7f]{0,255})?$"
+)
 MAX_LINKS = 50  # links per contact: one per vendor, one per Sequence customer
 
 
