@@ -1,0 +1,146 @@
+"""What each function is run on while its AWS calls are recorded (tests/integration/
+test_least_privilege.py): its events/ samples, and the paths of its tests that make another
+AWS call. Each Given is set up outside the recording, so that only the function's own calls
+count."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from contact_archive.contacts.changes import archive_contact
+from contact_archive.ledger.models import Vendor, iso, utc_now
+from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.due import all_shards
+from devtools.runtime import LambdaContext
+from devtools.sandboxes.stack import SandboxStack
+from devtools.webhooks import intercom_delivery
+from tests.iam_calls import Recorder
+from tests.ledger_helpers import change, register_at_vendors
+from tests.support import Functions, api_event, delivered, load_event
+
+INTERCOM_ID = "6650a1b2c3d4e5f6a7b8c9d0"  # Ada's Intercom id in events/register_contact.json
+SAMPLE_JOB = "job_19ad0c0a1b2c3d4e5f6a7b8c9"  # the job id of events/get_job.json, cancel_job.json
+
+
+@dataclass
+class World:
+    """The moto account with the template's resources, the sandboxes, and the handlers."""
+
+    recorder: Recorder
+    functions: Functions
+    store: LedgerStore
+    stack: SandboxStack
+    sqs: Any
+    queues: dict[str, str]  # queue URL by logical id
+
+    def run(self, function: str, handler: str, event: dict[str, Any]) -> Any:
+        # A context with the time left (RedriveFunction reads it), as Lambda's own has.
+        context = LambdaContext(function_name=function, timeout_seconds=900)
+        with self.recorder.running(function):
+            return self.functions.modules[handler].lambda_handler(event, context)
+
+    def register_ada(self) -> None:
+        assert self.functions("register", load_event("register_contact"))["statusCode"] == 201
+
+
+def archive(world: World) -> None:
+    world.register_ada()
+    for name in ("archive_contact", "archive_contact_by_email", "archive_contact_command"):
+        world.run("ArchiveFunction", "archive", load_event(name))
+    # An idempotency key whose request fails is released (ReleaseIdempotencyKeys).
+    world.run("ArchiveFunction", "archive", api_event("archive_contact", contact_id="nobody"))
+
+
+def restore(world: World) -> None:
+    world.register_ada()
+    world.functions("archive", load_event("archive_contact"))
+    for name in ("restore_contact", "restore_contact_by_vendor_id", "restore_contact_command"):
+        world.run("RestoreFunction", "restore", load_event(name))
+    world.run("RestoreFunction", "restore", api_event("restore_contact", contact_id="nobody"))
+
+
+def list_(world: World) -> None:
+    world.register_ada()
+    for name in ("list_contacts", "get_contact", "contact_history", "resolve_contact"):
+        world.run("ListFunction", "list", load_event(name))
+
+
+def register(world: World) -> None:
+    register_at_vendors(world.store, world.stack, "someone", [Vendor.INTERCOM])
+    for name in ("register_contact", "import_contacts", "retry_sync", "get_settings"):
+        world.run("RegisterFunction", "register", load_event(name))
+    world.run("RegisterFunction", "register", load_event("put_settings"))
+
+
+def webhook(world: World) -> None:
+    world.register_ada()
+    created = int(utc_now().timestamp())
+    delivery = intercom_delivery("contact.archived", INTERCOM_ID, created_at=created)
+    world.run("WebhookFunction", "webhook", delivered(delivery))
+    world.run("WebhookFunction", "webhook", load_event("webhook_check"))
+
+
+def sync(world: World) -> None:
+    world.register_ada()
+    world.run("SyncFunction", "sync", load_event("sync_stream"))
+
+
+def sweep(world: World) -> None:
+    register_at_vendors(world.store, world.stack, "ada", [Vendor.ROUTERA, Vendor.INTERCOM])
+    archive_contact(world.store, change("ada"))
+    for shard in all_shards():
+        entries, _ = world.store.due.page(shard, iso(utc_now() + timedelta(days=1)), 100)
+        for entry in entries:
+            world.store.due.reschedule(entry, iso(utc_now() - timedelta(hours=1)))
+    world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
+
+
+def reconcile(world: World) -> None:
+    register_at_vendors(world.store, world.stack, "ada", list(Vendor))
+    world.run("ReconcileFunction", "reconcile", load_event("reconcile_schedule"))
+
+
+def redrive(world: World) -> None:
+    world.sqs.send_message(
+        QueueUrl=world.queues["SyncDeadLetterQueue"], MessageBody=json.dumps({"note": "no letter"})
+    )
+    world.run("RedriveFunction", "redrive", load_event("redrive_dead_letters"))
+
+
+def jobs(world: World) -> None:
+    world.register_ada()
+    answer = world.run("JobsFunction", "jobs", load_event("submit_job"))
+    job_id = json.loads(answer["body"])["job_id"]
+    for name in ("get_job", "list_jobs", "cancel_job"):
+        event = json.loads(json.dumps(load_event(name)).replace(SAMPLE_JOB, job_id))
+        world.run("JobsFunction", "jobs", event)
+
+
+def job_worker(world: World) -> None:
+    world.register_ada()
+    world.functions("jobs", load_event("submit_job"))
+    url = world.queues["JobQueue"]
+    messages = world.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    for message in messages:
+        record = load_event("job_unit_message")["Records"][0]
+        record.update(body=message["Body"], receiptHandle=message["ReceiptHandle"])
+        world.run("JobWorkerFunction", "job_worker", {"Records": [record]})
+
+
+SCENARIOS: dict[str, Callable[[World], None]] = {
+    "ArchiveFunction": archive,
+    "RestoreFunction": restore,
+    "ListFunction": list_,
+    "RegisterFunction": register,
+    "WebhookFunction": webhook,
+    "SyncFunction": sync,
+    "SweepFunction": sweep,
+    "ReconcileFunction": reconcile,
+    "RedriveFunction": redrive,
+    "JobsFunction": jobs,
+    "JobWorkerFunction": job_worker,
+}
