@@ -1,6 +1,7 @@
 # contact-archive: the two commands are `make run` and `make test`; both install what they need.
 #
 #   make run        the API on http://127.0.0.1:3000 (DynamoDB Local, no Docker, no AWS account)
+#   LOCAL_AUTH=keys make run   the same, API keys enforced (contact-archive keys create --tenant T)
 #   make seed CONTACTS=10000   fill the running `make run` (its sandboxes and ledger) with people
 #   make test       ruff, mypy, import contracts, sam validate --lint, sam build, then every pytest tier
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json

@@ -83,9 +83,10 @@ def build_event(
     header_items: list[tuple[str, str]],
     body: bytes,
     source_ip: str,
-    tenant: str,
+    authorizer: dict[str, Any],
 ) -> dict[str, Any]:
-    """The API Gateway REST API (v1) proxy integration event for one request."""
+    """The API Gateway REST API (v1) proxy integration event for one request; `authorizer` is
+    what the authorizer answered (its context and principalId)."""
     headers: dict[str, str] = {}
     multi_headers: dict[str, list[str]] = {}
     for name, value in header_items:
@@ -148,15 +149,36 @@ def build_event(
             },
             "domainName": host,
             "apiId": "local",
-            "authorizer": {
-                "tenant_id": tenant,
-                "principalId": DEV_PRINCIPAL,
-                "integrationLatency": 0,
-            },
+            "authorizer": {**authorizer, "integrationLatency": 0},
         },
         "body": text,
         "isBase64Encoded": is_base64,
     }
+
+
+def dev_authorizer(tenant: str) -> dict[str, Any]:
+    """What `make run` puts in the authorizer's place by default: the tenant it was given."""
+    return {"tenant_id": tenant, "principalId": DEV_PRINCIPAL}
+
+
+def token_event(authorization: str, method: str, raw_path: str) -> dict[str, Any]:
+    """What API Gateway asks a TOKEN authorizer about one request."""
+    return {
+        "type": "TOKEN",
+        "authorizationToken": authorization,
+        "methodArn": f"arn:aws:execute-api:us-east-1:000000000000:local/{STAGE}/{method}{raw_path}",
+    }
+
+
+def authorizer_context(answer: Any) -> dict[str, Any] | None:
+    """The context an authorizer's answer gives the function (with its principalId), or None
+    when the answer does not allow the request."""
+    if not isinstance(answer, dict):
+        return None
+    statements = (answer.get("policyDocument") or {}).get("Statement") or []
+    if not statements or any(item.get("Effect") != "Allow" for item in statements):
+        return None
+    return {**(answer.get("context") or {}), "principalId": answer.get("principalId")}
 
 
 def response_parts(result: Any) -> tuple[int, list[tuple[str, str]], bytes]:

@@ -7,7 +7,10 @@ definition).
 Each HTTP request becomes the API Gateway REST (v1 proxy) event that API Gateway would send, and
 the handler's proxy response becomes the HTTP response.
 
-Local only: the tenant is `dev-tenant`, or the value of the request header `X-Tenant-Id`.
+Local only: the tenant is `dev-tenant`, or the value of the request header `X-Tenant-Id`. With
+LOCAL_AUTH=keys, API keys are enforced instead, through AuthorizerFunction's own code as API
+Gateway calls it (`contact-archive keys create --tenant T` makes one): the tenant is the key's, a
+missing or refused key is the API's 401.
 
 Propagation: SyncFunction runs from DynamoDB Local's stream (`devtools/local_sync.py`), so an
 archive visibly reaches the vendors; what it announces is printed and listed at the URL shown.
@@ -43,14 +46,24 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from devtools.api_gateway import build_event, compile_routes, error_body, match, response_parts
+from devtools.api_gateway import (
+    authorizer_context,
+    build_event,
+    compile_routes,
+    dev_authorizer,
+    error_body,
+    match,
+    response_parts,
+    token_event,
+)
+from devtools.containers import FunctionError
 from devtools.dynamodb_local import provision_table
 from devtools.local_queue import LocalJobQueue, worker_concurrency
 from devtools.local_schedule import LocalSchedule, interval_from_environment
 from devtools.local_state import StackState, published
 from devtools.local_sync import LocalEventBus, StreamPump
 from devtools.runtime import LAYER_DIR, LOCAL_TABLE_NAME, FunctionRunner, local_dynamodb
-from devtools.template import api_routes, load_template
+from devtools.template import api_routes, gateway_response, load_template
 
 if TYPE_CHECKING:
     from devtools.sandboxes.stack import SandboxStack
@@ -58,14 +71,23 @@ if TYPE_CHECKING:
 DEV_TENANT = "dev-tenant"
 TENANT_HEADER = "x-tenant-id"
 DEFAULT_PORT = 3000
+AUTHORIZER = "AuthorizerFunction"
+JSON_TYPE = [("Content-Type", "application/json")]
 
 
 class LocalApi:
-    """Routes HTTP requests to the template's handlers."""
+    """Routes HTTP requests to the template's handlers; with `api_keys`, through the built-in
+    authorizer first, as API Gateway does."""
 
-    def __init__(self, template: dict[str, Any], runner: FunctionRunner) -> None:
+    def __init__(
+        self, template: dict[str, Any], runner: FunctionRunner, *, api_keys: bool = False
+    ) -> None:
         self.routes = compile_routes(api_routes(template))
         self.runner = runner
+        self.api_keys = api_keys
+        self.refusals = {
+            name: gateway_response(template, name) for name in ("UNAUTHORIZED", "ACCESS_DENIED")
+        }
 
     def handle(
         self,
@@ -79,28 +101,61 @@ class LocalApi:
         split = urlsplit(target)
         raw_path = split.path or "/"
         route, params, allowed = match(self.routes, method, raw_path)
-        json_type = [("Content-Type", "application/json")]
         if route is None:
             if allowed:
                 message = f"method {method} is not allowed on {raw_path}"
-                headers = [*json_type, ("Allow", ", ".join(sorted(set(allowed))))]
+                headers = [*JSON_TYPE, ("Allow", ", ".join(sorted(set(allowed))))]
                 return 405, headers, error_body("method_not_allowed", message), "-"
             message = f"no route matches {method} {raw_path}"
-            return 404, json_type, error_body("not_found", message), "-"
-        tenant = next(
-            (v for k, v in header_items if k.lower() == TENANT_HEADER and v.strip()), DEV_TENANT
-        )
+            return 404, JSON_TYPE, error_body("not_found", message), "-"
+        if self.api_keys and route.authorized:
+            try:
+                authorizer = self._authorize(header_items, method, raw_path)
+            except FunctionError:
+                return _failed(AUTHORIZER)
+            if isinstance(authorizer, str):
+                status, refusal = self.refusals[authorizer]
+                return status, JSON_TYPE, refusal, AUTHORIZER
+        else:
+            tenant = next(
+                (v for k, v in header_items if k.lower() == TENANT_HEADER and v.strip()),
+                DEV_TENANT,
+            )
+            authorizer = dev_authorizer(tenant)
         event = build_event(
-            route, params, method, raw_path, split.query, header_items, body, source_ip, tenant
+            route, params, method, raw_path, split.query, header_items, body, source_ip, authorizer
         )
         try:
             result = self.runner.invoke(route.function, event)
             status, headers, payload = response_parts(result)
         except Exception:  # noqa: BLE001 - API Gateway answers 502 whatever the handler did
-            traceback.print_exc()
-            failure = json.dumps({"message": "Internal server error"}).encode()
-            return 502, json_type, failure, route.function
+            return _failed(route.function)
         return status, headers, payload, route.function
+
+    def _authorize(
+        self, header_items: list[tuple[str, str]], method: str, raw_path: str
+    ) -> dict[str, Any] | str:
+        """The authorizer's context for the request, or the gateway response refusing it."""
+        token = next((v for k, v in header_items if k.lower() == "authorization"), "").strip()
+        if not token:
+            return "UNAUTHORIZED"  # API Gateway refuses it without calling the authorizer
+        try:
+            answer = self.runner.invoke(AUTHORIZER, token_event(token, method, raw_path))
+        except FunctionError as error:
+            # Raising "Unauthorized" is how an authorizer asks API Gateway for a 401; anything
+            # else it raises is API Gateway's 500, answered 502 here like a failed function.
+            if str(error).endswith(": Unauthorized"):
+                return "UNAUTHORIZED"
+            raise
+        context = authorizer_context(answer)
+        return "ACCESS_DENIED" if context is None else context
+
+
+def _failed(function: str) -> tuple[int, list[tuple[str, str]], bytes, str]:
+    """API Gateway's answer when a function (or the authorizer) failed."""
+    traceback.print_exc()
+    failure = json.dumps({"message": "Internal server error"}).encode()
+    return 502, JSON_TYPE, failure, function
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -187,11 +242,21 @@ def seed_demo_contacts(stack: SandboxStack) -> None:
     )
 
 
+def local_auth() -> str:
+    """LOCAL_AUTH: `dev` (the default: the dev tenant, or X-Tenant-Id) or `keys`."""
+    mode = os.environ.get("LOCAL_AUTH", "").strip().lower() or "dev"
+    if mode not in ("dev", "keys"):
+        raise SystemExit(f"LOCAL_AUTH is {mode!r}: use dev (the default) or keys")
+    return mode
+
+
 def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", DEFAULT_PORT))
     table_name = os.environ.get("TABLE_NAME") or LOCAL_TABLE_NAME
     template = load_template()
+    api_keys = local_auth() == "keys"
+    auth_functions = {AUTHORIZER} if api_keys else set()
 
     def stop(signum: int, frame: FrameType | None) -> None:
         raise KeyboardInterrupt
@@ -227,8 +292,8 @@ def main() -> int:
             pump = StreamPump(
                 endpoint, table_name, lambda event: runner.invoke("SyncFunction", event)
             )
-            api = LocalApi(template, runner)
-            routed = sorted({item.route.function for item in api.routes})
+            api = LocalApi(template, runner, api_keys=api_keys)
+            routed = sorted({item.route.function for item in api.routes} | auth_functions)
             for function, error in sorted(runner.warm(routed).items()):
                 # Keep serving the other functions; its container printed the traceback.
                 print(
@@ -238,9 +303,14 @@ def main() -> int:
             server = make_server(api, host, port)
             for item in sorted(api.routes, key=lambda item: (item.route.path, item.route.method)):
                 print(f"  {item.route.method:6} {item.route.path}  -> {item.route.function}")
+            who = (
+                "API keys enforced: contact-archive keys create --tenant T"
+                if api_keys
+                else f"tenant {DEV_TENANT}; header X-Tenant-Id picks another"
+            )
             print(
-                f"contact-archive local API listening on http://{host}:{port} "
-                f"(tenant {DEV_TENANT}; header X-Tenant-Id picks another). Ctrl-C stops it.",
+                f"contact-archive local API listening on http://{host}:{port} ({who}). "
+                "Ctrl-C stops it.",
                 flush=True,
             )
             thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -144,6 +144,7 @@ class Route:
     method: str  # upper case, e.g. "POST" (or "ANY")
     path: str  # API Gateway resource path, e.g. "/contacts/{contact_id}/archive"
     event: str  # the event's name in the template
+    authorized: bool = True  # through the API's authorizer (not `Auth: Authorizer: NONE`)
 
     @property
     def module(self) -> str:
@@ -182,9 +183,20 @@ def api_routes(template: dict[str, Any]) -> list[Route]:
                     method=str(props["Method"]).upper(),
                     path=str(props["Path"]),
                     event=name,
+                    authorized=(props.get("Auth") or {}).get("Authorizer") != "NONE",
                 )
             )
     return routes
+
+
+def gateway_response(
+    template: dict[str, Any], response_type: str, api: str = "LedgerApi"
+) -> tuple[int, bytes]:
+    """(status, body) of one of the API's `GatewayResponses` (API Gateway's own answers)."""
+    properties = resource(template, api, "AWS::Serverless::Api")["Properties"]
+    response = properties["GatewayResponses"][response_type]
+    body = response["ResponseTemplates"]["application/json"]
+    return int(response["StatusCode"]), str(body).encode()
 
 
 def function_code(template: dict[str, Any], logical_id: str) -> tuple[str, str]:

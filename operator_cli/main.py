@@ -4,6 +4,7 @@
     contact-archive jobs restore --file ids.csv | --filter status=archived,vendor=sequence
     contact-archive jobs status|watch|cancel JOB_ID
     contact-archive jobs list [--limit N]
+    contact-archive keys create --tenant T [--json] | list [--tenant T] | revoke KEY_ID
 
 Exit codes: 0 the job succeeded and nothing failed; 1 something failed, or the job failed or was
 cancelled; 2 a usage or API error (a 4xx shows its code and message); 3 the API cannot be reached;
@@ -32,6 +33,7 @@ from operator_cli.api import (
     JobsApi,
 )
 from operator_cli.files import InputProblem
+from operator_cli.keys import keys
 from operator_cli.progress import JobProgress
 from operator_cli.submission import job_requests
 from operator_cli.tables import job_summary, jobs_table
@@ -98,7 +100,7 @@ class Session:
 
 app = typer.Typer(
     name="contact-archive",
-    help="Operate contact-archive: bulk archive and restore jobs.",
+    help="Operate contact-archive: bulk archive and restore jobs, API keys.",
     no_args_is_help=True,
     add_completion=False,
     # A traceback's locals would show the API key.
@@ -106,6 +108,7 @@ app = typer.Typer(
 )
 jobs = typer.Typer(help="Bulk archive and restore jobs.", no_args_is_help=True)
 app.add_typer(jobs, name="jobs")
+app.add_typer(keys, name="keys")
 
 
 @app.callback()

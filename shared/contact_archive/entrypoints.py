@@ -148,3 +148,14 @@ def webhook_entrypoint() -> Entrypoint:
 
     # Not screened as JSON: a delivery's signature covers its bytes as the vendor sent them.
     return serving(API, build_resolver(router).resolve)
+
+
+def authorizer_entrypoint() -> Entrypoint:
+    """API Gateway's TOKEN authorizer: the built-in API keys (unless the deployer brings theirs)."""
+    from contact_archive.auth.authorizer import authorize
+    from contact_archive.dependencies import get_store
+
+    def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return authorize(event, get_store().api_keys)
+
+    return serving({EventKind.AUTHORIZER}, handle)

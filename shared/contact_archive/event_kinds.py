@@ -21,6 +21,7 @@ Handler = Callable[[dict[str, Any], LambdaContext], dict[str, Any]]
 
 class EventKind(StrEnum):
     API = "api_gateway"  # a REST API (v1) proxy request
+    AUTHORIZER = "authorizer"  # API Gateway asking a TOKEN authorizer about a request
     STREAM = "dynamodb_stream"
     SQS = "sqs"
     SCHEDULE = "schedule"  # EventBridge's Scheduled Event
@@ -39,6 +40,8 @@ def kind_of(event: object) -> EventKind:
         return EventKind.OTHER
     if "httpMethod" in event and isinstance(event.get("requestContext"), dict):
         return EventKind.API
+    if event.get("type") == "TOKEN" and "methodArn" in event:
+        return EventKind.AUTHORIZER
     records = event.get("Records")
     if isinstance(records, list):
         sources = {

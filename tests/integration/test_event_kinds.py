@@ -16,6 +16,7 @@ from tests.support import Functions, load_event
 # A sample of each kind, from events/ (the same files `make invoke` sends).
 SAMPLES: dict[EventKind, Any] = {
     EventKind.API: load_event("get_contact"),
+    EventKind.AUTHORIZER: load_event("authorize_api_key"),
     EventKind.STREAM: load_event("sync_stream"),
     EventKind.SQS: load_event("job_unit_message"),
     EventKind.SCHEDULE: load_event("sweep_schedule"),
@@ -35,6 +36,7 @@ SERVES = {
     "reconcile": {EventKind.SCHEDULE, EventKind.MANUAL},
     "sweep": {EventKind.SCHEDULE, EventKind.MANUAL},
     "redrive": {EventKind.MANUAL},
+    "authorizer": {EventKind.AUTHORIZER},
 }
 NOT_SERVED = [
     pytest.param(function, kind, id=f"{function}-{kind.value}")

@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from contact_archive.ledger.api_keys import parse_bearer
 from contact_archive.sync.redrive import RedriveRequest
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
@@ -131,9 +132,12 @@ def test_every_function_invoked_by_hand_has_a_sample_it_accepts() -> None:
         for logical_id, definition in functions(load_template()).items()
         if not definition.get("Events")
     )
-    assert by_hand == ["RedriveFunction"]
+    # AuthorizerFunction has no events of its own: API Gateway calls it (LedgerApi's Auth).
+    assert by_hand == ["AuthorizerFunction", "RedriveFunction"]
     request = RedriveRequest.model_validate(samples()["redrive_dead_letters"])
     assert request.max_messages == 10
+    token = samples()["authorize_api_key"]
+    assert token["type"] == "TOKEN" and parse_bearer(token["authorizationToken"])
 
 
 # -- webhooks ----------------------------------------------------------------------------------

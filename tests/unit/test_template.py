@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from contact_archive.ledger import api_keys
 from contact_archive.sync.redrive import REPLAY_RESERVE_SECONDS, SYNC_INVOKE_TIMEOUT_SECONDS
 from devtools.template import (
     api_routes,
@@ -32,6 +34,7 @@ FUNCTIONS = {
     "SweepFunction": "functions/sweep",
     "JobsFunction": "functions/jobs",
     "JobWorkerFunction": "functions/job_worker",
+    "AuthorizerFunction": "functions/authorizer",
 }
 
 
@@ -287,6 +290,63 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("GET", "/jobs/{job_id}"): "JobsFunction",
         ("POST", "/jobs/{job_id}/cancel"): "JobsFunction",
     }
+
+
+def test_the_built_in_authorizer_unless_the_deployer_brings_theirs(
+    template: dict[str, Any],
+) -> None:
+    # The parameter is optional: empty (the default) means the built-in authorizer
+    parameter = template["Parameters"]["TenantAuthorizerArn"]
+    assert parameter["Default"] == ""
+    assert re.fullmatch(parameter["AllowedPattern"], "")
+    assert re.fullmatch(
+        parameter["AllowedPattern"], "arn:aws:lambda:eu-west-1:123456789012:function:mine"
+    )
+    conditions = template["Conditions"]
+    assert conditions["UseOwnAuthorizer"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "TenantAuthorizerArn"}, ""]}]
+    }
+    assert conditions["UseBuiltInAuthorizer"] == {
+        "Fn::Equals": [{"Ref": "TenantAuthorizerArn"}, ""]
+    }
+    # Every route but the webhooks goes through it, its decision cached per key
+    auth = template["Resources"]["LedgerApi"]["Properties"]["Auth"]
+    assert auth["DefaultAuthorizer"] == "TenantAuthorizer"
+    authorizer = auth["Authorizers"]["TenantAuthorizer"]
+    assert authorizer["FunctionArn"] == {
+        "Fn::If": [
+            "UseOwnAuthorizer",
+            {"Ref": "TenantAuthorizerArn"},
+            {"Fn::GetAtt": ["AuthorizerFunction", "Arn"]},
+        ]
+    }
+    assert authorizer["FunctionPayloadType"] == "TOKEN"
+    assert authorizer["Identity"] == {"Header": "Authorization", "ReauthorizeEvery": 300}
+    # The built-in one and its log group exist only when used, and read API keys only
+    resources = template["Resources"]
+    assert resources["AuthorizerFunction"]["Condition"] == "UseBuiltInAuthorizer"
+    assert resources["AuthorizerFunctionLogGroup"]["Condition"] == "UseBuiltInAuthorizer"
+    (statement,) = _statements(resources["AuthorizerFunction"]["Properties"])
+    assert statement["Action"] == ["dynamodb:GetItem"]
+    assert statement["Resource"] == [{"Fn::GetAtt": ["LedgerTable", "Arn"]}]
+    assert statement["Condition"] == {
+        "ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["API_KEYS"]}
+    }
+    assert "Events" not in resources["AuthorizerFunction"]["Properties"]
+    # API Gateway's refusals answer in the API's one error body
+    responses = resources["LedgerApi"]["Properties"]["GatewayResponses"]
+    for name, status in (("UNAUTHORIZED", 401), ("ACCESS_DENIED", 403)):
+        body = json.loads(responses[name]["ResponseTemplates"]["application/json"])
+        assert responses[name]["StatusCode"] == status and set(body["error"]) == {
+            "code",
+            "message",
+            "details",
+        }
+
+
+def test_the_api_key_partition_is_the_one_the_authorizer_may_read() -> None:
+    assert api_keys.PARTITION == "API_KEYS"
+    assert api_keys.item_key("k")["pk"] == {"S": "API_KEYS"}
 
 
 def test_commands_arrive_on_the_bus(template: dict[str, Any]) -> None:

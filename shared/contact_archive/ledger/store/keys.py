@@ -1,6 +1,8 @@
 """The table's layout: every item type, its key, and the index attributes of a contact.
 
 Tenant first in every key, so nothing ever crosses tenants (docs/architecture.md has the table).
+API keys are the exception, read by key id before any tenant is known: `ledger/api_keys.py` lays
+them out, where the operator CLI reads it too.
 """
 
 from __future__ import annotations
