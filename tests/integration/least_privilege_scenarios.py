@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+import pytest
+
 from contact_archive.contacts.changes import archive_contact
+from contact_archive.ledger import api_keys
 from contact_archive.ledger.models import Vendor, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.due import all_shards
@@ -131,7 +134,22 @@ def job_worker(world: World) -> None:
         world.run("JobWorkerFunction", "job_worker", {"Records": [record]})
 
 
+def authorizer(world: World) -> None:
+    # Given the sample event's key, kept for dev-tenant; then a key the table does not hold
+    event = load_event("authorize_api_key")
+    key_id, secret = api_keys.parse_bearer(event["authorizationToken"]) or ("", "")
+    record = api_keys.ApiKeyRecord(
+        key_id, "dev-tenant", api_keys.secret_hash(secret), iso(utc_now())
+    )
+    world.store.client.put_item(TableName=world.store.table.name, **api_keys.create_request(record))
+    world.run("AuthorizerFunction", "authorizer", event)
+    unknown = {**event, "authorizationToken": "Bearer ca_unknownkey000001_" + "x" * 43}
+    with pytest.raises(Exception, match=r"^Unauthorized$"):  # API Gateway's 401
+        world.run("AuthorizerFunction", "authorizer", unknown)
+
+
 SCENARIOS: dict[str, Callable[[World], None]] = {
+    "AuthorizerFunction": authorizer,
     "ArchiveFunction": archive,
     "RestoreFunction": restore,
     "ListFunction": list_,
