@@ -486,8 +486,9 @@ def render(
         "## Reproduce",
         "",
         "```",
-        "make bench            # BENCH_COLD_RUNS / BENCH_WARM_RUNS / BENCH_WEBHOOK_RUNS change the run counts",
+        "make bench            # BENCH_COLD_RUNS / BENCH_WARM_RUNS / BENCH_WEBHOOK_RUNS / BENCH_LIST_RUNS change the run counts",
         ".venv/bin/python -m benchmarks.webhooks   # section (h) alone, printed",
+        ".venv/bin/python -m benchmarks.list_pages   # section (m) alone, printed",
         "```",
         "",
     ]
@@ -501,6 +502,7 @@ def main() -> None:
         from benchmarks import (
             fleet,
             jobs,
+            list_pages,
             local_stack,
             round_trips,
             stream_filter,
@@ -522,6 +524,7 @@ def main() -> None:
         vendor_lines += stream_filter.render(*stream_filter.measure())
         vendor_lines += fleet.render(fleet.measure(server.endpoint_url))
         vendor_lines += jobs.render(jobs.measure(server.endpoint_url))
+        vendor_lines += list_pages.render(list_pages.measure(server.endpoint_url))
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)
