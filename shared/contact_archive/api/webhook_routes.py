@@ -16,7 +16,7 @@ from pydantic import Field
 
 from contact_archive.api.request import json_response
 from contact_archive.api.schemas import ErrorBody, ResponseBody
-from contact_archive.dependencies import get_credential_source, get_store
+from contact_archive.dependencies import get_signing_secrets, get_store
 from contact_archive.inbound.errors import WebhookNotConfigured
 from contact_archive.inbound.webhooks import (
     ACCEPTED_FOR_LATER,
@@ -95,7 +95,7 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
         base64_encoded=bool(event.get("isBase64Encoded")),
         headers=event.get("headers") or {},
     )
-    outcome = receive_webhook(get_store(), get_credential_source(), request, now=utc_now())
+    outcome = receive_webhook(get_store(), get_signing_secrets(), request, now=utc_now())
     count(f"Webhook{outcome.value.title().replace('_', '')}")
     status = 202 if outcome in ACCEPTED_FOR_LATER else 200
     return json_response(status, {"outcome": outcome.value})
@@ -110,5 +110,5 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
     tags=["webhooks"],
 )
 def check(vendor: VendorPath, tenant_id: TenantPath) -> Response[str]:
-    check_endpoint(get_credential_source(), vendor, _tenant(tenant_id))
+    check_endpoint(get_signing_secrets(), vendor, _tenant(tenant_id))
     return Response(status_code=200, body="")
