@@ -88,6 +88,10 @@ class Webhooks:
             Name=f"{PREFIX}/{tenant}/webhooks", SecretString=json.dumps(secrets)
         )
 
+    def stored(self, tenant: str) -> dict[str, str]:
+        name = f"{PREFIX}/{tenant}/webhooks"
+        return dict(json.loads(self.secrets.get_secret_value(SecretId=name)["SecretString"]))
+
 
 @pytest.fixture
 def webhooks(ledger_table: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Webhooks]:
@@ -211,3 +215,41 @@ def test_the_local_credentials_document_still_serves_the_signing_secrets(
     assert webhooks.post("t-local") == 202
     assert webhooks.head("t-local") == 200
     assert webhooks.reads.total == 0
+
+
+def test_an_older_stack_is_migrated_by_splitting_its_secrets(
+    webhooks: Webhooks, capsys: Any
+) -> None:
+    from devtools.split_webhook_secrets import main
+
+    # Given a stack deployed before the split: signing secrets inside the vendor credentials
+    # (the tenant's Intercom one, from the fixture; a second tenant's Sequence one, with a
+    # value of its own already split), and vendors without any
+    webhooks.secrets.create_secret(
+        Name=f"{PREFIX}/t2/sequence",
+        SecretString=json.dumps(
+            {"client_id": "c", "client_secret": "SECRET", "webhook_secret": "old-SECRET"}
+        ),
+    )
+    webhooks.store("t2", {"sequence": "already-split"})
+    webhooks.secrets.create_secret(
+        Name=f"{PREFIX}/t3/routera",
+        SecretString=json.dumps({"client_id": "c", "client_secret": "SECRET"}),
+    )
+    assert webhooks.post(API_TENANT) == 404
+    # When the tool runs (a dry run first, then for real, then again)
+    assert main(["--prefix", PREFIX, "--dry-run"]) == 0
+    assert main(["--prefix", PREFIX]) == 0
+    assert main(["--prefix", PREFIX]) == 0
+    # Then the tenant's secret holds what its credentials held; a value already split stays
+    assert webhooks.stored(API_TENANT) == {"intercom": TEST_WEBHOOK_SECRET}
+    assert webhooks.stored("t2") == {"sequence": "already-split"}
+    # And it said so, naming tenants and vendors only, and the third run changed nothing
+    out = capsys.readouterr().out
+    assert f"would copy {API_TENANT}: intercom -> {PREFIX}/{API_TENANT}/webhooks" in out
+    assert f"copied {API_TENANT}: intercom -> {PREFIX}/{API_TENANT}/webhooks" in out
+    assert out.splitlines()[-1] == "0 tenant(s) changed"
+    assert "SECRET" not in out and TEST_WEBHOOK_SECRET not in out
+    # And once the container's miss expires, the tenant's deliveries verify
+    webhooks.clock.now += MISSING_TTL_SECONDS
+    assert webhooks.post(API_TENANT) == 202
