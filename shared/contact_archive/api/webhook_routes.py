@@ -50,6 +50,12 @@ class WebhookOut(ResponseBody):
     )
 
 
+class ThrottledOut(ResponseBody):
+    """API Gateway's own answer when the stage's throttle refuses a request."""
+
+    message: str = Field(examples=["Too Many Requests"])
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
@@ -63,6 +69,11 @@ RESPONSES: dict[int, Any] = {
     400: _error("Signed, but not the vendor's notification envelope"),
     401: _error("Missing or forged signature, or (Sequence) a timestamp over 5 minutes off"),
     404: _error("Unknown vendor or tenant, or no signing secret configured for them"),
+    # Answered by API Gateway itself, in its own shape, before the function is invoked.
+    429: {
+        "description": "Over the stage's webhook throttle (`WebhookThrottleRateLimit`)",
+        "content": {"application/json": {"model": ThrottledOut}},
+    },
 }
 
 
@@ -106,7 +117,7 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
     summary="Check the webhook URL (Intercom does before it sends anything)",
     description="200 with no body where the tenant has a signing secret for the vendor; 404 otherwise.",
     operation_id="check_webhook",
-    responses={200: {"description": "Configured"}, 404: RESPONSES[404]},
+    responses={200: {"description": "Configured"}, 404: RESPONSES[404], 429: RESPONSES[429]},
     tags=["webhooks"],
 )
 def check(vendor: VendorPath, tenant_id: TenantPath) -> Response[str]:
