@@ -14,8 +14,9 @@ import boto3
 import pytest
 
 from contact_archive import dependencies
-from contact_archive.ledger.models import utc_now
+from contact_archive.ledger.models import Vendor, utc_now
 from contact_archive.vendors import signing_secrets
+from contact_archive.vendors.credential_sources import SecretsManagerSource
 from contact_archive.vendors.signing_secrets import (
     MISSING_TTL_SECONDS,
     SecretCache,
@@ -253,3 +254,13 @@ def test_an_older_stack_is_migrated_by_splitting_its_secrets(
     # And once the container's miss expires, the tenant's deliveries verify
     webhooks.clock.now += MISSING_TTL_SECONDS
     assert webhooks.post(API_TENANT) == 202
+
+
+def test_reconciliation_does_not_take_the_signing_secrets_for_a_vendor(
+    webhooks: Webhooks,
+) -> None:
+    # Given a tenant's Intercom credentials and its signing secrets
+    webhooks.store(API_TENANT, {"intercom": TEST_WEBHOOK_SECRET})
+    # Then the pairs reconciliation visits are its vendors only
+    configured = SecretsManagerSource(PREFIX, secrets_client=webhooks.secrets).configured()
+    assert configured == [(API_TENANT, Vendor.INTERCOM)]

@@ -88,7 +88,8 @@ class SecretCache:
     ) -> None:
         self._ttl = {True: found_ttl, False: missing_ttl}
         self._bounds = {True: max_found, False: max_missing}
-        # Apart, so that a flood of unknown names evicts only other unknown names.
+        # Found (True) and missing (False) apart, so that a flood of unknown names evicts only
+        # other unknown names.
         self._entries: dict[bool, OrderedDict[str, tuple[float, WebhookSecrets]]] = {
             True: OrderedDict(),
             False: OrderedDict(),
@@ -140,6 +141,9 @@ CACHE = SecretCache()
 
 
 class SecretsManagerSigningSecrets:
+    """Read with botocore, not Powertools Parameters: its cache keeps no "missing" answer, and
+    its one `GetParameterError` hides whether the secret is missing or the call failed."""
+
     def __init__(
         self, client: SecretsManagerClient, prefix: str, *, cache: SecretCache | None = None
     ) -> None:
