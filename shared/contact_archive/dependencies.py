@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
     from mypy_boto3_events import EventBridgeClient
     from mypy_boto3_lambda import LambdaClient
+    from mypy_boto3_secretsmanager import SecretsManagerClient
     from mypy_boto3_sqs import SQSClient
 
     from contact_archive.announcements.publisher import EventPublisher
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from contact_archive.sync.redrive import DeadLetterRedrive
     from contact_archive.vendors.credential_sources import CredentialSource
     from contact_archive.vendors.registry import VendorClients
+    from contact_archive.vendors.signing_secrets import SecretsManagerSigningSecrets, SigningSecrets
 
 # Secrets Manager is asked again at most this often; a rotated key takes effect within it.
 CURSOR_KEY_MAX_AGE_SECONDS = 300
@@ -76,6 +78,27 @@ def get_credential_source() -> CredentialSource:
             raise ConfigurationError("VENDOR_CREDENTIALS is not valid JSON") from None
         return JsonSource(document)
     return SecretsManagerSource(settings.vendor_secret_prefix)
+
+
+def get_signing_secrets() -> SigningSecrets:
+    """Webhook signing secrets: from the local credentials document where there is one, else
+    from their own secrets (WebhookFunction's role reads nothing else)."""
+    from contact_archive.vendors.credential_sources import JsonSource
+    from contact_archive.vendors.signing_secrets import CredentialsSigningSecrets
+
+    credentials = get_credential_source()
+    if isinstance(credentials, JsonSource):
+        return CredentialsSigningSecrets(credentials)
+    return secrets_manager_signing_secrets(get_settings().vendor_secret_prefix)
+
+
+@lru_cache(maxsize=1)
+def secrets_manager_signing_secrets(prefix: str) -> SecretsManagerSigningSecrets:
+    from contact_archive.vendors.signing_secrets import SecretsManagerSigningSecrets
+
+    # The container's own cache (`signing_secrets.CACHE`) keeps found and missing secrets.
+    client = cast("SecretsManagerClient", get_session().create_client("secretsmanager"))
+    return SecretsManagerSigningSecrets(client, prefix)
 
 
 @lru_cache(maxsize=1)

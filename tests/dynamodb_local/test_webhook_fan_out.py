@@ -12,6 +12,7 @@ from contact_archive.inbound.webhooks import InboundWebhook, WebhookOutcome, rec
 from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.vendors.credential_sources import JsonSource
+from contact_archive.vendors.signing_secrets import CredentialsSigningSecrets
 from devtools.sandboxes.stack import SandboxStack
 from tests.dynamodb_local.lambda_feeder import StreamLambda
 from tests.ledger_helpers import TENANT, register
@@ -30,8 +31,9 @@ def test_a_customer_archived_in_sequence_archives_its_links_once(
     delivery = stack.sequence.archive_customer_in_ui("cus-1")
     request = InboundWebhook("sequence", TENANT, delivery.body.decode(), False, delivery.headers)
     now = datetime.now(UTC)  # the sandbox signed it a moment ago, on the same clock
-    assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.QUEUED
-    assert receive_webhook(store, credentials, request, now=now) is WebhookOutcome.DUPLICATE
+    secrets = CredentialsSigningSecrets(credentials)
+    assert receive_webhook(store, secrets, request, now=now) is WebhookOutcome.QUEUED
+    assert receive_webhook(store, secrets, request, now=now) is WebhookOutcome.DUPLICATE
     # and SyncFunction reads the table's stream, its own writes' records included
     lambda_.drain()
     # Then both links of cus-1 are archived at Sequence's word, cus-2's is not, nothing failed

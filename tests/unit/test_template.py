@@ -147,6 +147,13 @@ RESOLVE_INDEXES = [
 ]
 
 
+# WebhookFunction's only secrets: `<prefix>/<tenant_id>/webhooks`, with Secrets Manager's suffix.
+SIGNING_SECRETS = {
+    "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
+    ":secret:${VendorSecretPrefix}/*/webhooks-??????"
+}
+
+
 def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None:
     """Archive and restore query the email and external id indexes (a contact named so);
     ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
@@ -177,7 +184,7 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
             "secretsmanager:GetSecretValue": [vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
-        "WebhookFunction": {"secretsmanager:GetSecretValue": [vendor_secrets]},
+        "WebhookFunction": {"secretsmanager:GetSecretValue": [SIGNING_SECRETS]},
         "SweepFunction": {
             "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_due"}],
             "secretsmanager:GetSecretValue": [vendor_secrets],
@@ -429,8 +436,8 @@ def test_webhooks_skip_the_authorizer_and_only_read_secrets_and_write_the_ledger
 ) -> None:
     """Vendors cannot use the API's authorizer: the webhook routes, and only they, opt out of
     it (the signature authenticates). WebhookFunction reads and writes ledger items (a change
-    and its delivery in one transaction: PutItem and UpdateItem) and reads the tenants' vendor
-    secrets; it never queries, deletes or writes a secret."""
+    and its delivery in one transaction: PutItem and UpdateItem) and reads the tenants' signing
+    secrets, never their vendor credentials; it never queries, deletes or writes a secret."""
     api = template["Resources"]["LedgerApi"]["Properties"]
     assert api["Auth"]["DefaultAuthorizer"] == "TenantAuthorizer"
 
@@ -446,15 +453,11 @@ def test_webhooks_skip_the_authorizer_and_only_read_secrets_and_write_the_ledger
         ("HEAD", "/webhooks/{vendor}/{tenant_id}"),
     }
     table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
-    vendor_secrets = {
-        "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
-        ":secret:${VendorSecretPrefix}/*"
-    }
     assert _grants(template, "WebhookFunction") == {
         "dynamodb:GetItem": [table],
         "dynamodb:PutItem": [table],
         "dynamodb:UpdateItem": [table],
-        "secretsmanager:GetSecretValue": [vendor_secrets],
+        "secretsmanager:GetSecretValue": [SIGNING_SECRETS],
     }
     webhook = template["Resources"]["WebhookFunction"]["Properties"]
     assert webhook["Environment"]["Variables"] == {
@@ -462,6 +465,67 @@ def test_webhooks_skip_the_authorizer_and_only_read_secrets_and_write_the_ledger
     }
     assert webhook["Timeout"] <= 10  # vendors wait seconds for the answer
     assert template["Outputs"]["WebhookFunctionName"]["Value"] == {"Ref": "WebhookFunction"}
+
+
+def _arn_pattern(resource: dict[str, str], **parameters: str) -> re.Pattern[str]:
+    """An IAM resource's `Fn::Sub` ARN as a regex: `*` any characters, `?` exactly one."""
+    arn = resource["Fn::Sub"]
+    for name, value in parameters.items():
+        arn = arn.replace("${" + name + "}", value)
+    return re.compile(
+        "".join({"*": ".*", "?": "."}.get(char, re.escape(char)) for char in arn) + r"\Z"
+    )
+
+
+def test_webhooks_read_the_signing_secrets_and_no_vendor_credentials(
+    template: dict[str, Any],
+) -> None:
+    # Given WebhookFunction's only secret grant, for a deployed stack's ARNs
+    (grant,) = _grants(template, "WebhookFunction")["secretsmanager:GetSecretValue"]
+    pattern = _arn_pattern(
+        grant,
+        **{"AWS::Partition": "aws", "AWS::Region": "eu-west-1", "AWS::AccountId": "123456789012"},
+        VendorSecretPrefix=template["Parameters"]["VendorSecretPrefix"]["Default"],
+    )
+
+    def arn(name: str) -> str:  # Secrets Manager appends a dash and six random characters
+        return f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}-AbC123"
+
+    # Then each tenant's signing secrets are readable
+    for tenant in ("t1", "tenant-b", "webhooks"):
+        assert pattern.match(arn(f"contact-archive/vendors/{tenant}/webhooks"))
+    # And no vendor's credentials, of any tenant (one named "webhooks" included)
+    for tenant in ("t1", "webhooks"):
+        for vendor in ("sequence", "routera", "intercom", "constant_contact"):
+            assert not pattern.match(arn(f"contact-archive/vendors/{tenant}/{vendor}"))
+    assert not pattern.match(arn("contact-archive/vendors/t1/webhooks-extra"))
+    assert not pattern.match(arn("other-prefix/t1/webhooks"))
+
+
+def test_the_webhook_routes_are_throttled_on_the_stage_by_parameters(
+    template: dict[str, Any],
+) -> None:
+    """Anyone may post to the webhook routes (no authorizer): the stage caps their rate, both
+    methods, with limits a deployer sets (`WebhookThrottleRateLimit`, `...BurstLimit`)."""
+    settings = template["Resources"]["LedgerApi"]["Properties"]["MethodSettings"]
+    # A leading "/", then the path with each "/" escaped as "~1"
+    webhook_path = "/~1webhooks~1{vendor}~1{tenant_id}"
+    throttled = {(s["ResourcePath"], s["HttpMethod"]): s for s in settings}
+    assert set(throttled) == {(webhook_path, "POST"), (webhook_path, "HEAD")}
+    for setting in throttled.values():
+        assert setting["ThrottlingRateLimit"] == {"Ref": "WebhookThrottleRateLimit"}
+        assert setting["ThrottlingBurstLimit"] == {"Ref": "WebhookThrottleBurstLimit"}
+    # The paths are the routes' own, as the functions declare them
+    routes = {(route.method, route.path) for route in api_routes(template)}
+    for path, method in throttled:
+        assert (method, path.removeprefix("/").replace("~1", "/")) in routes
+    # And the defaults are a cap, with room for a burst above the rate
+    parameters = template["Parameters"]
+    rate = parameters["WebhookThrottleRateLimit"]
+    burst = parameters["WebhookThrottleBurstLimit"]
+    assert rate["Type"] == burst["Type"] == "Number"
+    assert rate["MinValue"] == burst["MinValue"] == 1
+    assert 0 < rate["Default"] <= burst["Default"] < 5000  # below the account's default burst
 
 
 def test_reconcile_runs_on_a_parameterised_schedule_with_least_privilege(

@@ -16,7 +16,7 @@ from pydantic import Field
 
 from contact_archive.api.request import json_response
 from contact_archive.api.schemas import ErrorBody, ResponseBody
-from contact_archive.dependencies import get_credential_source, get_store
+from contact_archive.dependencies import get_signing_secrets, get_store
 from contact_archive.inbound.errors import WebhookNotConfigured
 from contact_archive.inbound.webhooks import (
     ACCEPTED_FOR_LATER,
@@ -50,6 +50,12 @@ class WebhookOut(ResponseBody):
     )
 
 
+class ThrottledOut(ResponseBody):
+    """API Gateway's own answer when the stage's throttle refuses a request."""
+
+    message: str = Field(examples=["Too Many Requests"])
+
+
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"model": ErrorBody}}}
 
@@ -63,6 +69,11 @@ RESPONSES: dict[int, Any] = {
     400: _error("Signed, but not the vendor's notification envelope"),
     401: _error("Missing or forged signature, or (Sequence) a timestamp over 5 minutes off"),
     404: _error("Unknown vendor or tenant, or no signing secret configured for them"),
+    # Answered by API Gateway itself, in its own shape, before the function is invoked.
+    429: {
+        "description": "Over the stage's webhook throttle (`WebhookThrottleRateLimit`)",
+        "content": {"application/json": {"model": ThrottledOut}},
+    },
 }
 
 
@@ -95,7 +106,7 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
         base64_encoded=bool(event.get("isBase64Encoded")),
         headers=event.get("headers") or {},
     )
-    outcome = receive_webhook(get_store(), get_credential_source(), request, now=utc_now())
+    outcome = receive_webhook(get_store(), get_signing_secrets(), request, now=utc_now())
     count(f"Webhook{outcome.value.title().replace('_', '')}")
     status = 202 if outcome in ACCEPTED_FOR_LATER else 200
     return json_response(status, {"outcome": outcome.value})
@@ -106,9 +117,9 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
     summary="Check the webhook URL (Intercom does before it sends anything)",
     description="200 with no body where the tenant has a signing secret for the vendor; 404 otherwise.",
     operation_id="check_webhook",
-    responses={200: {"description": "Configured"}, 404: RESPONSES[404]},
+    responses={200: {"description": "Configured"}, 404: RESPONSES[404], 429: RESPONSES[429]},
     tags=["webhooks"],
 )
 def check(vendor: VendorPath, tenant_id: TenantPath) -> Response[str]:
-    check_endpoint(get_credential_source(), vendor, _tenant(tenant_id))
+    check_endpoint(get_signing_secrets(), vendor, _tenant(tenant_id))
     return Response(status_code=200, body="")

@@ -1,8 +1,9 @@
 """Inbound vendor webhooks: `POST /webhooks/{vendor}/{tenant_id}` from the vendor to the ledger.
 
 The vendor cannot use the API's authorizer, so the URL names the tenant, and the signature proves
-it: it is keyed by that tenant's own signing secret (`webhook_secret` in its credentials), so a
-delivery signed for another tenant, or by anyone else, never verifies here.
+it: it is keyed by that tenant's own signing secret (`vendors/signing_secrets.py`: a secret of its
+own deployed, apart from the vendor credentials), so a delivery signed for another tenant, or by
+anyone else, never verifies here.
 
 Order matters: the secret first (a URL without one is a 404), the signature over the raw bytes
 next (401, nothing read or written), only then the body (400 if it is not the vendor's envelope).
@@ -41,11 +42,9 @@ from contact_archive.ledger.models import HistoryAction, LinkState, Vendor, iso
 from contact_archive.ledger.records import CustomerChange, Delivery
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import count, logger
-from contact_archive.vendors.credential_sources import CredentialSource
-from contact_archive.vendors.credentials import IntercomCredentials, SequenceCredentials
-from contact_archive.vendors.errors import VendorNotConfigured
 from contact_archive.vendors.intercom import webhook as intercom_webhook
 from contact_archive.vendors.sequence import webhook as sequence_webhook
+from contact_archive.vendors.signing_secrets import SigningSecrets
 from contact_archive.vendors.webhooks import (
     MalformedReason,
     NotificationKind,
@@ -119,13 +118,10 @@ def webhook_vendor(name: str) -> Vendor:
     return vendor
 
 
-def signing_secret(credentials: CredentialSource, tenant_id: str, vendor: Vendor) -> SecretStr:
-    """The tenant's signing secret for `vendor`; `WebhookNotConfigured` (404) when it has no
-    credentials, or none with a `webhook_secret`."""
+def signing_secret(secrets: SigningSecrets, tenant_id: str, vendor: Vendor) -> SecretStr:
+    """The tenant's signing secret for `vendor`; `WebhookNotConfigured` (404) when it has none."""
     try:
-        loaded = credentials.load(tenant_id, vendor)
-    except VendorNotConfigured:
-        raise WebhookNotConfigured() from None
+        secret = secrets.signing_secret(tenant_id, vendor)
     except ValueError:
         # The stored credentials do not parse: an operator's problem, not the sender's.
         logger.warning(
@@ -133,28 +129,25 @@ def signing_secret(credentials: CredentialSource, tenant_id: str, vendor: Vendor
             extra={"tenant_id": tenant_id, "vendor": vendor.value},
         )
         raise WebhookNotConfigured() from None
-    if not isinstance(loaded, IntercomCredentials | SequenceCredentials):
-        raise WebhookNotConfigured()
-    secret = loaded.webhook_secret
-    if secret is None or not secret.get_secret_value():
+    if secret is None:
         raise WebhookNotConfigured()
     return secret
 
 
-def check_endpoint(credentials: CredentialSource, vendor_name: str, tenant_id: str) -> Vendor:
+def check_endpoint(secrets: SigningSecrets, vendor_name: str, tenant_id: str) -> Vendor:
     """Intercom's `HEAD` check: the URL answers only where a secret is configured."""
     vendor = webhook_vendor(vendor_name)
-    signing_secret(credentials, tenant_id, vendor)
+    signing_secret(secrets, tenant_id, vendor)
     return vendor
 
 
 def receive_webhook(
-    store: LedgerStore, credentials: CredentialSource, request: InboundWebhook, *, now: datetime
+    store: LedgerStore, secrets: SigningSecrets, request: InboundWebhook, *, now: datetime
 ) -> WebhookOutcome:
     """Verify, parse and apply one delivery. `now` (timezone-aware) is the time the request
     arrived: Sequence's replay window is measured from it, and history events carry it."""
     vendor = webhook_vendor(request.vendor)
-    secret = signing_secret(credentials, request.tenant_id, vendor)
+    secret = signing_secret(secrets, request.tenant_id, vendor)
     where = {"tenant_id": request.tenant_id, "vendor": vendor.value}
     body = request.raw_body(vendor)
     try:

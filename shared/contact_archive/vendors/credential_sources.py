@@ -1,7 +1,8 @@
 """Where a tenant's vendor credentials come from, and where rotated ones go back to.
 
 Deployed: one JSON secret per tenant and vendor in AWS Secrets Manager, named
-`<prefix>/<tenant_id>/<vendor>`, read through Powertools Parameters (cached for `max_age`).
+`<prefix>/<tenant_id>/<vendor>`, read through Powertools Parameters (cached for `max_age`). The
+webhook signing secrets are apart, in `<prefix>/<tenant_id>/webhooks` (`signing_secrets.py`).
 Locally: a JSON file (`VENDOR_CREDENTIALS_FILE`) or the same JSON in `VENDOR_CREDENTIALS`,
 shaped `{"<tenant_id>": {"<vendor>": {...}}}`. Errors name the tenant and vendor, never a value.
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager.type_defs import FilterTypeDef
 
 # Secrets Manager names allow these; a tenant id outside them cannot name a secret.
-_SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
+SECRET_NAME_PART = re.compile(r"^[A-Za-z0-9_+=.@-]{1,128}$")
 _VENDOR_NAMES = frozenset(vendor.value for vendor in Vendor)
 
 
@@ -82,7 +83,7 @@ class SecretsManagerSource:
         self._secrets_client = secrets_client
 
     def secret_name(self, tenant_id: str, vendor: Vendor) -> str:
-        if not _SECRET_NAME_PART.match(tenant_id):
+        if not SECRET_NAME_PART.match(tenant_id):
             raise VendorNotConfigured(vendor.value)
         return f"{self._prefix}/{tenant_id}/{vendor.value}"
 
@@ -138,7 +139,7 @@ class SecretsManagerSource:
         if not name.startswith(start):
             return None
         tenant_id, _, vendor = name.removeprefix(start).partition("/")
-        if not _SECRET_NAME_PART.match(tenant_id) or vendor not in _VENDOR_NAMES:
+        if not SECRET_NAME_PART.match(tenant_id) or vendor not in _VENDOR_NAMES:
             return None
         return tenant_id, Vendor(vendor)
 
