@@ -1,32 +1,26 @@
 """(k) for `make bench`: what a bulk job costs per 1,000 contacts against the same kind of people
-archived and restored one call at a time, measured side by side on DynamoDB Local.
+archived and restored one call at a time, side by side on DynamoDB Local (`render` says how).
 
-The people are `make seed`'s (`devtools/seed_people.py`): everyone in Constant Contact, about a
-third in Sequence and in Routera, two in five in Intercom. They go into in-process sandboxes
-through the sandboxes' back door (no vendor request) and into the ledger as registering them
-writes it. The job path is JobsFunction's and JobWorkerFunction's code (`submit_job`,
-`process_unit`, a unit's looks delayed as the local stack delays them); the one-at-a-time path is
-ArchiveFunction's change (`archive_contact`, `restore_contact`) for one contact after another. In
-both, SyncFunction's handler runs in this process on the table's real stream (`StreamPump`, with
-the mapping's filters) and carries every link the job does not carry in bulk. Each run is timed
-until every link is settled.
-
+`make seed`'s people go into in-process sandboxes through their back door and into the ledger as
+registering them writes it. The job runs JobsFunction's and JobWorkerFunction's code, one at a
+time runs ArchiveFunction's change per contact; in both, SyncFunction's handler runs in this
+process on the table's real stream and carries every link the job does not carry in bulk.
 DynamoDB requests are counted on the store's client (the stream's own reads are not table
 requests), write units are what DynamoDB Local reports (`ReturnConsumedCapacity=INDEXES`, base
-table and indexes together), vendor requests are what each sandbox received. Constant Contact's
-activities take no time here; the clients' pacing waits for real (Constant Contact's 4 requests a
-second, Sequence's 1,500 a minute), since it is what one call at a time costs.
+table and indexes together), vendor requests are what each sandbox received.
 
 Run alone (prints the section): `.venv/bin/python -m benchmarks.jobs`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import heapq
 import itertools
 import json
 import os
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -92,10 +86,12 @@ CONTEXT = cast(LambdaContext, FakeLambdaContext())
 
 @dataclass
 class Meter:
-    """DynamoDB requests by operation and the write units they consumed."""
+    """DynamoDB requests by operation and the write units they consumed, from any thread (the
+    worker's parallel writes, the stream's sync)."""
 
     requests: Counter[str] = field(default_factory=Counter)
     write_units: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attach(self, client: Any) -> None:
         client.meta.events.register("provide-client-params.dynamodb", self._ask_capacity)
@@ -107,18 +103,24 @@ class Meter:
             params["ReturnConsumedCapacity"] = "INDEXES"
 
     def _count(self, model: Any, **_: Any) -> None:
-        self.requests[model.name] += 1
+        with self._lock:
+            self.requests[model.name] += 1
 
     def _add_capacity(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
         if model.name not in WRITES:
             return
         consumed = parsed.get("ConsumedCapacity") or []
-        for entry in consumed if isinstance(consumed, list) else [consumed]:
-            self.write_units += float(entry.get("CapacityUnits", 0))
+        units = sum(
+            float(entry.get("CapacityUnits", 0))
+            for entry in (consumed if isinstance(consumed, list) else [consumed])
+        )
+        with self._lock:
+            self.write_units += units
 
     def reset(self) -> None:
-        self.requests.clear()
-        self.write_units = 0.0
+        with self._lock:
+            self.requests.clear()
+            self.write_units = 0.0
 
 
 @dataclass(frozen=True)
@@ -127,7 +129,7 @@ class Cost:
     path: str  # "a job" or "one call each"
     contacts: int
     seconds: float
-    dynamodb_requests: int
+    dynamodb_operations: dict[str, int]  # requests by API operation
     write_units: float
     vendor_requests: dict[Vendor, int]
     vendor_contacts: dict[Vendor, int]  # the contacts' links to each vendor
@@ -135,6 +137,10 @@ class Cost:
     @property
     def label(self) -> str:
         return f"{self.action.value}: {self.path}"
+
+    @property
+    def dynamodb_requests(self) -> int:
+        return sum(self.dynamodb_operations.values())
 
     @property
     def rate(self) -> float:
@@ -264,7 +270,7 @@ def _measured(rig: Rig, action: ChangeAction, path: str, persons: list[Person], 
         path,
         len(contact_ids),
         seconds,
-        sum(rig.meter.requests.values()),
+        dict(rig.meter.requests),
         rig.meter.write_units,
         {v: len(s.requests) - before[v] for v, s in rig.sandboxes.sandboxes.items()},
         {vendor: linked[vendor] for vendor in VENDORS},
@@ -329,17 +335,29 @@ def render(costs: list[Cost]) -> list[str]:
             f"| {cost.per_thousand(cost.dynamodb_requests):,.0f} "
             f"| {cost.per_thousand(cost.write_units):,.0f} |"
         )
+    operations = sorted({name for cost in costs for name in cost.dynamodb_operations})
     lines += [
+        "",
+        "DynamoDB requests per 1,000 contacts by operation (the fleet's rate-limit slots and "
+        "counters are among them, kept in the table as deployed):",
+        "",
+        *_table(
+            costs,
+            [f"`{name}`" for name in operations],
+            lambda cost: [
+                cost.per_thousand(cost.dynamodb_operations.get(n, 0)) for n in operations
+            ],
+        ),
         "",
         "Vendor requests per 1,000 contacts linked to that vendor:",
         "",
-        "| | " + " | ".join(vendor.value for vendor in VENDORS) + " |",
-        "| --- |" + " ---: |" * len(VENDORS),
+        *_table(
+            costs,
+            [vendor.value for vendor in VENDORS],
+            lambda cost: [cost.vendor_per_thousand(vendor) for vendor in VENDORS],
+        ),
+        "",
     ]
-    for cost in costs:
-        shares = " | ".join(f"{cost.vendor_per_thousand(vendor):,.0f}" for vendor in VENDORS)
-        lines.append(f"| {cost.label} | {shares} |")
-    lines.append("")
     for job, single in itertools.batched(costs, 2, strict=True):
         requests = _ratio(
             single.per_thousand(single.dynamodb_requests), job.per_thousand(job.dynamodb_requests)
@@ -358,12 +376,22 @@ def render(costs: list[Cost]) -> list[str]:
     return lines
 
 
+def _table(
+    costs: list[Cost], headers: list[str], cells: Callable[[Cost], list[float]]
+) -> list[str]:
+    rows = [f"| {c.label} | " + " | ".join(f"{v:,.0f}" for v in cells(c)) + " |" for c in costs]
+    return ["| | " + " | ".join(headers) + " |", "| --- |" + " ---: |" * len(headers), *rows]
+
+
 def _ratio(single: float, job: float) -> str:
-    return f"{single / job:,.1f}x" if job else "all"  # a job that made none
+    return f"{single / job:,.1f}x" if job else "n/a"  # the job made none
 
 
 if __name__ == "__main__":
     from devtools.dynamodb_local import DynamoDBLocal
 
-    with DynamoDBLocal() as database:
-        print("\n".join(render(measure(database.endpoint_url))))
+    # The handlers' metrics (EMF lines, printed every 100 values) go to stderr: stdout is the
+    # section alone.
+    with DynamoDBLocal() as database, contextlib.redirect_stdout(sys.stderr):
+        costs = measure(database.endpoint_url)
+    print("\n".join(render(costs)))
