@@ -79,7 +79,6 @@ LOOKS = WorkerSettings(max_receives=5, check_seconds=1, check_max_seconds=5)
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 IN_FLIGHT = frozenset({LinkState.ARCHIVING, LinkState.RESTORING, LinkState.WAITING})
 POLL_SECONDS = 0.25
-QUIET_SECONDS = 1.0  # the stream is drained once SyncFunction has had nothing for this long
 SETTLE_TIMEOUT_SECONDS = 1_800
 CONTEXT = cast(LambdaContext, FakeLambdaContext())
 
@@ -177,27 +176,15 @@ class DelayedQueue:
 
 
 class StreamSync:
-    """SyncFunction's handler in this process, handed what the table's stream delivers
-    (`StreamPump`); it knows when the stream has been drained."""
+    """SyncFunction's handler in this process, handed what the table's stream delivers."""
 
     def __init__(self, store: LedgerStore, clients: VendorClients) -> None:
         self._store = store
         self._clients = clients
         self._publisher = EventPublisher(SilentBus(), "bench")  # type: ignore[arg-type]
-        self._running = False
-        self._last_call = time.monotonic()
 
     def __call__(self, event: dict[str, Any]) -> dict[str, Any]:
-        self._running = True
-        try:
-            return handle_stream(event, CONTEXT, self._store, self._clients, self._publisher)
-        finally:
-            self._running = False
-            self._last_call = time.monotonic()
-
-    def wait_until_drained(self) -> None:
-        while self._running or time.monotonic() - self._last_call < QUIET_SECONDS:
-            time.sleep(POLL_SECONDS)
+        return handle_stream(event, CONTEXT, self._store, self._clients, self._publisher)
 
 
 @dataclass(frozen=True)
@@ -207,7 +194,7 @@ class Rig:
     sandboxes: SandboxStack
     clients: VendorClients
     meter: Meter
-    sync: StreamSync
+    stream: StreamPump  # SyncFunction on the table's stream
 
 
 Run = Callable[[Rig, ChangeAction, list[str]], None]
@@ -231,11 +218,11 @@ def measure(endpoint: str) -> list[Cost]:
     _seed(store, sandboxes, persons)
     meter = Meter()
     meter.attach(client)
-    sync = StreamSync(store, clients)
-    rig = Rig(store, LedgerStore(local_client(endpoint), table), sandboxes, clients, meter, sync)
+    watcher = LedgerStore(local_client(endpoint), table)
     in_job, one_by_one = persons[:CONTACTS], persons[CONTACTS:]
     costs = []
-    with StreamPump(endpoint, table, sync):
+    with StreamPump(endpoint, table, StreamSync(store, clients)) as stream:
+        rig = Rig(store, watcher, sandboxes, clients, meter, stream)
         for action in (ChangeAction.ARCHIVE, ChangeAction.RESTORE):
             costs.append(_measured(rig, action, "a job", in_job, _job))
             costs.append(_measured(rig, action, "one call each", one_by_one, _one_at_a_time))
@@ -256,14 +243,14 @@ def _measured(rig: Rig, action: ChangeAction, path: str, persons: list[Person], 
     """`run` on the persons' contacts, timed until their every link is settled; its DynamoDB
     and vendor requests until the stream has been drained too."""
     contact_ids = [person.contact_id for person in persons]
-    rig.sync.wait_until_drained()  # nothing left over from before is counted
+    rig.stream.wait_until_caught_up()  # nothing left over from before is counted
     rig.meter.reset()
     before = {vendor: len(sandbox.requests) for vendor, sandbox in rig.sandboxes.sandboxes.items()}
     started = time.perf_counter()
     run(rig, action, contact_ids)
     wait_until_settled(rig.watcher, TENANT, contact_ids, action)
     seconds = time.perf_counter() - started
-    rig.sync.wait_until_drained()  # the stream's last records are the run's cost too
+    rig.stream.wait_until_caught_up()  # the stream's last records are the run's cost too
     linked = Counter(Vendor(link["vendor"]) for person in persons for link in person.links())
     return Cost(
         action,

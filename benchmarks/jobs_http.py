@@ -20,6 +20,7 @@ import os
 import sys
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +39,7 @@ from devtools.local_state import STATE_DIR_VARIABLE, StackState, read_state  # n
 from devtools.seed import ledger_store, register_command, seed_sandboxes  # noqa: E402
 from devtools.seed_people import people  # noqa: E402
 from devtools.seed_progress import PlainProgress  # noqa: E402
-from operator_cli.api import Connection, Job, JobsApi, derived_idempotency_key  # noqa: E402
+from operator_cli.api import Connection, Job, JobsApi  # noqa: E402
 
 JOB_CONTACTS = int(os.environ.get("BENCH_JOB_CONTACTS", "10000"))
 # One call at a time is held to the vendors' pacing (Constant Contact's 4 requests a second
@@ -112,7 +113,7 @@ def _seed(state: StackState, store: LedgerStore) -> tuple[list[str], list[str]]:
 def _timed_job(jobs: JobsApi, action: ChangeAction, contact_ids: list[str]) -> tuple[float, Job]:
     body = {"action": action.value, "contact_ids": contact_ids}
     started = time.perf_counter()
-    job = jobs.submit(body, derived_idempotency_key(body)).job
+    job = jobs.submit(body, idempotency_key=f"bench-{uuid.uuid4()}").job  # a new job every run
     deadline = time.monotonic() + JOB_TIMEOUT_SECONDS
     while not job.finished and time.monotonic() < deadline:
         time.sleep(POLL_SECONDS)
