@@ -5,7 +5,11 @@
 (c) warm invoke time per operation against the bare boto3 call it wraps;
 (d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst;
 (f) vendor calls under 30% injected faults; (g) the local stack's request-to-settled time;
-(h) webhook handling time and DynamoDB requests per webhook (`benchmarks/webhooks.py`, on moto).
+(h) webhook handling time and DynamoDB requests per webhook (`benchmarks/webhooks.py`, on moto);
+(i) what an archive wakes SyncFunction for; (j) the fleet's shared limits; (k) a bulk job's
+DynamoDB and vendor requests per 1,000 contacts against one call at a time (`benchmarks/jobs.py`);
+(l) a 10,000-contact job's wall time against single calls over HTTP (`benchmarks/jobs_http.py`);
+(m) list page time at 1,000 against 100,000 contacts, per filter (`benchmarks/list_pages.py`).
 """
 
 from __future__ import annotations
@@ -488,6 +492,9 @@ def render(
         "```",
         "make bench            # BENCH_COLD_RUNS / BENCH_WARM_RUNS / BENCH_WEBHOOK_RUNS / BENCH_LIST_RUNS change the run counts",
         ".venv/bin/python -m benchmarks.webhooks   # section (h) alone, printed",
+        ".venv/bin/python -m benchmarks.jobs       # section (k) alone (BENCH_JOBS_SAMPLE)",
+        ".venv/bin/python -m benchmarks.jobs_http  # section (l) alone "
+        "(BENCH_JOB_CONTACTS / BENCH_LOOP_CONTACTS)",
         ".venv/bin/python -m benchmarks.list_pages   # section (m) alone, printed",
         "```",
         "",
@@ -502,6 +509,7 @@ def main() -> None:
         from benchmarks import (
             fleet,
             jobs,
+            jobs_http,
             list_pages,
             local_stack,
             round_trips,
@@ -524,6 +532,7 @@ def main() -> None:
         vendor_lines += stream_filter.render(*stream_filter.measure())
         vendor_lines += fleet.render(fleet.measure(server.endpoint_url))
         vendor_lines += jobs.render(jobs.measure(server.endpoint_url))
+        vendor_lines += jobs_http.render(jobs_http.measure(server.endpoint_url))
         vendor_lines += list_pages.render(list_pages.measure(server.endpoint_url))
     report = render(counts, bare, cold, warm, imports, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"

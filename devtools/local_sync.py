@@ -93,6 +93,8 @@ class StreamPump:
         self._max_retries = max_retries
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="stream-pump", daemon=True)
+        # When the last read that found nothing more to deliver began (monotonic seconds).
+        self._caught_up_at = 0.0
 
     def __enter__(self) -> StreamPump:
         self._thread.start()
@@ -102,14 +104,26 @@ class StreamPump:
         self._stopping.set()
         self._thread.join(timeout=10)
 
+    def wait_until_caught_up(self, timeout_seconds: float = 600) -> None:
+        """Until every record written before this call has been delivered: a read begun after
+        it found nothing more (the benchmarks count what the records' handling costs)."""
+        asked = time.monotonic()
+        while self._caught_up_at <= asked:
+            if time.monotonic() - asked > timeout_seconds:
+                raise TimeoutError(f"the stream was not caught up in {timeout_seconds:.0f} s")
+            time.sleep(POLL_SECONDS)
+
     def _run(self) -> None:
         while not self._stopping.is_set():
+            reading_since = time.monotonic()
             try:
                 event = self._reader.next_event()
             except Exception as error:  # noqa: BLE001 - keep pumping; say what happened
                 print(f"stream: read failed ({type(error).__name__}); retrying", flush=True)
                 event = None
+                reading_since = self._caught_up_at  # a failed read saw nothing
             if event is None:
+                self._caught_up_at = reading_since
                 time.sleep(POLL_SECONDS)
                 continue
             self._deliver(event["Records"])

@@ -243,7 +243,7 @@ def _register_batch(
             outcome.changed_since += not _as_seeded(found, person)
         else:
             try:
-                register_contact(store, _register_command(tenant_id, person))
+                register_contact(store, register_command(tenant_id, person))
                 outcome.created += 1
             except VersionConflict:  # made meanwhile (another seed): there all the same
                 outcome.already += 1
@@ -256,7 +256,9 @@ def _register_batch(
     return outcome
 
 
-def _register_command(tenant_id: str, person: Person) -> RegisterCommand:
+def register_command(tenant_id: str, person: Person) -> RegisterCommand:
+    """What registers `person` in the ledger (create only); the benchmarks register the same
+    people in batches with it (`devtools/bulk_register.py`)."""
     return RegisterCommand(
         tenant_id=tenant_id,
         contact_id=person.contact_id,
