@@ -7,6 +7,8 @@ cannot even be given up goes to the dead-letter queue, which raises an alarm.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +21,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contact_archive.jobs.bulk_vendors import carry_bulk_links
+from contact_archive.jobs.paced_vendors import carry_paced_links
 from contact_archive.jobs.planning import plan_filter
 from contact_archive.jobs.progress import summarize, unit_progress
 from contact_archive.jobs.queue import JobMessage, JobQueue
@@ -66,7 +69,7 @@ def handle_jobs(
             if message.kind == "plan":
                 _plan(store, queue, message, time_left)
             else:
-                process_unit(store, client_for, queue, message, settings)
+                process_unit(store, client_for, queue, message, settings, time_left=time_left)
         except Exception as error:
             if message.kind != "unit" or receives < settings.max_receives:
                 logger.warning(
@@ -101,9 +104,11 @@ def process_unit(
     message: JobMessage,
     settings: WorkerSettings,
     clock: Clock = utc_now,
+    time_left: Callable[[], float] = lambda: 900.0,
 ) -> UnitProgress | None:
-    """Apply the unit once, carry its bulk vendors' links, count where it stands; while links
-    are still on their way, look again later (the same message, delayed, backing off)."""
+    """Apply the unit once, carry its links (the bulk vendors' in a few requests, the others'
+    paced, both at once), count where it stands; while links are still on their way, look
+    again later (the same message, delayed, backing off)."""
     job = store.jobs.get(message.tenant_id, message.job_id)
     unit = store.jobs.unit(message.tenant_id, message.job_id, message.unit)
     if job is None or unit is None:
@@ -120,7 +125,12 @@ def process_unit(
     else:
         applied = Applied.from_data(applied_data)
     contacts = store.contacts.get_many(job.tenant_id, applied.members)
-    carried = carry_bulk_links(store, client_for, job, list(contacts.values()), clock)
+    members = list(contacts.values())
+    # Side by side: the paced vendors' calls go on while the bulk activities are polled.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        paced = pool.submit(carry_paced_links, store, client_for, job, members, time_left, clock)
+        bulk = pool.submit(carry_bulk_links, store, client_for, job, members, clock)
+    carried = paced.result() + bulk.result()  # either's error fails the message: it comes again
     # Unless links were just carried (their outcomes are newer than what was read), the
     # contacts read stand for the count: a look at a unit of 5,000 reads them once, not twice.
     progress = unit_progress(

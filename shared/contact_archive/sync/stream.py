@@ -40,7 +40,7 @@ from contact_archive.sync.deferral import defer_link
 from contact_archive.sync.link_sync import sync_link
 from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.sync.vendor_archived import needs_material
-from contact_archive.vendors.client import BULK_VENDORS, ClientFor
+from contact_archive.vendors.client import ClientFor
 from contact_archive.vendors.errors import TransientVendorError
 
 # What the stream syncs at once; a `waiting` link is the sweeper's, from its `retry_at` on.
@@ -65,15 +65,11 @@ def contact_image(image: dict[str, Any] | None) -> Contact | None:
 
 
 def carried_by_job(contact: Contact, key: str) -> bool:
-    """A link of a vendor with bulk endpoints, in flight for a bulk job's change: the job carries
-    it. Should the job not settle it, the sweeper syncs it alone once due."""
+    """A link in flight for a bulk job's change: the job carries it (in bulk at a vendor with
+    bulk endpoints, paced in parallel at the others). Should the job not settle it, the sweeper
+    syncs it alone once due."""
     change = contact.link_change(key)
-    return (
-        contact.links[key].vendor in BULK_VENDORS
-        and change is not None
-        and change.job_id is not None
-        and contact.link_state(key) in SYNC_NOW
-    )
+    return change is not None and change.job_id is not None and contact.link_state(key) in SYNC_NOW
 
 
 def sync_links_of(
@@ -106,7 +102,7 @@ def sync_links_of(
         if new.link_state(key) not in SYNC_NOW and not needs_material(link, new.pending):
             continue
         if carried_by_job(new, key):
-            continue  # the job sends it with the vendor's bulk endpoint (`jobs/bulk_vendors.py`)
+            continue  # the job sends it (`jobs/bulk_vendors.py`, `jobs/paced_vendors.py`)
         try:
             outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, key).outcome
         except TransientVendorError as error:
