@@ -4,7 +4,9 @@ archived and restored one call at a time, side by side on DynamoDB Local (`rende
 `make seed`'s people go into in-process sandboxes through their back door and into the ledger as
 registering them writes it. The job runs JobsFunction's and JobWorkerFunction's code, one at a
 time runs ArchiveFunction's change per contact; in both, SyncFunction's handler runs in this
-process on the table's real stream and carries every link the job does not carry in bulk.
+process on the table's real stream: it carries every link of the one-at-a-time changes, and
+leaves the job's links to the job (which carries them all: Constant Contact's in bulk, the
+others paced, several at once).
 DynamoDB requests are counted on the store's client (the stream's own reads are not table
 requests), write units are what DynamoDB Local reports (`ReturnConsumedCapacity=INDEXES`, base
 table and indexes together), vendor requests are what each sandbox received.
@@ -303,11 +305,12 @@ def render(costs: list[Cost]) -> list[str]:
         "",
         "`make seed`'s people (everyone in Constant Contact, about a third in Sequence and in "
         f"Routera, two in five in Intercom; the job's links: {linked}). A job: `submit_job` and "
-        "JobWorkerFunction's `process_unit` (the ledger changes, Constant Contact's bulk "
-        "activities, the unit's looks 1 s then up to 5 s apart as in the local stack); one at a "
-        "time: ArchiveFunction's change for each contact in turn. In both, SyncFunction's handler "
-        "runs on DynamoDB Local's real stream, with the mapping's filters, and carries every link "
-        "the job does not (Sequence, Routera and Intercom have no bulk endpoints). Timed until "
+        "JobWorkerFunction's `process_unit` (the ledger changes; every link carried by the job: "
+        "Constant Contact's in bulk activities, Sequence's, Routera's and Intercom's paced, a few "
+        "at once per vendor; the unit's looks 1 s then up to 5 s apart as in the local stack); "
+        "one at a time: ArchiveFunction's change for each contact in turn, its links carried by "
+        "SyncFunction's handler on DynamoDB Local's real stream, with the mapping's filters (which "
+        "leaves a job's links to the job). Timed until "
         "every link is settled; DynamoDB Local, the sandboxes in-process, Constant Contact's "
         "activities without delay, the clients' pacing (Constant Contact 4 requests a second, "
         "Sequence 1,500 a minute) waiting for real.",
