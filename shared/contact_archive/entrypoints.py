@@ -45,10 +45,11 @@ def list_entrypoint() -> Entrypoint:
 
 
 def register_entrypoint() -> Entrypoint:
+    from contact_archive.api.erasure_routes import router as erasure_router
     from contact_archive.api.register_routes import router
     from contact_archive.api.settings_routes import router as settings_router
 
-    return serving(API, build_api(router, settings_router))
+    return serving(API, build_api(router, erasure_router, settings_router))
 
 
 def sync_entrypoint() -> Entrypoint:

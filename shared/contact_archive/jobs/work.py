@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
-from contact_archive.ledger.errors import ContactNotFound, DomainError, UnknownLink
+from contact_archive.ledger.errors import ContactErased, ContactNotFound, DomainError, UnknownLink
 from contact_archive.ledger.job_records import JobRecord, SelectorKind
 from contact_archive.ledger.models import (
     Actor,
@@ -78,6 +78,8 @@ def apply_unit(
             outcome = change(store, command, clock)
         except ContactNotFound:
             return contact_id, "contact_not_found", None
+        except ContactErased:
+            return contact_id, "contact_erased", None
         except UnknownLink as error:
             return contact_id, f"unknown_link: {error.message}", None
         except DomainError as error:

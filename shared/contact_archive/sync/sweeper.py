@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -22,6 +23,7 @@ from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.due import DueEntry, all_shards
 from contact_archive.observability import count, logger
 from contact_archive.sync.deferral import defer_link, next_due_at
+from contact_archive.sync.erasure import erase_at_vendors
 from contact_archive.sync.link_sync import sync_link
 from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.sync.vendor_archived import needs_material
@@ -30,6 +32,7 @@ from contact_archive.vendors.errors import TransientVendorError
 
 PAGE_SIZE = 50
 RESERVE_MS = 30_000  # nothing new starts with less left: a vendor call retries up to 20 s
+ERASURE_RETRY = timedelta(minutes=15)  # an erased contact's vendor still down: asked again then
 DRIVEN = frozenset({LinkState.ARCHIVING, LinkState.RESTORING, LinkState.WAITING})
 
 
@@ -76,7 +79,7 @@ def _sweep_contact(
     result.contacts += 1
     contact = store.contacts.get(entry.tenant_id, entry.contact_id)
     if contact is None:
-        store.due.reschedule(entry, None)
+        _sweep_tombstone(store, client_for, entry, clock, result)
         return
     now = iso(clock())
     for key, link in contact.links.items():
@@ -95,6 +98,27 @@ def _sweep_contact(
         count(f"Swept{outcome.outcome.value.title().replace('_', '')}")
     swept = store.contacts.get(entry.tenant_id, entry.contact_id)
     store.due.reschedule(entry, next_due_at(swept, clock()) if swept else None)
+
+
+def _sweep_tombstone(
+    store: LedgerStore,
+    client_for: ClientFor,
+    entry: DueEntry,
+    clock: Clock,
+    result: SweepResult,
+) -> None:
+    """An erased contact whose vendors are not all asked yet (or none at all: out of the
+    index). A vendor still down keeps it due, later."""
+    tombstone = store.erasures.get(entry.tenant_id, entry.contact_id)
+    if tombstone is None or not tombstone.in_flight:
+        store.due.reschedule(entry, None)
+        return
+    result.links += len(tombstone.in_flight)
+    try:
+        erase_at_vendors(store, client_for, entry.tenant_id, entry.contact_id, clock)
+    except TransientVendorError:
+        result.waiting += 1
+        store.due.reschedule(entry, iso(clock() + ERASURE_RETRY))
 
 
 def handle_sweep(

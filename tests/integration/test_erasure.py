@@ -1,0 +1,174 @@
+"""Erasure through the functions as Lambda runs them (moto's table, the vendor sandboxes):
+`POST /contacts/{contact_id}/erase` leaves a tombstone and no item holding the person's data;
+the tombstone's stream record has Intercom delete its contact and Sequence archive its own; an
+import does not bring the person back."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from contact_archive import dependencies
+from contact_archive.config import get_settings
+from contact_archive.contacts.changes import archive_contact, restore_contact
+from contact_archive.ledger.store import LedgerStore
+from devtools.sandboxes.stack import SandboxStack
+from tests.ledger_helpers import CUSTOMER, change, sandbox_clients
+from tests.support import API_TENANT, Functions, api_event, body_of, stream_record
+
+EMAIL = "grace.hopper@example.com"
+PERSONAL = ("grace", "hopper")  # the email's and names' parts, in any case
+CONTACT = "c-1001"
+
+
+@pytest.fixture
+def service(store: LedgerStore, stack: SandboxStack, monkeypatch: pytest.MonkeyPatch) -> Functions:
+    """The API's functions and SyncFunction, their vendor clients at the sandboxes."""
+    clients = sandbox_clients(stack, stack.credentials(API_TENANT))
+    monkeypatch.setattr(dependencies, "get_vendor_clients", lambda: clients)
+    monkeypatch.setenv("EVENT_BUS_NAME", "contact-archive-test")
+    get_settings.cache_clear()
+    return Functions("archive", "list", "register", "sync")
+
+
+@pytest.fixture
+def grace(service: Functions, store: LedgerStore, stack: SandboxStack) -> dict[str, str]:
+    """Grace, at Intercom and at Sequence, registered; archived once with an Idempotency-Key
+    (the response kept for it shows her), then archived and restored until her history spilled
+    into pages. Her vendor ids, by vendor."""
+    intercom = stack.intercom.add_contact(email=EMAIL, name="Grace Hopper")["id"]
+    sequence = stack.sequence.add_contact(CUSTOMER, name="Grace Hopper", email=EMAIL)["id"]
+    body = {
+        "email": EMAIL,
+        "first_name": "Grace",
+        "last_name": "Hopper",
+        "links": [
+            {"vendor": "intercom", "vendor_id": intercom},
+            {"vendor": "sequence", "vendor_id": sequence, "scope": CUSTOMER},
+        ],
+    }
+    assert service("register", api_event("register_contact", body=body))["statusCode"] == 201
+    keyed = api_event("archive_contact", headers={"Idempotency-Key": "offboarding-7"})
+    assert service("archive", keyed)["statusCode"] == 200
+    for _ in range(16):
+        restore_contact(store, change(CONTACT, tenant=API_TENANT))
+        archive_contact(store, change(CONTACT, tenant=API_TENANT))
+    assert any(item["type"]["S"] == "history_page" for item in every_item(store))
+    return {"intercom": intercom, "sequence": sequence}
+
+
+def every_item(store: LedgerStore) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    scan: dict[str, Any] = {"TableName": store.table.name}
+    while True:
+        page = store.client.scan(**scan)
+        items += page["Items"]
+        if "LastEvaluatedKey" not in page:
+            return items
+        scan["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def holding_her_data(store: LedgerStore) -> list[str]:
+    """The keys of the items whose text holds any part of her email or names."""
+    return [
+        f"{item['pk']['S']} {item['sk']['S']}"
+        for item in every_item(store)
+        if any(part in json.dumps(item).lower() for part in PERSONAL)
+    ]
+
+
+def test_an_erased_contact_leaves_only_a_tombstone_and_answers_410(
+    service: Functions, store: LedgerStore, grace: dict[str, str]
+) -> None:
+    # Given Grace's data in her contact item and in the response kept for a key, and her
+    # history beside it in pages
+    assert [key.rpartition(" ")[2] for key in holding_her_data(store)] == ["CONTACT", "IDEMPOTENCY"]
+    # When she is erased
+    response = service("register", api_event("erase_contact"))
+    # Then the answer is her tombstone, her vendors still to be asked
+    assert response["statusCode"] == 202, response["body"]
+    tombstone = body_of(response)
+    assert tombstone["status"] == "erased"
+    assert tombstone["reason"] == "GDPR erasure request #4411"
+    assert {link["vendor"]: link["state"] for link in tombstone["links"]} == {
+        "intercom": "erasing",
+        "sequence": "erasing",
+    }
+    # And no item of the table holds her email or names, and nothing of her history is left
+    assert holding_her_data(store) == []
+    assert {item["type"]["S"] for item in every_item(store)} == {"erased_contact", "erased_email"}
+    # And every route that names her answers 410, changing nothing
+    before = every_item(store)
+    for function, event in (
+        ("list", api_event("get_contact")),
+        ("list", api_event("contact_history")),
+        ("archive", api_event("archive_contact")),
+        ("register", api_event("register_contact")),
+        ("register", api_event("retry_sync")),
+    ):
+        gone = service(function, event)
+        assert (gone["statusCode"], body_of(gone)["error"]["code"]) == (410, "contact_erased")
+    assert every_item(store) == before
+    # And no listing or lookup finds her
+    listed = body_of(service("list", api_event("list_contacts", query={"status": "all"})))
+    assert listed["items"] == []
+    by_email = service("list", api_event("list_contacts", query={"email": EMAIL}))
+    assert body_of(by_email)["items"] == []
+    by_vendor_id = api_event(
+        "list_contacts", query={"vendor": "intercom", "vendor_id": grace["intercom"]}
+    )
+    assert body_of(service("list", by_vendor_id))["items"] == []
+    # And erasing her again answers the same tombstone, writing nothing
+    again = service("register", api_event("erase_contact"))
+    assert (again["statusCode"], body_of(again)) == (202, tombstone)
+    assert every_item(store) == before
+
+
+def test_the_tombstones_record_has_intercom_delete_and_sequence_archive_once(
+    service: Functions, store: LedgerStore, stack: SandboxStack, grace: dict[str, str]
+) -> None:
+    # Given Grace erased
+    assert service("register", api_event("erase_contact"))["statusCode"] == 202
+    (item,) = [i for i in every_item(store) if i["type"]["S"] == "erased_contact"]
+    # When SyncFunction gets the tombstone's stream record
+    assert service("sync", {"Records": [stream_record(item)]}) == {"batchItemFailures": []}
+    # Then Intercom deleted her for good and Sequence archived her
+    assert stack.intercom.contact(grace["intercom"]) is None
+    sequence = stack.sequence.contact(CUSTOMER, grace["sequence"])
+    assert sequence is not None and sequence.get("archivedAt")
+    # And the tombstone says so, out of the due index
+    tombstone = body_of(service("register", api_event("erase_contact")))
+    assert {link["vendor"]: link["state"] for link in tombstone["links"]} == {
+        "intercom": "deleted",
+        "sequence": "archived",
+    }
+    (settled,) = [i for i in every_item(store) if i["type"]["S"] == "erased_contact"]
+    assert "due_pk" not in settled
+    # And the same record again asks no vendor anything
+    requests = len(stack.intercom.requests) + len(stack.sequence.requests)
+    assert service("sync", {"Records": [stream_record(item, "101")]}) == {"batchItemFailures": []}
+    assert len(stack.intercom.requests) + len(stack.sequence.requests) == requests
+
+
+def test_an_import_does_not_bring_an_erased_person_back(
+    service: Functions, store: LedgerStore, stack: SandboxStack, grace: dict[str, str]
+) -> None:
+    # Given Grace erased, and then added to Intercom again by someone else, in another case
+    assert service("register", api_event("erase_contact"))["statusCode"] == 202
+    stack.intercom.add_contact(email=EMAIL.upper(), name="Grace Hopper")
+    # When Intercom's contacts are imported
+    response = service("register", api_event("import_contacts", body={"vendor": "intercom"}))
+    # Then she is skipped as erased, and nothing holds her data again
+    assert response["statusCode"] == 200, response["body"]
+    assert (body_of(response)["created"], body_of(response)["skipped_erased"]) == (0, 1)
+    assert holding_her_data(store) == []
+
+
+def test_erasing_an_unknown_contact_is_a_404(service: Functions) -> None:
+    response = service("register", api_event("erase_contact", contact_id="nobody"))
+    assert (response["statusCode"], body_of(response)["error"]["code"]) == (
+        404,
+        "contact_not_found",
+    )
