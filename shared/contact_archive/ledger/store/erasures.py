@@ -42,7 +42,9 @@ def tombstone_from_item(item: dict[str, Any]) -> Tombstone:
 
 
 def is_tombstone(item: dict[str, Any]) -> bool:
-    return item.get("type", {}).get("S") == ERASED_CONTACT_TYPE
+    """Whether an item (or a stream image) is a tombstone."""
+    kind: str | None = item.get("type", {}).get("S")
+    return kind == ERASED_CONTACT_TYPE
 
 
 class ErasureStore:
