@@ -77,6 +77,9 @@ def register(world: World) -> None:
     for name in ("register_contact", "import_contacts", "retry_sync", "get_settings"):
         world.run("RegisterFunction", "register", load_event(name))
     world.run("RegisterFunction", "register", load_event("put_settings"))
+    # Erasure: Ada's partition purged, her refs freed; then an import that meets her email
+    world.run("RegisterFunction", "register", load_event("erase_contact"))
+    world.run("RegisterFunction", "register", load_event("import_contacts"))
 
 
 def webhook(world: World) -> None:
