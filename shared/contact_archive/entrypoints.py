@@ -97,12 +97,13 @@ def reconcile_entrypoint() -> Entrypoint:
 
 
 def sweep_entrypoint() -> Entrypoint:
-    """A schedule: drive the links no stream record settled (stuck, or waiting for a vendor)."""
-    from contact_archive.dependencies import get_store, get_vendor_clients
+    """A schedule: drive the links no stream record settled (stuck, or waiting for a vendor);
+    erase the contacts archived past their retention."""
+    from contact_archive.dependencies import get_erasure_key, get_store, get_vendor_clients
     from contact_archive.sync.sweeper import handle_sweep
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handle_sweep(event, context, get_store(), get_vendor_clients())
+        return handle_sweep(event, context, get_store(), get_vendor_clients(), get_erasure_key)
 
     return serving({EventKind.SCHEDULE, EventKind.MANUAL}, handle)
 
