@@ -129,13 +129,21 @@ def jobs_entrypoint() -> Entrypoint:
 def job_worker_entrypoint() -> Entrypoint:
     """The jobs queue: each message a unit of a job to apply, or a filter to cut into units."""
     from contact_archive.config import get_settings
-    from contact_archive.dependencies import get_job_queue, get_store, get_vendor_clients
+    from contact_archive.dependencies import (
+        get_erasure_key,
+        get_job_queue,
+        get_store,
+        get_vendor_clients,
+    )
     from contact_archive.jobs.worker import WorkerSettings, handle_jobs
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings = get_settings()
         worker = WorkerSettings(
-            settings.job_max_receives, settings.job_check_seconds, settings.job_check_max_seconds
+            settings.job_max_receives,
+            settings.job_check_seconds,
+            settings.job_check_max_seconds,
+            get_erasure_key,
         )
         return handle_jobs(
             event, context, get_store(), get_vendor_clients(), get_job_queue(), worker

@@ -6,17 +6,21 @@ import does not bring the person back."""
 from __future__ import annotations
 
 import json
+import zlib
 from typing import Any
 
+import boto3
 import pytest
 
 from contact_archive import dependencies
 from contact_archive.config import get_settings
 from contact_archive.contacts.changes import archive_contact, restore_contact
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.store.jobs import unpack
 from devtools.sandboxes.stack import SandboxStack
+from tests.integration.test_jobs import job, submit
 from tests.ledger_helpers import CUSTOMER, change, sandbox_clients
-from tests.support import API_TENANT, Functions, api_event, body_of, stream_record
+from tests.support import API_TENANT, Functions, api_event, body_of, load_event, stream_record
 
 EMAIL = "grace.hopper@example.com"
 PERSONAL = ("grace", "hopper")  # the email's and names' parts, in any case
@@ -73,12 +77,21 @@ def every_item(store: LedgerStore) -> list[dict[str, Any]]:
 
 
 def holding_her_data(store: LedgerStore) -> list[str]:
-    """The keys of the items whose text holds any part of her email or names."""
+    """The keys of the items whose text holds any part of her email or names (compressed
+    binary attributes, a job's units, read uncompressed)."""
     return [
         f"{item['pk']['S']} {item['sk']['S']}"
         for item in every_item(store)
-        if any(part in json.dumps(item).lower() for part in PERSONAL)
+        if any(part in json.dumps(item, default=_text).lower() for part in PERSONAL)
     ]
+
+
+def _text(value: Any) -> str:
+    raw = bytes(value)
+    try:
+        return json.dumps(unpack(raw))
+    except (zlib.error, ValueError):
+        return raw.decode("latin-1")
 
 
 def test_an_erased_contact_leaves_only_a_tombstone_and_answers_410(
@@ -175,3 +188,72 @@ def test_erasing_an_unknown_contact_is_a_404(service: Functions) -> None:
         404,
         "contact_not_found",
     )
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> Any:
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    monkeypatch.setenv("JOB_QUEUE_URL", url)
+    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
+    get_settings.cache_clear()
+    return sqs, url
+
+
+def deliver_queued(jobs: Functions, queue: Any, *, repeat: int = 1) -> int:
+    """Deliver the messages queued now (not those their delivery sends: a unit still waiting
+    for its vendors sends its next look at once here), each `repeat` times."""
+    sqs, url = queue
+    taken: list[dict[str, Any]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        taken += batch
+    for message in taken:
+        record = load_event("job_unit_message")["Records"][0] | {
+            "messageId": message["MessageId"],
+            "body": message["Body"],
+        }
+        for _ in range(repeat):
+            assert jobs("job_worker", {"Records": [record]}) == {"batchItemFailures": []}
+    return len(taken)
+
+
+def test_a_bulk_job_erases_by_email_and_succeeds_once_the_vendors_answered(
+    service: Functions, store: LedgerStore, stack: SandboxStack, grace: dict[str, str], queue: Any
+) -> None:
+    # Given Grace, and an erasure job naming her by email and an unknown email
+    jobs = Functions("jobs", "job_worker")
+    queued = submit(
+        jobs, {"action": "erase", "reason": "deletion requests", "emails": [EMAIL, "x@y.z"]}
+    )
+    # When its unit comes twice
+    assert deliver_queued(jobs, queue, repeat=2) == 1
+    # Then she is erased once, by the job, and the job waits for her vendors
+    tombstone = store.erasures.get(API_TENANT, CONTACT)
+    assert tombstone is not None and tombstone.source == f"job:{queued['job_id']}"
+    assert holding_her_data(store) == []
+    assert job(jobs, queued["job_id"])["status"] == "running"
+    # When the tombstone's stream record reaches SyncFunction, and the unit is looked at again
+    (item,) = [i for i in every_item(store) if i["type"]["S"] == "erased_contact"]
+    assert service("sync", {"Records": [stream_record(item)]}) == {"batchItemFailures": []}
+    assert deliver_queued(jobs, queue) == 1
+    # Then the job succeeded: her two links erased at their vendors, the unknown email skipped
+    done = job(jobs, queued["job_id"])
+    assert done["status"] == "succeeded"
+    assert done["counts"] == {"total": 2, "succeeded": 1, "failed": 0, "skipped": 1, "pending": 0}
+    assert {vendor: t["succeeded"] for vendor, t in done["vendors_counts"].items()} == {
+        "intercom": 1,
+        "sequence": 1,
+    }
+    assert stack.intercom.contact(grace["intercom"]) is None
+
+
+def test_an_erasure_job_that_names_links_is_a_422(service: Functions, queue: Any) -> None:
+    jobs = Functions("jobs")
+    event = api_event(
+        "submit_job", body={"action": "erase", "contact_ids": [CONTACT], "vendors": ["intercom"]}
+    )
+    response = jobs("jobs", event)
+    assert response["statusCode"] == 422
+    assert "vendors" in response["body"]

@@ -35,6 +35,10 @@ from contact_archive.ledger.store.vendor_refs import ref_delete
 from contact_archive.ledger.tombstones import ErasedLinkState, Tombstone
 
 ERASED_EMAILS_PROJECTION = "pk"
+# A tombstone whole, by name (several are reserved words): what a job's progress reads.
+TOMBSTONE_FIELDS = ("type", *Tombstone.model_fields)
+TOMBSTONE_PROJECTION = ", ".join(f"#t{i}" for i in range(len(TOMBSTONE_FIELDS)))
+TOMBSTONE_NAMES = {f"#t{i}": name for i, name in enumerate(TOMBSTONE_FIELDS)}
 
 
 def tombstone_from_item(item: dict[str, Any]) -> Tombstone:
@@ -54,6 +58,13 @@ class ErasureStore:
     def get(self, tenant_id: str, contact_id: str) -> Tombstone | None:
         item = self._table.get(contact_key(tenant_id, contact_id), ConsistentRead=True)
         return tombstone_from_item(item) if item and is_tombstone(item) else None
+
+    def get_many(self, tenant_id: str, contact_ids: list[str]) -> dict[str, Tombstone]:
+        """{contact_id: tombstone} for those erased, one BatchGetItem per 100 ids."""
+        keys = [contact_key(tenant_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
+        items = self._table.batch_get(keys, TOMBSTONE_PROJECTION, TOMBSTONE_NAMES)
+        found = (tombstone_from_item(item) for item in items if is_tombstone(item))
+        return {tombstone.contact_id: tombstone for tombstone in found}
 
     def erase(self, contact: Contact, tombstone: Tombstone, *, due_at: str | None) -> bool:
         """Put the tombstone over the contact as read; False when the contact changed (or went)

@@ -247,13 +247,23 @@ class JobStore:
     def put_unit(self, tenant_id: str, job_id: str, unit: int, names: bytes) -> None:
         self.batch_put([_unit_item(tenant_id, job_id, unit, names)])
 
-    def save_applied(self, tenant_id: str, job_id: str, unit: int, applied: Any) -> None:
+    def save_applied(
+        self, tenant_id: str, job_id: str, unit: int, applied: Any, *, forget: int | None = None
+    ) -> None:
         """What applying a unit came to (its contacts, and the names skipped with why): a
-        redelivered message goes on from there instead of applying again."""
+        redelivered message goes on from there instead of applying again. `forget`: the
+        unit's names are dropped, their count (`forget`) kept: an erasure job keeps no email
+        of the people it erased."""
+        update = "SET applied = :applied"
+        values: dict[str, Any] = {":applied": {"B": pack(applied)}}
+        if forget is not None:
+            update += ", #names = :forgotten"
+            values[":forgotten"] = {"B": pack([None] * forget)}
         self._table.update(
             Key=unit_key(tenant_id, job_id, unit),
-            UpdateExpression="SET applied = :applied",
-            ExpressionAttributeValues={":applied": {"B": pack(applied)}},
+            UpdateExpression=update,
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": {"#names": "names"}} if forget is not None else {}),
         )
 
     def save_progress(self, tenant_id: str, job_id: str, progress: UnitProgress) -> None:
