@@ -33,10 +33,10 @@ def report_reconcile(answer: Any) -> None:
 
 
 def report_sweep(answer: Any) -> None:
-    if (answer or {}).get("links"):
+    if (answer or {}).get("links") or (answer or {}).get("erased"):
         print(
             f"sweep: {answer['links']} links driven on {answer['contacts']} contacts,"
-            f" {answer['waiting']} waiting",
+            f" {answer['waiting']} waiting, {answer.get('erased', 0)} erased (retention)",
             flush=True,
         )
 

@@ -30,6 +30,8 @@ LOCAL_DYNAMODB_PORT = 8000
 # Signs list cursors locally (CURSOR_SIGNING_KEY wins over CURSOR_SECRET_ARN). Not a secret:
 # deployed functions read theirs from Secrets Manager.
 LOCAL_CURSOR_SIGNING_KEY = "local-development-cursor-signing-key-not-secret"
+# Keys the erased emails' hashes locally (ERASURE_KEY wins over ERASURE_SECRET_ARN).
+LOCAL_ERASURE_KEY = "local-development-erasure-key-not-secret"
 REGION = "us-east-1"
 
 
@@ -66,6 +68,7 @@ def base_environment(endpoint_url: str, table_name: str = LOCAL_TABLE_NAME) -> d
     return {
         "TABLE_NAME": table_name,
         "CURSOR_SIGNING_KEY": LOCAL_CURSOR_SIGNING_KEY,
+        "ERASURE_KEY": LOCAL_ERASURE_KEY,
         "AWS_ENDPOINT_URL_DYNAMODB": endpoint_url,
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -75,7 +78,13 @@ def base_environment(endpoint_url: str, table_name: str = LOCAL_TABLE_NAME) -> d
 
 
 # Never let a local run reach a real account through the developer's own configuration.
-_REMOVED = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_DEFAULT_PROFILE", "CURSOR_SECRET_ARN")
+_REMOVED = (
+    "AWS_SESSION_TOKEN",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "CURSOR_SECRET_ARN",
+    "ERASURE_SECRET_ARN",
+)
 
 
 class FunctionRunner:

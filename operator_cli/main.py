@@ -207,6 +207,21 @@ def restore(
     )
 
 
+@jobs.command("erase")
+def erase(
+    ctx: typer.Context,
+    file: FileOption = None,
+    filter_text: FilterOption = None,
+    reason: ReasonOption = None,
+    watch: WatchOption = True,
+    interval: IntervalOption = 1.0,
+    idempotency_key: KeyOption = None,
+) -> None:
+    """Erase for good the contacts a CSV names or a filter selects (their data leaves the
+    ledger, Intercom deletes them, the other vendors archive them), as one job per 10,000."""
+    _submit(ctx.obj, "erase", file, filter_text, reason, None, watch, interval, idempotency_key)
+
+
 @jobs.command("watch")
 def watch_job(ctx: typer.Context, job_id: str, interval: IntervalOption = 1.0) -> None:
     """Watch a job's progress until it ends (Ctrl-C stops watching, not the job)."""

@@ -22,6 +22,7 @@ TEST_ENV = {
     "AWS_SESSION_TOKEN": "testing",
     "TABLE_NAME": "contact-archive-test",
     "CURSOR_SIGNING_KEY": "test-cursor-signing-key-0123456789",
+    "ERASURE_KEY": "test-erasure-key-0123456789",
     "POWERTOOLS_SERVICE_NAME": "contact-archive",
     "POWERTOOLS_METRICS_NAMESPACE": "ContactArchiveTest",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
@@ -57,6 +58,7 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
     monkeypatch.delenv("CURSOR_SECRET_ARN", raising=False)
+    monkeypatch.delenv("ERASURE_SECRET_ARN", raising=False)
     _clear_caches()
     yield
     _clear_caches()
@@ -66,6 +68,7 @@ def _clear_caches() -> None:
     get_settings.cache_clear()
     dependencies.get_store.cache_clear()
     dependencies.codec_for.cache_clear()
+    dependencies.get_erasure_key.cache_clear()
     dependencies.get_dead_letter_redrive.cache_clear()
     dependencies.get_job_queue.cache_clear()
 

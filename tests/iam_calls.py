@@ -7,6 +7,7 @@ carries them, whichever module builds its client (the store, Powertools Paramete
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -141,6 +142,11 @@ def _dynamodb(operation: str, params: dict[str, Any]) -> list[Authorisation]:
                 ]
             found.append((f"dynamodb:{operation}", _table({"TableName": table}), _keys(keys)))
         return found
+    if operation == "Query" and "IndexName" not in params:
+        # A Query of the table: its leading key is the partition key its key condition names.
+        named = re.search(r"\bpk\s*=\s*(:\w+)", params["KeyConditionExpression"])
+        pk = params["ExpressionAttributeValues"][named.group(1)]["S"] if named else None
+        return [(f"dynamodb:{operation}", _table(params), frozenset({pk}) if pk else None)]
     key = params.get("Key") or params.get("Item")
     return [(f"dynamodb:{operation}", _table(params), _keys([key]) if key else None)]
 

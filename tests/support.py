@@ -178,3 +178,27 @@ def flat(value: Any, at: str = "") -> dict[str, Any]:
 def covered(path: str, fields: set[str]) -> bool:
     """Whether a leaf's path lies under one of `fields` (a field, or its nested paths)."""
     return any(path == field or path.startswith((f"{field}.", f"{field}[")) for field in fields)
+
+
+def stream_record(
+    item: dict[str, Any], sequence_number: str = "100", *, old: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The record Lambda hands SyncFunction for a write that left `item` (INSERT, or MODIFY
+    with the `old` image)."""
+    images = {"NewImage": item} | ({"OldImage": old} if old is not None else {})
+    return {
+        "eventID": f"event-{sequence_number}",
+        "eventName": "INSERT" if old is None else "MODIFY",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-11-22",
+        "dynamodb": {
+            "ApproximateCreationDateTime": 1_795_381_800,
+            "Keys": {"pk": item["pk"], "sk": item["sk"]},
+            **images,
+            "SequenceNumber": sequence_number,
+            "SizeBytes": 256,
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }

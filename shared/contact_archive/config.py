@@ -13,6 +13,10 @@ class Settings(BaseModel):
     cursor_signing_key: str | None = Field(default=None, min_length=16)
     cursor_secret_arn: str | None = None
     cursor_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # The key of the erased people's email hashes (`ledger/tombstones.py`): ERASURE_KEY, or the
+    # Secrets Manager secret holding it. It must never change: imports match on the hashes.
+    erasure_key: str | None = Field(default=None, min_length=16)
+    erasure_secret_arn: str | None = None
     idempotency_ttl_hours: int = Field(default=24, gt=0)
     history_retention_days: int = Field(default=730, gt=0)
     # Vendor credentials: Secrets Manager `<prefix>/<tenant>/<vendor>` unless a local override

@@ -57,6 +57,19 @@ def get_cursor_codec() -> CursorCodec:
     return codec_for(key, settings.cursor_ttl_seconds)
 
 
+@lru_cache(maxsize=1)
+def get_erasure_key() -> str:
+    """The key of the erased emails' hashes; it never changes, so it is read once."""
+    settings = get_settings()
+    if settings.erasure_key:
+        return settings.erasure_key
+    if settings.erasure_secret_arn:
+        from aws_lambda_powertools.utilities import parameters
+
+        return str(parameters.get_secret(settings.erasure_secret_arn))
+    raise ConfigurationError("set ERASURE_KEY or ERASURE_SECRET_ARN")
+
+
 @lru_cache(maxsize=4)
 def codec_for(key: str, ttl_seconds: int) -> CursorCodec:
     return CursorCodec(key.encode(), ttl_seconds)

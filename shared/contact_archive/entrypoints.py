@@ -45,10 +45,11 @@ def list_entrypoint() -> Entrypoint:
 
 
 def register_entrypoint() -> Entrypoint:
+    from contact_archive.api.erasure_routes import router as erasure_router
     from contact_archive.api.register_routes import router
     from contact_archive.api.settings_routes import router as settings_router
 
-    return serving(API, build_api(router, settings_router))
+    return serving(API, build_api(router, erasure_router, settings_router))
 
 
 def sync_entrypoint() -> Entrypoint:
@@ -96,12 +97,13 @@ def reconcile_entrypoint() -> Entrypoint:
 
 
 def sweep_entrypoint() -> Entrypoint:
-    """A schedule: drive the links no stream record settled (stuck, or waiting for a vendor)."""
-    from contact_archive.dependencies import get_store, get_vendor_clients
+    """A schedule: drive the links no stream record settled (stuck, or waiting for a vendor);
+    erase the contacts archived past their retention."""
+    from contact_archive.dependencies import get_erasure_key, get_store, get_vendor_clients
     from contact_archive.sync.sweeper import handle_sweep
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return handle_sweep(event, context, get_store(), get_vendor_clients())
+        return handle_sweep(event, context, get_store(), get_vendor_clients(), get_erasure_key)
 
     return serving({EventKind.SCHEDULE, EventKind.MANUAL}, handle)
 
@@ -127,13 +129,21 @@ def jobs_entrypoint() -> Entrypoint:
 def job_worker_entrypoint() -> Entrypoint:
     """The jobs queue: each message a unit of a job to apply, or a filter to cut into units."""
     from contact_archive.config import get_settings
-    from contact_archive.dependencies import get_job_queue, get_store, get_vendor_clients
+    from contact_archive.dependencies import (
+        get_erasure_key,
+        get_job_queue,
+        get_store,
+        get_vendor_clients,
+    )
     from contact_archive.jobs.worker import WorkerSettings, handle_jobs
 
     def handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings = get_settings()
         worker = WorkerSettings(
-            settings.job_max_receives, settings.job_check_seconds, settings.job_check_max_seconds
+            settings.job_max_receives,
+            settings.job_check_seconds,
+            settings.job_check_max_seconds,
+            get_erasure_key,
         )
         return handle_jobs(
             event, context, get_store(), get_vendor_clients(), get_job_queue(), worker

@@ -18,12 +18,13 @@ from contact_archive.ledger import api_keys
 from contact_archive.ledger.models import Vendor, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.due import all_shards
+from contact_archive.ledger.store.keys import contact_key
 from devtools.runtime import LambdaContext
 from devtools.sandboxes.stack import SandboxStack
 from devtools.webhooks import intercom_delivery
 from tests.iam_calls import Recorder
-from tests.ledger_helpers import change, register_at_vendors
-from tests.support import Functions, api_event, delivered, load_event
+from tests.ledger_helpers import TENANT, change, register_at_vendors
+from tests.support import API_TENANT, Functions, api_event, delivered, load_event, stream_record
 
 INTERCOM_ID = "6650a1b2c3d4e5f6a7b8c9d0"  # Ada's Intercom id in events/register_contact.json
 SAMPLE_JOB = "job_19ad0c0a1b2c3d4e5f6a7b8c9"  # the job id of events/get_job.json, cancel_job.json
@@ -77,6 +78,9 @@ def register(world: World) -> None:
     for name in ("register_contact", "import_contacts", "retry_sync", "get_settings"):
         world.run("RegisterFunction", "register", load_event(name))
     world.run("RegisterFunction", "register", load_event("put_settings"))
+    # Erasure: Ada's partition purged, her refs freed; then an import that meets her email
+    world.run("RegisterFunction", "register", load_event("erase_contact"))
+    world.run("RegisterFunction", "register", load_event("import_contacts"))
 
 
 def webhook(world: World) -> None:
@@ -90,6 +94,11 @@ def webhook(world: World) -> None:
 def sync(world: World) -> None:
     world.register_ada()
     world.run("SyncFunction", "sync", load_event("sync_stream"))
+    # An erased contact's tombstone: its vendors asked, its partition purged
+    assert world.functions("register", load_event("erase_contact"))["statusCode"] == 202
+    tombstone = world.store.table.get(contact_key(API_TENANT, "c-1001"), ConsistentRead=True)
+    assert tombstone is not None
+    world.run("SyncFunction", "sync", {"Records": [stream_record(tombstone)]})
 
 
 def sweep(world: World) -> None:
@@ -100,6 +109,12 @@ def sweep(world: World) -> None:
         for entry in entries:
             world.store.due.reschedule(entry, iso(utc_now() - timedelta(hours=1)))
     world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
+    # Bea, archived 400 days ago: a first run drives her links, a second erases her (retention)
+    register_at_vendors(world.store, world.stack, "bea", [Vendor.ROUTERA], number=1)
+    archive_contact(world.store, change("bea"), lambda: utc_now() - timedelta(days=400))
+    for _ in range(2):
+        world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
+    assert world.store.erasures.get(TENANT, "bea") is not None
 
 
 def reconcile(world: World) -> None:

@@ -92,6 +92,7 @@ def world(
     vendor clients reading their credentials from Secrets Manager."""
     secrets, sqs, events = (boto3.client(name) for name in ("secretsmanager", "sqs", "events"))
     cursor_arn = secrets.create_secret(Name="cursor-signing", SecretString="k" * 64)["ARN"]
+    erasure_arn = secrets.create_secret(Name="erasure-key", SecretString="e" * 64)["ARN"]
     for tenant in (API_TENANT, TENANT):
         for vendor, document in stack.credentials(tenant)[tenant].items():
             secrets.create_secret(
@@ -104,6 +105,7 @@ def world(
     }
     for name, value in {
         "CURSOR_SECRET_ARN": cursor_arn,
+        "ERASURE_SECRET_ARN": erasure_arn,
         "VENDOR_SECRET_PREFIX": PREFIX,
         "EVENT_BUS_NAME": "contact-archive-test",
         "JOB_QUEUE_URL": queues["JobQueue"],
@@ -113,6 +115,7 @@ def world(
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CURSOR_SIGNING_KEY")
+    monkeypatch.delenv("ERASURE_KEY")
     get_settings.cache_clear()
     parameters.clear_caches()
     for cached in (dependencies.get_credential_source, dependencies.get_event_publisher):
@@ -144,6 +147,7 @@ def deployment(world: World) -> Deployment:
         attributes={
             "LedgerTable": {"Arn": table["TableArn"], "StreamArn": table["LatestStreamArn"]},
             "CursorSigningSecret": {"Ref": get_settings().cursor_secret_arn or ""},
+            "ErasureKeySecret": {"Ref": get_settings().erasure_secret_arn or ""},
             "ContactArchiveBus": {
                 "Arn": f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/contact-archive-test"
             },

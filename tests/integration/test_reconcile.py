@@ -396,8 +396,8 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors(
     store: LedgerStore, stack: SandboxStack, clients: VendorClients, run: Runs
 ) -> None:
     # Given a tenant that mirrors vendor changes, and Grace deleted in Constant Contact's UI
-    store.tenant_settings.set_vendor_change_policy(
-        TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
+    store.tenant_settings.update(
+        TENANT, vendor_change_policy=VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
     )
     links = register_at_vendors(store, stack, "grace")
     archive_behind_the_ledgers_back(clients, links[-1])

@@ -41,7 +41,7 @@ def test_the_schedule_drives_a_link_no_stream_record_settled(
     # When the schedule's event invokes SweepFunction
     answer = load_handler("sweep").lambda_handler(load_event("sweep_schedule"), FakeLambdaContext())
     # Then both links were driven to archived, and the answer says so in counts
-    assert answer == {"contacts": 1, "links": 2, "waiting": 0, "stopped": "done"}
+    assert answer == {"contacts": 1, "links": 2, "waiting": 0, "erased": 0, "stopped": "done"}
     assert set(link_states(store, "ada").values()) == {LinkState.ARCHIVED}
     # and a second run finds nothing due
     again = load_handler("sweep").lambda_handler(load_event("sweep_schedule"), FakeLambdaContext())

@@ -155,8 +155,8 @@ def test_under_mirror_the_contact_is_archived_at_the_other_vendors_only(
     store: LedgerStore, grace: str
 ) -> None:
     # Given a tenant that mirrors vendor changes
-    store.tenant_settings.set_vendor_change_policy(
-        TENANT, VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
+    store.tenant_settings.update(
+        TENANT, vendor_change_policy=VendorChangePolicy.MIRROR, at="2026-11-23T09:00:00.000Z"
     )
     # When Intercom archives Grace by itself
     applied = apply_vendor_report(store, report(LinkState.ARCHIVED), notification_id="n-1")

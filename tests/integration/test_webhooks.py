@@ -40,6 +40,7 @@ from tests.support import (
     delivered,
     link_states_of,
     load_event,
+    stream_record,
 )
 
 OTHER_SECRET = "tenant-b-webhook-secret"
@@ -520,26 +521,6 @@ def test_garbage_never_gets_a_5xx_nor_writes(service: Service, ada: dict[str, An
 
 
 # -- Sequence: a whole customer, fanned out by SyncFunction -------------------------------------
-
-
-def stream_record(item: dict[str, Any], sequence_number: str = "100") -> dict[str, Any]:
-    """The INSERT record Lambda hands SyncFunction for a newly written item."""
-    return {
-        "eventID": f"event-{sequence_number}",
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/t/stream/2026-11-22",
-        "dynamodb": {
-            "ApproximateCreationDateTime": NOW,
-            "Keys": {"pk": item["pk"], "sk": item["sk"]},
-            "NewImage": item,
-            "SequenceNumber": sequence_number,
-            "SizeBytes": 256,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
 
 
 @pytest.fixture

@@ -296,3 +296,22 @@ def test_the_api_key_from_the_environment_is_not_shown_in_help() -> None:
     assert result.exit_code == 0
     assert "CONTACT_ARCHIVE_API_KEY" in result.output
     assert SECRET_KEY not in result.output
+
+
+def test_erase_submits_an_erasure_job_of_the_files_emails(tmp_path: Path) -> None:
+    # Given the jobs API and a file of emails
+    api = FakeJobsApi()
+    emails = write_csv(tmp_path / "emails.csv", "email", ["a@example.com", "b@example.com"])
+    # When an operator erases them without watching
+    result = invoke(
+        api.runtime(), "jobs", "erase", "--file", str(emails), "--reason", "GDPR", "--no-watch"
+    )
+    # Then one erasure job is submitted with the emails and the reason, and no vendors
+    assert result.exit_code == 0, result.output
+    (request,) = api.submissions
+    assert body_of(request) == {
+        "action": "erase",
+        "emails": ["a@example.com", "b@example.com"],
+        "reason": "GDPR",
+    }
+    assert "Submitted erase job" in result.output

@@ -158,13 +158,17 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
     """Archive and restore query the email and external id indexes (a contact named so);
     ListFunction queries the indexes and signs list cursors; RegisterFunction (import) only
     matches by email, signs import cursors and reads (and, for rotated tokens, writes back) the
-    tenants' vendor secrets; SyncFunction reads and writes back vendor secrets only. Nobody
-    scans."""
+    tenants' vendor secrets; SyncFunction reads and writes back vendor secrets only. Erasure
+    (RegisterFunction, SweepFunction's retention, erasure jobs) reads its key, and the erased
+    contact's partition is queried on the table (RegisterFunction, SyncFunction, SweepFunction).
+    Nobody scans."""
     vendor_secrets = {
         "Fn::Sub": "arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}"
         ":secret:${VendorSecretPrefix}/*"
     }
     cursor_secret = {"Ref": "CursorSigningSecret"}
+    erasure_key = {"Ref": "ErasureKeySecret"}
+    table = {"Fn::GetAtt": ["LedgerTable", "Arn"]}
     expected: dict[str, dict[str, list[Any]]] = {
         "ArchiveFunction": {"dynamodb:Query": RESOLVE_INDEXES},
         "RestoreFunction": {"dynamodb:Query": RESOLVE_INDEXES},
@@ -176,18 +180,19 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
             "secretsmanager:GetSecretValue": [cursor_secret],
         },
         "RegisterFunction": {
-            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_email"}],
-            "secretsmanager:GetSecretValue": [cursor_secret, vendor_secrets],
+            "dynamodb:Query": [table, {"Fn::Sub": "${LedgerTable.Arn}/index/by_email"}],
+            "secretsmanager:GetSecretValue": [erasure_key, cursor_secret, vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "SyncFunction": {
+            "dynamodb:Query": [table],
             "secretsmanager:GetSecretValue": [vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "WebhookFunction": {"secretsmanager:GetSecretValue": [SIGNING_SECRETS]},
         "SweepFunction": {
-            "dynamodb:Query": [{"Fn::Sub": "${LedgerTable.Arn}/index/by_due"}],
-            "secretsmanager:GetSecretValue": [vendor_secrets],
+            "dynamodb:Query": [table, {"Fn::Sub": "${LedgerTable.Arn}/index/by_due"}],
+            "secretsmanager:GetSecretValue": [erasure_key, vendor_secrets],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
         "ReconcileFunction": {
@@ -206,7 +211,7 @@ def test_queries_and_secrets_only_where_needed(template: dict[str, Any]) -> None
                 {"Fn::GetAtt": ["LedgerTable", "Arn"]},
                 {"Fn::Sub": "${LedgerTable.Arn}/index/*"},
             ],
-            "secretsmanager:GetSecretValue": [vendor_secrets],
+            "secretsmanager:GetSecretValue": [vendor_secrets, erasure_key],
             "secretsmanager:PutSecretValue": [vendor_secrets],
         },
     }
@@ -288,6 +293,7 @@ def test_api_routes(template: dict[str, Any]) -> None:
         ("PUT", "/contacts/{contact_id}"): "RegisterFunction",
         ("POST", "/contacts/import"): "RegisterFunction",
         ("POST", "/contacts/{contact_id}/sync"): "RegisterFunction",
+        ("POST", "/contacts/{contact_id}/erase"): "RegisterFunction",
         ("GET", "/settings"): "RegisterFunction",
         ("PUT", "/settings"): "RegisterFunction",
         ("POST", "/webhooks/{vendor}/{tenant_id}"): "WebhookFunction",

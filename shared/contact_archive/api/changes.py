@@ -55,7 +55,7 @@ def change_router(action: ChangeAction) -> APIGatewayRouter:
             "409 `ambiguous_contact` listing their ids, none a 404."
         ),
         operation_id=f"{action.value}_contact_by_name",
-        responses=documented(ContactOut, 400, 404, 409, body=True),
+        responses=documented(ContactOut, 400, 404, 409, 410, body=True),
         tags=["contacts"],
     )
     def change_by_name(
@@ -75,7 +75,7 @@ def change_router(action: ChangeAction) -> APIGatewayRouter:
         summary=summary,
         description=description,
         operation_id=f"{action.value}_contact",
-        responses=documented(ContactOut, 400, 404, 409, body=True),
+        responses=documented(ContactOut, 400, 404, 409, 410, body=True),
         tags=["contacts"],
     )
     def change(
@@ -130,6 +130,7 @@ def change_over_http(
         fingerprint,
         operation,
         ttl_seconds=get_settings().idempotency_ttl_hours * 3600,
+        contact_of=lambda body: str(body["id"]),
     )
     version = payload.get("version")
     return json_response(

@@ -59,6 +59,7 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     InvalidQuery: HTTPStatus.UNPROCESSABLE_ENTITY,
     ReservedContactId: HTTPStatus.UNPROCESSABLE_ENTITY,
     errors.ContactNotFound: HTTPStatus.NOT_FOUND,
+    errors.ContactErased: HTTPStatus.GONE,
     errors.JobNotFound: HTTPStatus.NOT_FOUND,
     errors.JobAlreadyFinished: HTTPStatus.CONFLICT,
     errors.NoMatchingContact: HTTPStatus.NOT_FOUND,

@@ -20,8 +20,8 @@ from contact_archive.jobs.views import job_body
 from contact_archive.ledger.cursor import query_fingerprint
 from contact_archive.ledger.errors import JobAlreadyFinished, JobNotFound
 from contact_archive.ledger.idempotency import request_hash, run_once
-from contact_archive.ledger.job_records import JobRecord, JobStatus, SelectorKind
-from contact_archive.ledger.models import ChangeAction, iso, utc_now
+from contact_archive.ledger.job_records import JobAction, JobRecord, JobStatus, SelectorKind
+from contact_archive.ledger.models import iso, utc_now
 from contact_archive.ledger.store.jobs import JobFinished
 from contact_archive.observability import count
 
@@ -58,7 +58,7 @@ def submit(
             get_job_queue(),
             JobRequest(
                 tenant_id=tenant_id,
-                action=ChangeAction(body.action),
+                action=JobAction(body.action),
                 actor=actor_of(router),
                 selector=selector,
                 names=names,

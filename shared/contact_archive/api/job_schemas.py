@@ -45,9 +45,11 @@ class JobFilter(RequestBody):
 
 
 class JobRequestBody(RequestBody):
-    """An archive or restore of many contacts, named by exactly one selector."""
+    """An archive, restore or erasure of many contacts, named by exactly one selector."""
 
-    action: Literal["archive", "restore"]
+    action: Literal["archive", "restore", "erase"] = Field(
+        description="`erase`: each contact erased for good, as `POST /contacts/{id}/erase` does"
+    )
     reason: str | None = Field(default=None, max_length=500, pattern=TEXT_PATTERN)
     vendors: list[LinkSelector] | None = Field(
         default=None,
@@ -79,6 +81,8 @@ class JobRequestBody(RequestBody):
                 "name the contacts with exactly one of `contact_ids`, `emails`, `vendor_ids`"
                 f" or `filter` (given: {', '.join(given) or 'none'})"
             )
+        if self.action == "erase" and self.vendors is not None:
+            raise ValueError("an erasure takes every link: `vendors` does not apply")
         return self
 
 
@@ -104,7 +108,7 @@ class SelectorOut(ResponseBody):
 
 class JobOut(ResponseBody):
     job_id: str
-    action: Literal["archive", "restore"]
+    action: Literal["archive", "restore", "erase"]
     status: Literal["queued", "running", "succeeded", "failed", "cancelled"]
     selector: SelectorOut
     reason: str | None

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from contact_archive.api.changes import change_router
+from contact_archive.api.erasure_routes import router as erasure_router
 from contact_archive.api.job_routes import router as jobs_router
 from contact_archive.api.read_routes import router as read_router
 from contact_archive.api.register_routes import router as register_router
@@ -21,6 +22,7 @@ VERSION = "1.0.0"
 def openapi_document() -> str:
     app = build_resolver(
         register_router,
+        erasure_router,
         read_router,
         change_router(ChangeAction.ARCHIVE),
         change_router(ChangeAction.RESTORE),

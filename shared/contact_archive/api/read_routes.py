@@ -122,7 +122,7 @@ def resolve(
 @router.get(
     "/contacts/<contact_id>",
     summary="Get one contact with its vendor links",
-    responses=documented(ContactOut, 404),
+    responses=documented(ContactOut, 404, 410),
     tags=["contacts"],
 )
 def get_one(contact_id: ContactIdPath) -> Response[dict[str, Any]]:
@@ -133,7 +133,7 @@ def get_one(contact_id: ContactIdPath) -> Response[dict[str, Any]]:
 @router.get(
     "/contacts/<contact_id>/history",
     summary="Every change of a contact, oldest first",
-    responses=documented(HistoryOut, 404),
+    responses=documented(HistoryOut, 404, 410),
     tags=["contacts"],
 )
 def history(contact_id: ContactIdPath) -> Response[dict[str, Any]]:

@@ -23,7 +23,12 @@ from contact_archive.contacts.changes import retry_failed_links
 from contact_archive.contacts.importing import ImportCommand, ImportResult, import_contacts
 from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
 from contact_archive.contacts.views import contact_body
-from contact_archive.dependencies import get_cursor_codec, get_store, get_vendor_clients
+from contact_archive.dependencies import (
+    get_cursor_codec,
+    get_erasure_key,
+    get_store,
+    get_vendor_clients,
+)
 from contact_archive.ledger.cursor import query_fingerprint
 from contact_archive.observability import count
 
@@ -41,7 +46,7 @@ RESERVED_CONTACT_IDS = frozenset({"resolve"})
         "of the tenant is a 409. Returns 201 when the contact was created. The id `resolve` "
         "names a route and is refused."
     ),
-    responses=documented(ContactOut, 400, 404, 409, ok_statuses=(200, 201), body=True),
+    responses=documented(ContactOut, 400, 404, 409, 410, ok_statuses=(200, 201), body=True),
     tags=["contacts"],
 )
 def put_contact(
@@ -109,6 +114,7 @@ def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[
             actor=actor_of(router),
             scope=body.scope,
             cursor=vendor_cursor,
+            erasure_key=get_erasure_key(),
         ),
     )
     for result in ImportResult:
@@ -127,6 +133,7 @@ def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[
             "linked": outcome.counts[ImportResult.LINKED],
             "unchanged": outcome.counts[ImportResult.UNCHANGED],
             "skipped_archived": outcome.counts[ImportResult.SKIPPED_ARCHIVED],
+            "skipped_erased": outcome.counts[ImportResult.SKIPPED_ERASED],
             "conflicts": outcome.counts[ImportResult.CONFLICT],
             "conflict_samples": outcome.conflicts,
             "complete": outcome.next_cursor is None,
@@ -143,7 +150,7 @@ def import_from_vendor(body: Annotated[ImportRequest, Body()]) -> Response[dict[
         "`archiving` / `restoring`, and vendor sync tries them again. 202 when some were retried; "
         "200, changing nothing, when no link had failed."
     ),
-    responses=documented(ContactOut, 404, 409, ok_statuses=(200, 202), body=True),
+    responses=documented(ContactOut, 404, 409, 410, ok_statuses=(200, 202), body=True),
     tags=["contacts"],
 )
 def retry_sync(contact_id: ContactIdPath) -> Response[dict[str, Any]]:

@@ -125,6 +125,9 @@ class ImportOut(ResponseBody):
     linked: int = Field(description="Existing contacts (same email) that gained this link.")
     unchanged: int = Field(description="Vendor contacts already linked: a re-run lands here.")
     skipped_archived: int = Field(description="Archived at the vendor, so not imported.")
+    skipped_erased: int = Field(
+        description="People erased from the ledger (their email's hash is kept), not imported."
+    )
     conflicts: int
     conflict_samples: list[ImportConflictOut]
     complete: bool = Field(description="False when a page budget ran out: send `next_cursor`.")
@@ -201,6 +204,7 @@ def documented(
         401: "No tenant in the authorizer context",
         404: "Unknown contact",
         409: "Version conflict, vendor id taken, key in progress, or vendor not configured",
+        410: "The contact was erased (`contact_erased`): only its tombstone is left",
         415: "A body that is not `application/json` (UTF-8)",
         422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
         424: "The vendor refused or did not answer (`details.retryable` says whether to retry)",

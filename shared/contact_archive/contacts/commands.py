@@ -86,6 +86,7 @@ def handle_command(
             request_hash(action.value, detail.model_dump(mode="json")),
             operation,
             ttl_seconds=idempotency_ttl_seconds,
+            contact_of=lambda body: str(body["contact"]["id"]),
         )
     except DomainError as error:
         return _dropped(error.code, event, error.details)

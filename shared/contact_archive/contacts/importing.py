@@ -1,6 +1,8 @@
 """Import: bring a vendor's contacts under the ledger, one person one contact.
 
-Each vendor contact is matched in this order: its vendor id is already linked (nothing to do);
+A vendor contact whose email is an erased person's is skipped: erasure keeps the email's keyed
+hash, so that an import does not bring the person back. Each other vendor contact is matched in
+this order: its vendor id is already linked (nothing to do);
 a ledger contact has its email (case-insensitive) and no link to this vendor yet (link it);
 otherwise a new contact is created. A new contact's id is derived from the tenant and the email,
 so two imports racing for the same person (Intercom and Constant Contact at once) meet on the
@@ -15,9 +17,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from contact_archive.contacts.register import LinkInput, RegisterCommand, register_contact
-from contact_archive.ledger.errors import VendorIdTaken, VersionConflict
+from contact_archive.ledger.errors import ContactErased, VendorIdTaken, VersionConflict
 from contact_archive.ledger.models import Actor, Clock, Contact, Vendor, link_key, utc_now
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.tombstones import email_digest
 from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import VendorClient
 from contact_archive.vendors.errors import VendorCallFailed, VendorError
@@ -36,6 +39,7 @@ class ImportResult(StrEnum):
     LINKED = "linked"  # linked to the ledger contact with the same email
     UNCHANGED = "unchanged"  # already linked: a re-run lands here
     SKIPPED_ARCHIVED = "skipped_archived"  # archived at the vendor: nothing to restore it from
+    SKIPPED_ERASED = "skipped_erased"  # a person erased from the ledger: not brought back
     CONFLICT = "conflict"  # left alone, see `conflicts`
 
 
@@ -47,6 +51,8 @@ class ImportCommand:
     scope: str | None = None
     cursor: str | None = None  # the vendor's page cursor, from the previous answer
     max_pages: int = DEFAULT_MAX_PAGES
+    # The key of the erased emails' hashes (`ledger/tombstones.py`): erased people are skipped.
+    erasure_key: str | None = None
 
 
 @dataclass
@@ -83,13 +89,30 @@ def import_contacts(
             raise VendorCallFailed(
                 command.vendor.value, str(error), retryable=error.retryable
             ) from None
+        erased = _erased(store, command, page.contacts)
         for vendor_contact in page.contacts:
+            if vendor_contact.vendor_id in erased:
+                outcome.record(ImportResult.SKIPPED_ERASED)
+                continue
             outcome.record(*_import_one(store, command, vendor_contact, clock))
         cursor = page.next_cursor
         if cursor is None:
             break
     outcome.next_cursor = cursor
     return outcome
+
+
+def _erased(store: LedgerStore, command: ImportCommand, found: list[VendorContact]) -> set[str]:
+    """The vendor ids of the page whose email is an erased person's: one batch read a page."""
+    if command.erasure_key is None:
+        return set()
+    digests = {
+        contact.vendor_id: email_digest(command.erasure_key, contact.email)
+        for contact in found
+        if contact.email
+    }
+    erased = store.erasures.erased_emails(command.tenant_id, list(digests.values()))
+    return {vendor_id for vendor_id, digest in digests.items() if digest in erased}
 
 
 def _import_one(
@@ -124,6 +147,8 @@ def _import_one(
             return ImportResult.LINKED, None
         except VersionConflict:
             continue  # created or changed meanwhile: match again
+        except ContactErased:
+            return ImportResult.SKIPPED_ERASED, None  # its id is an erased contact's
         except VendorIdTaken:
             return ImportResult.UNCHANGED, None  # a concurrent import linked it first
     return ImportResult.CONFLICT, _conflict(found, "the contact kept changing; import again")

@@ -11,10 +11,8 @@ from contact_archive.ledger.store import LedgerStore
 
 
 def get_contact(store: LedgerStore, tenant_id: str, contact_id: str) -> Contact:
-    contact = store.contacts.get(tenant_id, contact_id)
-    if contact is None:
-        raise ContactNotFound(contact_id)
-    return contact
+    """The contact; `ContactNotFound`, or `ContactErased` (410) for one erased."""
+    return store.contacts.read(tenant_id, contact_id)
 
 
 def contact_history(store: LedgerStore, tenant_id: str, contact_id: str) -> list[HistoryEvent]:

@@ -82,7 +82,8 @@ def register_contact(
     not mention is kept, because dropping it would drop the material needed to restore it.
     """
     for attempt in range(REGISTER_ATTEMPTS):
-        current = store.contacts.get(command.tenant_id, command.contact_id)
+        # An erased contact's id stays its tombstone's: registering it again is a 410.
+        current = store.contacts.get(command.tenant_id, command.contact_id, refuse_erased=True)
         if command.create_only and current is not None:
             raise VersionConflict(0, current.version)
         if command.expected_version is not None:
@@ -98,7 +99,9 @@ def register_contact(
                 or command.create_only
                 or attempt == REGISTER_ATTEMPTS - 1
             ):
-                latest = store.contacts.get(command.tenant_id, command.contact_id)
+                latest = store.contacts.get(
+                    command.tenant_id, command.contact_id, refuse_erased=True
+                )
                 raise VersionConflict(
                     command.expected_version or (current.version if current else 0),
                     latest.version if latest else 0,

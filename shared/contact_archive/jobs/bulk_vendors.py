@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contact_archive.jobs.work import PARALLEL_WRITES
-from contact_archive.ledger.job_records import JobRecord
+from contact_archive.ledger.job_records import JobAction, JobRecord
 from contact_archive.ledger.models import (
     Actor,
     ChangeAction,
@@ -87,7 +87,7 @@ def carry_bulk_links(
         if not isinstance(client, BulkClient):  # a vendor listed without its bulk calls
             continue
         carried += len(links)
-        if job.action is ChangeAction.ARCHIVE:
+        if job.action is JobAction.ARCHIVE:
             try:
                 results = client.archive_bulk([item.link.vendor_id for item in links])
             except TransientVendorError as error:

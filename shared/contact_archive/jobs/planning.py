@@ -15,9 +15,8 @@ from collections.abc import Callable
 
 from contact_archive.jobs.queue import JobMessage, JobQueue
 from contact_archive.jobs.submit import UNIT_SIZE
-from contact_archive.ledger.job_records import JobRecord
+from contact_archive.ledger.job_records import JobAction, JobRecord
 from contact_archive.ledger.models import (
-    ChangeAction,
     ContactStatus,
     Vendor,
     iso,
@@ -31,8 +30,9 @@ PAGE_SIZE = 1_000  # contacts per index page read (DynamoDB stops a page at 1 MB
 PLAN_RESERVE_SECONDS = 60.0
 # The statuses a job moves contacts away from: what a vendor filter without a status reads.
 MOVED_FROM = {
-    ChangeAction.ARCHIVE: [ContactStatus.ACTIVE, ContactStatus.PARTIALLY_ARCHIVED],
-    ChangeAction.RESTORE: [ContactStatus.ARCHIVED, ContactStatus.PARTIALLY_ARCHIVED],
+    JobAction.ARCHIVE: [ContactStatus.ACTIVE, ContactStatus.PARTIALLY_ARCHIVED],
+    JobAction.RESTORE: [ContactStatus.ARCHIVED, ContactStatus.PARTIALLY_ARCHIVED],
+    JobAction.ERASE: list(ContactStatus),  # an erased contact leaves every listing
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from contact_archive.jobs.work import Applied, changed_by
 from contact_archive.ledger.job_records import (
     FAILURES_KEPT,
+    JobAction,
     JobFailure,
     JobRecord,
     JobStatus,
@@ -23,6 +24,7 @@ from contact_archive.ledger.job_records import (
 )
 from contact_archive.ledger.models import Contact, LinkState
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.ledger.tombstones import ErasedLinkState
 
 FAILED_LINK = frozenset({LinkState.FAILED, LinkState.UNRECOVERABLE})
 
@@ -37,6 +39,8 @@ def unit_progress(
 ) -> UnitProgress:
     """The unit's counts now: from `contacts` when the caller has just read them, else read
     here (one BatchGetItem per 100 of its contacts)."""
+    if job.action is JobAction.ERASE:
+        return _erasure_progress(store, job, unit, names, applied)
     if contacts is None:
         contacts = store.contacts.get_many(job.tenant_id, applied.members)
     counts = Tally(
@@ -107,6 +111,55 @@ def _count_links(
     if ours or not contact.links or changed_by(contact, job_id):
         return "succeeded"
     return "skipped"
+
+
+def _erasure_progress(
+    store: LedgerStore, job: JobRecord, unit: int, names: int, applied: Applied
+) -> UnitProgress:
+    """An erasure job's unit: its contacts' tombstones read back, each link counted done once
+    its vendor answered (deleted, archived, gone), failed with why, or pending."""
+    tombstones = store.erasures.get_many(job.tenant_id, applied.members)
+    counts = Tally(total=applied.total, skipped=len(applied.skipped), failed=len(applied.failed))
+    failures = [
+        JobFailure(contact_id=None, vendor=None, reason=f"{item['name']}: {item['reason']}")
+        for item in applied.failed
+    ]
+    vendor_counts: dict[str, Tally] = {}
+    pending = False
+    for contact_id in applied.members:
+        tombstone = tombstones.get(contact_id)
+        states = set()
+        for link in tombstone.links.values() if tombstone else ():
+            tally = vendor_counts.setdefault(link.vendor.value, Tally())
+            tally.total += 1
+            states.add(link.state)
+            if link.state is ErasedLinkState.ERASING:
+                continue
+            if link.state is ErasedLinkState.FAILED:
+                tally.failed += 1
+                failures.append(
+                    JobFailure(
+                        contact_id=contact_id,
+                        vendor=link.vendor.value,
+                        reason=link.error or "failed",
+                    )
+                )
+            else:
+                tally.succeeded += 1
+        if ErasedLinkState.ERASING in states:
+            pending = True
+        elif ErasedLinkState.FAILED in states:
+            counts.failed += 1
+        else:
+            counts.succeeded += 1
+    return UnitProgress(
+        unit=unit,
+        names=names,
+        state=UnitState.APPLIED if pending else UnitState.SETTLED,
+        counts=counts,
+        vendor_counts=vendor_counts,
+        failures=failures[:FAILURES_KEPT],
+    )
 
 
 def summarize(store: LedgerStore, job: JobRecord, now: str) -> JobRecord:

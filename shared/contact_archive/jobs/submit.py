@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from contact_archive.jobs.queue import JobMessage, JobQueue
-from contact_archive.ledger.job_records import JobRecord, JobStatus, SelectorKind, Tally
-from contact_archive.ledger.models import Actor, ChangeAction, Clock, iso, utc_now
+from contact_archive.ledger.job_records import JobAction, JobRecord, JobStatus, SelectorKind, Tally
+from contact_archive.ledger.models import Actor, Clock, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.jobs import pack
 
@@ -27,7 +27,7 @@ UNIT_BYTES = 300_000
 @dataclass(frozen=True)
 class JobRequest:
     tenant_id: str
-    action: ChangeAction
+    action: JobAction
     actor: Actor
     selector: SelectorKind
     names: list[Any]  # contact ids, emails, or [vendor, vendor_id] pairs; empty for a filter

@@ -9,17 +9,17 @@ coming again after that goes straight to the unit's links.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
-from contact_archive.ledger.errors import ContactNotFound, DomainError, UnknownLink
-from contact_archive.ledger.job_records import JobRecord, SelectorKind
+from contact_archive.contacts.erasure import EraseCommand, erase_contact
+from contact_archive.ledger.errors import ContactErased, ContactNotFound, DomainError, UnknownLink
+from contact_archive.ledger.job_records import JobAction, JobRecord, SelectorKind
 from contact_archive.ledger.models import (
     Actor,
-    ChangeAction,
     Clock,
     Contact,
     Vendor,
@@ -58,11 +58,22 @@ def job_actor(job: JobRecord) -> Actor:
 
 
 def apply_unit(
-    store: LedgerStore, job: JobRecord, names: list[Any], clock: Clock = utc_now
+    store: LedgerStore,
+    job: JobRecord,
+    names: list[Any],
+    clock: Clock = utc_now,
+    erasure_key: Callable[[], str] | None = None,
 ) -> Applied:
     applied = Applied()
     contact_ids = _resolve(store, job, names, applied)
-    change = archive_contact if job.action is ChangeAction.ARCHIVE else restore_contact
+    if job.action is JobAction.ERASE:
+        if erasure_key is None:
+            raise RuntimeError("no erasure key: this worker cannot erase")
+        key = erasure_key()
+        return _applied(
+            applied, contact_ids, lambda contact_id: _erase(store, job, key, contact_id, clock)
+        )
+    change = archive_contact if job.action is JobAction.ARCHIVE else restore_contact
 
     def one(contact_id: str) -> tuple[str, str | None, str | None]:
         """(contact id, why it was skipped, why it failed): both None when the job changed it."""
@@ -78,6 +89,8 @@ def apply_unit(
             outcome = change(store, command, clock)
         except ContactNotFound:
             return contact_id, "contact_not_found", None
+        except ContactErased:
+            return contact_id, "contact_erased", None
         except UnknownLink as error:
             return contact_id, f"unknown_link: {error.message}", None
         except DomainError as error:
@@ -86,6 +99,14 @@ def apply_unit(
             return contact_id, None, None
         return contact_id, f"already_{_target_word(job.action)}", None
 
+    return _applied(applied, contact_ids, one)
+
+
+Outcome = tuple[str, str | None, str | None]  # (contact id, why skipped, why failed)
+
+
+def _applied(applied: Applied, contact_ids: list[str], one: Callable[[str], Outcome]) -> Applied:
+    """`one` over the contacts, in parallel, sorted into what the job changed and did not."""
     with ThreadPoolExecutor(max_workers=PARALLEL_WRITES) as pool:
         for contact_id, skipped, failed in pool.map(one, contact_ids):
             if skipped:
@@ -95,6 +116,21 @@ def apply_unit(
             else:
                 applied.members.append(contact_id)
     return applied
+
+
+def _erase(store: LedgerStore, job: JobRecord, key: str, contact_id: str, clock: Clock) -> Outcome:
+    """Erase one contact for the job; a contact erased before is the job's when its tombstone
+    names the job (an earlier delivery of the unit), else skipped."""
+    command = EraseCommand(job.tenant_id, contact_id, job_actor(job), job.reason)
+    try:
+        outcome = erase_contact(store, command, key, clock)
+    except ContactNotFound:
+        return contact_id, "contact_not_found", None
+    except DomainError as error:
+        return contact_id, None, f"{error.code}: {error.message}"
+    if outcome.erased or outcome.tombstone.source == job_actor(job).source:
+        return contact_id, None, None
+    return contact_id, "already_erased", None
 
 
 def changed_by(contact: Contact, job_id: str) -> bool:
@@ -151,5 +187,5 @@ def _by_vendor_id(
     return list(dict.fromkeys(found))
 
 
-def _target_word(action: ChangeAction) -> str:
-    return "archived" if action is ChangeAction.ARCHIVE else "active"
+def _target_word(action: JobAction) -> str:
+    return "archived" if action is JobAction.ARCHIVE else "active"

@@ -27,6 +27,7 @@ from contact_archive.jobs.progress import summarize, unit_progress
 from contact_archive.jobs.queue import JobMessage, JobQueue
 from contact_archive.jobs.work import Applied, apply_unit
 from contact_archive.ledger.job_records import (
+    JobAction,
     JobFailure,
     JobRecord,
     JobStatus,
@@ -47,6 +48,8 @@ class WorkerSettings:
     max_receives: int  # the queue's maxReceiveCount: the last delivery gives a unit up
     check_seconds: int  # the first wait before a unit's links are looked at again
     check_max_seconds: int = 900  # the longest (SQS's longest delay)
+    # The erased emails' key, for erasure jobs (read when first needed).
+    erasure_key: Callable[[], str] | None = None
 
 
 def handle_jobs(
@@ -119,8 +122,14 @@ def process_unit(
         if job.status is JobStatus.CANCELLED:
             return _record(store, job, _cancelled(message.unit, len(names)), clock)
         store.jobs.start(job.tenant_id, job.job_id, iso(clock()))
-        applied = apply_unit(store, job, names, clock)
-        store.jobs.save_applied(job.tenant_id, job.job_id, message.unit, applied.as_data())
+        applied = apply_unit(store, job, names, clock, settings.erasure_key)
+        store.jobs.save_applied(
+            job.tenant_id,
+            job.job_id,
+            message.unit,
+            applied.as_data(),
+            forget=len(names) if job.action is JobAction.ERASE else None,
+        )
         count("JobContactsChanged", len(applied.members))
     else:
         applied = Applied.from_data(applied_data)

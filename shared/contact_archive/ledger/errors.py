@@ -25,6 +25,17 @@ class ContactNotFound(DomainError):
         super().__init__(f"no contact {contact_id!r} in this tenant", {"contact_id": contact_id})
 
 
+class ContactErased(DomainError):
+    """The contact was erased: only its tombstone is left (ids, times, who and why)."""
+
+    code = "contact_erased"
+
+    def __init__(self, contact_id: str) -> None:
+        super().__init__(
+            f"contact {contact_id!r} was erased: its data is gone", {"contact_id": contact_id}
+        )
+
+
 class VersionConflict(DomainError):
     code = "version_conflict"
 

@@ -36,8 +36,10 @@ def run_once(
     *,
     ttl_seconds: int,
     clock: Callable[[], float] = time.time,
+    contact_of: Callable[[dict[str, Any]], str | None] = lambda _: None,
 ) -> tuple[Result, bool]:
-    """Run `operation` once per key; returns its result and whether this was a replay."""
+    """Run `operation` once per key; returns its result and whether this was a replay.
+    `contact_of` names the contact a response shows, if any: erasing it deletes the response."""
     if key is None:
         return operation(), False
     key_hash = hashlib.sha256(key.encode()).hexdigest()
@@ -61,5 +63,12 @@ def run_once(
     except BaseException:
         store.idempotency_keys.release(tenant_id, key_hash)
         raise
-    store.idempotency_keys.complete(tenant_id, key_hash, status_code, body)
+    store.idempotency_keys.complete(
+        tenant_id,
+        key_hash,
+        status_code,
+        body,
+        contact_id=contact_of(body),
+        expires_at=now + ttl_seconds,
+    )
     return (status_code, body), False

@@ -26,6 +26,17 @@ class JobStatus(StrEnum):
         return self in (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)
 
 
+class JobAction(StrEnum):
+    ARCHIVE = "archive"
+    RESTORE = "restore"
+    ERASE = "erase"  # each contact erased for good (`contacts/erasure.py`)
+
+    @property
+    def change(self) -> ChangeAction | None:
+        """The ledger change the job makes on each contact; None for an erasure."""
+        return None if self is JobAction.ERASE else ChangeAction(self.value)
+
+
 class SelectorKind(StrEnum):
     CONTACT_IDS = "contact_ids"
     EMAILS = "emails"
@@ -70,7 +81,7 @@ class JobFailure(_Record):
 class JobRecord(_Record):
     tenant_id: str
     job_id: str
-    action: ChangeAction
+    action: JobAction
     status: JobStatus
     selector_kind: SelectorKind
     selector_size: int | None  # the number of names given; None for a filter

@@ -12,7 +12,8 @@ makes the link wait instead (`deferral.py`). Whatever becomes of a record, a lin
 flight is the sweeper's once due (`sweeper.py`). A record that cannot be read is skipped, never
 retried; with too little time left, the records not started are handed back.
 
-The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
+A tombstone (an erased contact) with vendors still to be asked has them asked
+(`sync/erasure.py`). The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
 customer): it is fanned out to that customer's contacts (`inbound/customer_changes.py`).
 """
 
@@ -37,6 +38,7 @@ from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.observability import count, logger
 from contact_archive.sync.deferral import defer_link
+from contact_archive.sync.erasure import erase_at_vendors, tombstone_image
 from contact_archive.sync.link_sync import sync_link
 from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.sync.vendor_archived import needs_material
@@ -83,8 +85,9 @@ def sync_links_of(
         return []
     images = record.get("dynamodb") or {}
     try:
-        new = contact_image(images.get("NewImage"))
-        old = contact_image(images.get("OldImage"))
+        tombstone = tombstone_image(images.get("NewImage"))
+        new = contact_image(images.get("NewImage")) if tombstone is None else None
+        old = contact_image(images.get("OldImage")) if tombstone is None else None
     except (ValidationError, TypeError, ValueError):
         # Retrying cannot make it readable, and failing it would hold its shard back through
         # every retry: skip it. The contact's own item is intact, and its links in flight are
@@ -94,6 +97,11 @@ def sync_links_of(
             extra={"event_id": record.get("eventID"), "sequence": images.get("SequenceNumber")},
         )
         count("StreamRecordUnreadable")
+        return []
+    if tombstone is not None:
+        # An erased contact: the vendors still to be asked are (`sync/erasure.py`).
+        if tombstone.in_flight:
+            erase_at_vendors(store, client_for, tombstone.tenant_id, tombstone.contact_id)
         return []
     if new is None:
         return []

@@ -37,6 +37,11 @@ class ArchiveResult:
 
 
 @dataclass(frozen=True)
+class DeleteResult:
+    already: bool = False  # the vendor had no such contact any more: success, nothing deleted
+
+
+@dataclass(frozen=True)
 class RestoreResult:
     vendor_id: str  # the id the contact has now: a new one after a re-create
     replaced_vendor_id: str | None = None  # the old id, when a re-create replaced it
@@ -119,12 +124,18 @@ def all_contacts(client: VendorClient, scope: str | None = None) -> Iterator[Ven
         cursor = page.next_cursor
 
 
+@runtime_checkable
+class DeletingClient(Protocol):
+    """A client whose vendor deletes a contact for good (Intercom): erasure asks for it."""
+
+    def delete(self, ref: LinkRef) -> DeleteResult: ...
+
+
 # The client of a tenant's vendor, as the sync and inbound use cases ask for it.
 type ClientFor = Callable[[str, Vendor], VendorClient]  # (tenant_id, vendor) -> its client
 
 
-# Vendors whose bulk endpoints a job uses instead of one call per contact: the job, not the
-# stream, carries their links of a job's change (`jobs/bulk_vendors.py`).
+# Vendors whose bulk endpoints a job uses instead of one call per contact (`jobs/bulk_vendors.py`).
 BULK_VENDORS = frozenset({Vendor.CONSTANT_CONTACT})
 
 

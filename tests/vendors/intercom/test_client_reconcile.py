@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from contact_archive.vendors.client import LinkRef, RestoreResult
+from contact_archive.vendors.client import DeleteResult, LinkRef, RestoreResult
 from contact_archive.vendors.errors import TransientVendorError, VendorNotFound
-from contact_archive.vendors.intercom.client import DeleteResult, IntercomClient
+from contact_archive.vendors.intercom.client import IntercomClient
 from devtools.sandboxes.base import json_response
 from devtools.sandboxes.intercom import IntercomSandbox
 from tests.fakes import FakeTime

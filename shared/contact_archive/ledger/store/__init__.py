@@ -17,6 +17,7 @@ one kind of item with one method per operation:
 | `tenant_settings` | a tenant's settings | `tenant_settings.py` |
 | `vendor_accounts` | the fleet's token versions and leases, rate-limit slots and counters | `vendor_accounts.py` |
 | `jobs` | bulk jobs, their work units and each unit's progress | `jobs.py` |
+| `erasures` | erased contacts' tombstones, the erased emails, the purge of a contact's partition | `erasures.py` |
 | `api_keys` | built-in API keys, read by key id (their layout: `ledger/api_keys.py`) | `api_keys.py` |
 
 Imports only `ledger` (models, records, errors, encoding) and botocore.
@@ -31,6 +32,7 @@ from contact_archive.ledger.store.api_keys import ApiKeyStore
 from contact_archive.ledger.store.contacts import ContactStore
 from contact_archive.ledger.store.deliveries import DeliveryStore
 from contact_archive.ledger.store.due import DueStore
+from contact_archive.ledger.store.erasures import ErasureStore
 from contact_archive.ledger.store.history import HistoryStore
 from contact_archive.ledger.store.idempotency_keys import IdempotencyKeyStore
 from contact_archive.ledger.store.links import LinkStore
@@ -64,6 +66,7 @@ class LedgerStore:
         self.watermarks = WatermarkStore(self.table)
         self.tenant_settings = TenantSettingsStore(self.table)
         self.api_keys = ApiKeyStore(self.table)
+        self.erasures = ErasureStore(self.table)
         self._vendor_accounts: VendorAccountStore | None = None
         self._jobs: JobStore | None = None
         self._lock = threading.Lock()

@@ -36,6 +36,7 @@ LEGACY_FIELDS = (
 LEGACY_ATTRIBUTES = (*LEGACY_FIELDS, "link_vendors", "link_keys")
 # Everything of a contact item but its history, either layout: what GetItem reads.
 CONTACT_FIELDS = (
+    "type",  # a tombstone (`erasures.py`) is read as no contact
     "tenant_id",
     "contact_id",
     "profile",

@@ -14,7 +14,13 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contact_archive.ledger.encoding import from_item, to_attribute
-from contact_archive.ledger.errors import ConcurrentUpdate, InvalidCursor, VendorIdTaken
+from contact_archive.ledger.errors import (
+    ConcurrentUpdate,
+    ContactErased,
+    ContactNotFound,
+    InvalidCursor,
+    VendorIdTaken,
+)
 from contact_archive.ledger.models import Contact, ContactStatus, Vendor
 from contact_archive.ledger.store.contact_items import (
     CONTACT_PROJECTION,
@@ -24,6 +30,7 @@ from contact_archive.ledger.store.contact_items import (
     contact_item,
     layout_upgrade,
 )
+from contact_archive.ledger.store.erasures import is_tombstone
 from contact_archive.ledger.store.history import HISTORY_KEEP_INLINE, HistoryStore, encode_event
 from contact_archive.ledger.store.keys import (
     contact_key,
@@ -47,20 +54,41 @@ class ContactStore:
 
     # -- reads -------------------------------------------------------------------------------
 
-    def get(self, tenant_id: str, contact_id: str) -> Contact | None:
-        item = self._table.get(
+    def get(
+        self, tenant_id: str, contact_id: str, *, refuse_erased: bool = False
+    ) -> Contact | None:
+        """The contact; None when there is none, or only its tombstone (erased) unless
+        `refuse_erased`, which makes that `ContactErased`."""
+        item = self._get_item(tenant_id, contact_id)
+        if item and is_tombstone(item):
+            if refuse_erased:
+                raise ContactErased(contact_id)
+            return None
+        return contact_from_item(item) if item else None
+
+    def read(self, tenant_id: str, contact_id: str) -> Contact:
+        """The contact, as a caller asking for it by id is answered: `ContactNotFound`, or
+        `ContactErased` for one erased (the same single read as `get`)."""
+        item = self._get_item(tenant_id, contact_id)
+        if not item:
+            raise ContactNotFound(contact_id)
+        if is_tombstone(item):
+            raise ContactErased(contact_id)
+        return contact_from_item(item)
+
+    def _get_item(self, tenant_id: str, contact_id: str) -> dict[str, Any] | None:
+        return self._table.get(
             contact_key(tenant_id, contact_id),
             ProjectionExpression=CONTACT_PROJECTION,
             ExpressionAttributeNames=CONTACT_PROJECTION_NAMES,
             ConsistentRead=True,
         )
-        return contact_from_item(item) if item else None
 
     def get_many(self, tenant_id: str, contact_ids: list[str]) -> dict[str, Contact]:
-        """{contact_id: contact} for those that exist, one BatchGetItem per 100 ids."""
+        """{contact_id: contact} for those that exist (not erased), one BatchGetItem per 100."""
         keys = [contact_key(tenant_id, contact_id) for contact_id in dict.fromkeys(contact_ids)]
         items = self._table.batch_get(keys, CONTACT_PROJECTION, CONTACT_PROJECTION_NAMES)
-        contacts = (contact_from_item(item) for item in items)
+        contacts = (contact_from_item(item) for item in items if not is_tombstone(item))
         return {contact.contact_id: contact for contact in contacts}
 
     def find_by_email(self, tenant_id: str, email: str) -> list[Contact]:

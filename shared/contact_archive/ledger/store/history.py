@@ -15,8 +15,10 @@ from contextlib import suppress
 from typing import Any
 
 from contact_archive.ledger.encoding import from_item, to_item
+from contact_archive.ledger.errors import ContactErased
 from contact_archive.ledger.models import HistoryEvent
 from contact_archive.ledger.store.keys import (
+    ERASED_CONTACT_TYPE,
     HISTORY_PAGE_TYPE,
     contact_key,
     contact_pk,
@@ -47,15 +49,18 @@ class HistoryStore:
         self._retention_days = retention_days
 
     def get(self, tenant_id: str, contact_id: str) -> list[HistoryEvent] | None:
-        """Every event, oldest first: one read, plus one query once older events were paged out."""
+        """Every event, oldest first: one read, plus one query once older events were paged out.
+        None for no contact; `ContactErased` for an erased one."""
         item = self._table.get(
             contact_key(tenant_id, contact_id),
-            ProjectionExpression="#history, history_spilled",
-            ExpressionAttributeNames={"#history": "history"},
+            ProjectionExpression="#history, history_spilled, #type",
+            ExpressionAttributeNames={"#history": "history", "#type": "type"},
             ConsistentRead=True,
         )
         if not item:
             return None
+        if item.get("type", {}).get("S") == ERASED_CONTACT_TYPE:
+            raise ContactErased(contact_id)  # its history went with it
         contact = from_item(item)
         spilled = int(contact.get("history_spilled", 0))
         events: list[HistoryEvent] = []

@@ -10,7 +10,12 @@ from typing import Any
 
 from contact_archive.ledger.encoding import from_item
 from contact_archive.ledger.records import IdempotencyRecord
-from contact_archive.ledger.store.keys import IDEMPOTENCY_TYPE, idempotency_key
+from contact_archive.ledger.store.keys import (
+    IDEMPOTENCY_POINTER_TYPE,
+    IDEMPOTENCY_TYPE,
+    idempotency_key,
+    idempotency_pointer_key,
+)
 from contact_archive.ledger.store.table import ConditionFailed, Table
 
 
@@ -62,18 +67,39 @@ class IdempotencyKeyStore:
         return None
 
     def complete(
-        self, tenant_id: str, key_hash: str, status_code: int, response: dict[str, Any]
+        self,
+        tenant_id: str,
+        key_hash: str,
+        status_code: int,
+        response: dict[str, Any],
+        *,
+        contact_id: str | None = None,
+        expires_at: int | None = None,
     ) -> None:
-        self._table.update(
-            Key=idempotency_key(tenant_id, key_hash),
-            UpdateExpression="SET #state = :completed, status_code = :code, #response = :response",
-            ExpressionAttributeNames={"#state": "state", "#response": "response"},
-            ExpressionAttributeValues={
+        """Keep the response. One that shows a contact (`contact_id`) also leaves a pointer in
+        the contact's partition, expiring with it, so that erasing the contact deletes it."""
+        complete = {
+            "Key": idempotency_key(tenant_id, key_hash),
+            "UpdateExpression": (
+                "SET #state = :completed, status_code = :code, #response = :response"
+            ),
+            "ExpressionAttributeNames": {"#state": "state", "#response": "response"},
+            "ExpressionAttributeValues": {
                 ":completed": {"S": "completed"},
                 ":code": {"N": str(status_code)},
                 ":response": {"S": json.dumps(response, separators=(",", ":"))},
             },
-        )
+        }
+        if contact_id is None:
+            self._table.update(**complete)
+            return
+        pointer = idempotency_pointer_key(tenant_id, contact_id, key_hash) | {
+            "type": {"S": IDEMPOTENCY_POINTER_TYPE},
+            "key_hash": {"S": key_hash},
+        }
+        if expires_at is not None:
+            pointer["expires_at"] = {"N": str(expires_at)}
+        self._table.transact([{"Update": complete}, {"Put": {"Item": pointer}}])
 
     def release(self, tenant_id: str, key_hash: str) -> None:
         self._table.delete(Key=idempotency_key(tenant_id, key_hash))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import time
 import zlib
-from typing import Any, cast
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -26,8 +26,6 @@ from contact_archive.ledger.store.table import ConditionFailed, Key, Table
 JOB_TYPE = "job"
 UNIT_TYPE = "job_unit"
 PROGRESS_TYPE = "job_progress"
-BATCH_WRITE_LIMIT = 25
-BATCH_WRITE_ATTEMPTS = 8
 # A job's items expire (TTL) this long after it is created: bulk jobs are operations, not records
 # (the contacts' own history keeps what each change was).
 JOB_RETENTION_SECONDS = 90 * 24 * 3600
@@ -249,13 +247,23 @@ class JobStore:
     def put_unit(self, tenant_id: str, job_id: str, unit: int, names: bytes) -> None:
         self.batch_put([_unit_item(tenant_id, job_id, unit, names)])
 
-    def save_applied(self, tenant_id: str, job_id: str, unit: int, applied: Any) -> None:
+    def save_applied(
+        self, tenant_id: str, job_id: str, unit: int, applied: Any, *, forget: int | None = None
+    ) -> None:
         """What applying a unit came to (its contacts, and the names skipped with why): a
-        redelivered message goes on from there instead of applying again."""
+        redelivered message goes on from there instead of applying again. `forget`: the
+        unit's names are dropped, their count (`forget`) kept: an erasure job keeps no email
+        of the people it erased."""
+        update = "SET applied = :applied"
+        values: dict[str, Any] = {":applied": {"B": pack(applied)}}
+        if forget is not None:
+            update += ", #names = :forgotten"
+            values[":forgotten"] = {"B": pack([None] * forget)}
         self._table.update(
             Key=unit_key(tenant_id, job_id, unit),
-            UpdateExpression="SET applied = :applied",
-            ExpressionAttributeValues={":applied": {"B": pack(applied)}},
+            UpdateExpression=update,
+            ExpressionAttributeValues=values,
+            **({"ExpressionAttributeNames": {"#names": "names"}} if forget is not None else {}),
         )
 
     def save_progress(self, tenant_id: str, job_id: str, progress: UnitProgress) -> None:
@@ -289,20 +297,5 @@ class JobStore:
     # -- batches -------------------------------------------------------------------------------
 
     def batch_put(self, items: list[dict[str, Any]]) -> None:
-        """Put `items` (DynamoDB-typed) 25 at a time; unprocessed items are sent again with a
-        growing pause, a few times, before giving up."""
-        for start in range(0, len(items), BATCH_WRITE_LIMIT):
-            requests = [
-                {"PutRequest": {"Item": i}} for i in items[start : start + BATCH_WRITE_LIMIT]
-            ]
-            for attempt in range(BATCH_WRITE_ATTEMPTS):
-                response = self._table.client.batch_write_item(
-                    RequestItems={self._table.name: cast(Any, requests)}
-                )
-                unprocessed = response.get("UnprocessedItems", {}).get(self._table.name, [])
-                requests = cast("list[dict[str, Any]]", unprocessed)
-                if not requests:
-                    break
-                time.sleep(min(1.0, 0.05 * 2**attempt))
-            else:
-                raise RuntimeError("DynamoDB left items of a batch write unprocessed")
+        """Put `items` (DynamoDB-typed) in batches (`Table.batch_write`)."""
+        self._table.batch_write([{"PutRequest": {"Item": item}} for item in items])

@@ -27,9 +27,14 @@ DUE_SHARDS = 16
 
 # The `type` attribute of each kind of item.
 CONTACT_TYPE = "contact"
+ERASED_CONTACT_TYPE = "erased_contact"  # a contact's tombstone, under the contact's own key
+ERASED_EMAIL_TYPE = "erased_email"
 HISTORY_PAGE_TYPE = "history_page"
 VENDOR_REF_TYPE = "vendor_ref"
 IDEMPOTENCY_TYPE = "idempotency"
+# In a contact's partition, one per idempotency key whose kept response shows the contact: an
+# erasure finds and deletes those responses through them.
+IDEMPOTENCY_POINTER_TYPE = "idempotency_pointer"
 DELIVERY_TYPE = "delivery"
 CUSTOMER_CHANGE_TYPE = "vendor_customer_change"
 RECONCILE_TYPE = "reconcile_watermark"
@@ -56,6 +61,11 @@ def history_page_sk(first_version: int) -> str:
     return f"HISTORY#{first_version:012d}"
 
 
+def erased_email_key(tenant_id: str, email_digest: str) -> Key:
+    """An erased person's email, as its keyed hash (`ledger/erasure.py`): imports skip it."""
+    return _key(f"TENANT#{tenant_id}#ERASED_EMAIL#{email_digest}", "ERASED_EMAIL")
+
+
 def vendor_ref_pk(tenant_id: str, vendor: Vendor, vendor_id: str) -> str:
     return f"TENANT#{tenant_id}#VENDOR#{vendor.value}#{vendor_id}"
 
@@ -66,6 +76,10 @@ def vendor_ref_key(tenant_id: str, vendor: Vendor, vendor_id: str) -> Key:
 
 def idempotency_key(tenant_id: str, key_hash: str) -> Key:
     return _key(f"TENANT#{tenant_id}#IDEMPOTENCY#{key_hash}", "IDEMPOTENCY")
+
+
+def idempotency_pointer_key(tenant_id: str, contact_id: str, key_hash: str) -> Key:
+    return _key(contact_pk(tenant_id, contact_id), f"IDEMPOTENCY#{key_hash}")
 
 
 def delivery_pk(tenant_id: str, vendor: Vendor, notification_id: str) -> str:

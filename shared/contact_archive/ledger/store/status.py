@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from contact_archive.ledger.encoding import to_attribute
-from contact_archive.ledger.errors import ContactNotFound, VersionConflict
+from contact_archive.ledger.errors import ContactErased, ContactNotFound, VersionConflict
 from contact_archive.ledger.models import (
     STUCK_AFTER,
     Actor,
@@ -31,8 +31,10 @@ from contact_archive.ledger.models import (
     new_change,
 )
 from contact_archive.ledger.store.contacts import contact_from_item
+from contact_archive.ledger.store.erasures import is_tombstone
 from contact_archive.ledger.store.history import HistoryStore, encode_event
 from contact_archive.ledger.store.keys import (
+    CONTACT_TYPE,
     DUE_UPDATES,
     contact_key,
     due_values,
@@ -101,12 +103,14 @@ class StatusStore:
         event = history_entry(at, direction.history, actor, reason, details)
         values: dict[str, Any] = {
             ":to": direction.target.value,
+            ":contact": CONTACT_TYPE,
             ":pending": change.model_dump(mode="json", exclude={"version"}, exclude_none=True),
             **_status_values(tenant_id, contact_id, direction.target, at),
             **_stamp_values(actor, reason, at, event),
             **due_values(tenant_id, contact_id, iso(now + STUCK_AFTER)),
         }
-        conditions = ["attribute_exists(pk)", "#status <> :to"]
+        # A contact, not its tombstone (an erased contact: `erasures.py`), not already there.
+        conditions = ["#type = :contact", "#status <> :to"]
         if expected_version is not None:
             conditions.append("version = :expected")
             values[":expected"] = expected_version
@@ -123,7 +127,11 @@ class StatusStore:
                 Key=contact_key(tenant_id, contact_id),
                 UpdateExpression="SET " + ", ".join(updates),
                 ConditionExpression=" AND ".join(conditions),
-                ExpressionAttributeNames={"#status": "status", "#stamp": direction.stamp},
+                ExpressionAttributeNames={
+                    "#status": "status",
+                    "#stamp": direction.stamp,
+                    "#type": "type",
+                },
                 ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -225,6 +233,8 @@ def _explain(
     """Why a change was refused, from the old item that came back with the refusal."""
     if not refused.item:
         raise ContactNotFound(contact_id) from None
+    if is_tombstone(refused.item):
+        raise ContactErased(contact_id) from None
     contact = contact_from_item(refused.item)
     if expected_version is not None and contact.version != expected_version:
         raise VersionConflict(expected_version, contact.version) from None

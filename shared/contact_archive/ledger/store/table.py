@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 BATCH_GET_LIMIT = 100  # keys per BatchGetItem
 BATCH_GET_ATTEMPTS = 5  # unprocessed keys are asked for again this many times
+BATCH_WRITE_LIMIT = 25  # requests per BatchWriteItem
+BATCH_WRITE_ATTEMPTS = 8  # unprocessed requests are sent again this many times
 
 Key = dict[str, dict[str, str]]
 
@@ -144,3 +146,19 @@ class Table:
             request = dict(unprocessed)
             time.sleep(0.05 * 2**attempt)
         raise RuntimeError("DynamoDB left keys of a batch read unprocessed")
+
+    def batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """`PutRequest` / `DeleteRequest`s, 25 to a BatchWriteItem; unprocessed ones (throttling)
+        are sent again with a growing pause, a few times, before giving up."""
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            batch = requests[start : start + BATCH_WRITE_LIMIT]
+            for attempt in range(BATCH_WRITE_ATTEMPTS):
+                response = self.client.batch_write_item(RequestItems={self.name: cast(Any, batch)})
+                batch = cast(
+                    "list[dict[str, Any]]", response.get("UnprocessedItems", {}).get(self.name, [])
+                )
+                if not batch:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError("DynamoDB left items of a batch write unprocessed")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import quote
 
@@ -27,6 +26,7 @@ from contact_archive.vendors.canonical import VendorContact
 from contact_archive.vendors.client import (
     ArchiveResult,
     ContactPage,
+    DeleteResult,
     LinkRef,
     RestoreResult,
     RestoreStrategy,
@@ -41,11 +41,6 @@ from contact_archive.vendors.retry import RetryPolicy
 
 API_VERSION = "2.10"
 PER_PAGE = 150  # the most `GET /contacts` and `POST /contacts/search` give per page
-
-
-@dataclass(frozen=True)
-class DeleteResult:
-    already: bool = False  # Intercom had no such contact any more: success, nothing was deleted
 
 
 class IntercomAuth(httpx.Auth):
