@@ -62,6 +62,7 @@ def test_one_person_in_two_vendors_becomes_one_contact_with_two_links(
         "linked": 0,
         "unchanged": 0,
         "skipped_archived": 0,
+        "skipped_erased": 0,
         "conflicts": 0,
         "conflict_samples": [],
         "complete": True,
@@ -95,7 +96,7 @@ def test_a_second_import_changes_nothing_and_writes_nothing(
     # Then every contact is unchanged, read once by its vendor id, and nothing is written
     assert body_of(again)["unchanged"] == 5
     assert body_of(again)["created"] == body_of(again)["linked"] == 0
-    assert counter.calls == {"GetItem": 5}
+    assert counter.calls == {"GetItem": 5, "BatchGetItem": 1}  # and the page's erased emails
 
 
 def test_an_import_links_contacts_registered_by_hand_and_reports_what_it_left(

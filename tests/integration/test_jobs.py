@@ -183,7 +183,7 @@ def test_the_same_idempotency_key_gives_the_same_job_and_jobs_are_listed(
         ({"action": "archive", "contact_ids": []}, "contact_ids"),
         ({"action": "archive", "contact_ids": [f"c-{n}" for n in range(10_001)]}, "contact_ids"),
         ({"action": "archive", "emails": ["not an email"]}, "emails"),
-        ({"action": "erase", "contact_ids": ["c-1"]}, "action"),
+        ({"action": "delete", "contact_ids": ["c-1"]}, "action"),
         ({"action": "archive", "filter": {"scope": "cust-1"}}, "filter"),
     ],
 )

@@ -49,7 +49,7 @@ def test_no_personal_data_or_secret_in_logs(
     command["id"] = "another-event"
     assert functions("archive", command)["status"] == "dropped"
     # and a crash in the store
-    monkeypatch.setattr(ContactStore, "get", _explode)
+    monkeypatch.setattr(ContactStore, "_get_item", _explode)
     assert functions("list", load_event("get_contact"))["statusCode"] == 500
 
     # Then the logs carry none of it
