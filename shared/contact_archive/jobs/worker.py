@@ -27,7 +27,6 @@ from contact_archive.jobs.progress import summarize, unit_progress
 from contact_archive.jobs.queue import JobMessage, JobQueue
 from contact_archive.jobs.work import Applied, apply_unit
 from contact_archive.ledger.job_records import (
-    JobAction,
     JobFailure,
     JobRecord,
     JobStatus,
@@ -123,12 +122,10 @@ def process_unit(
             return _record(store, job, _cancelled(message.unit, len(names)), clock)
         store.jobs.start(job.tenant_id, job.job_id, iso(clock()))
         applied = apply_unit(store, job, names, clock, settings.erasure_key)
+        # The names (emails among them) are not needed once applied: dropped, so that a job
+        # keeps no one's email for its 90 days, and an erasure finds none left behind.
         store.jobs.save_applied(
-            job.tenant_id,
-            job.job_id,
-            message.unit,
-            applied.as_data(),
-            forget=len(names) if job.action is JobAction.ERASE else None,
+            job.tenant_id, job.job_id, message.unit, applied.as_data(), forget=len(names)
         )
         count("JobContactsChanged", len(applied.members))
     else:

@@ -252,8 +252,8 @@ class JobStore:
     ) -> None:
         """What applying a unit came to (its contacts, and the names skipped with why): a
         redelivered message goes on from there instead of applying again. `forget`: the
-        unit's names are dropped, their count (`forget`) kept: an erasure job keeps no email
-        of the people it erased."""
+        unit's names are dropped, their count (`forget`) kept: a job keeps no email it was
+        given past applying it."""
         update = "SET applied = :applied"
         values: dict[str, Any] = {":applied": {"B": pack(applied)}}
         if forget is not None:
