@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from unittest.mock import patch
 
 import pytest
 
 from contact_archive.contacts.changes import archive_contact
+from contact_archive.jobs.queue import JobQueue
 from contact_archive.ledger import api_keys
 from contact_archive.ledger.models import Vendor, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
@@ -56,7 +58,8 @@ def archive(world: World) -> None:
     for name in ("archive_contact", "archive_contact_by_email", "archive_contact_command"):
         world.run("ArchiveFunction", "archive", load_event(name))
     # An idempotency key whose request fails is released (ReleaseIdempotencyKeys).
-    world.run("ArchiveFunction", "archive", api_event("archive_contact", contact_id="nobody"))
+    nobody = api_event("archive_contact", contact_id="nobody", headers={"Idempotency-Key": "k-0"})
+    world.run("ArchiveFunction", "archive", nobody)
 
 
 def restore(world: World) -> None:
@@ -64,7 +67,15 @@ def restore(world: World) -> None:
     world.functions("archive", load_event("archive_contact"))
     for name in ("restore_contact", "restore_contact_by_vendor_id", "restore_contact_command"):
         world.run("RestoreFunction", "restore", load_event(name))
-    world.run("RestoreFunction", "restore", api_event("restore_contact", contact_id="nobody"))
+    nobody = api_event("restore_contact", contact_id="nobody", headers={"Idempotency-Key": "k-0"})
+    world.run("RestoreFunction", "restore", nobody)
+    # Named by email (ResolveContacts)
+    by_email = api_event(
+        "restore_contact_by_vendor_id",
+        body={"email": "ada@example.com"},
+        headers={"Idempotency-Key": "k-1"},
+    )
+    world.run("RestoreFunction", "restore", by_email)
 
 
 def list_(world: World) -> None:
@@ -136,6 +147,10 @@ def jobs(world: World) -> None:
     for name in ("get_job", "list_jobs", "cancel_job"):
         event = json.loads(json.dumps(load_event(name)).replace(SAMPLE_JOB, job_id))
         world.run("JobsFunction", "jobs", event)
+    # A submission whose work cannot be queued releases its Idempotency-Key (DeleteItem)
+    with patch.object(JobQueue, "send", side_effect=RuntimeError("the queue is down")):
+        again = api_event("submit_job", headers={"Idempotency-Key": "released-key"})
+        world.run("JobsFunction", "jobs", again)
 
 
 def job_worker(world: World) -> None:

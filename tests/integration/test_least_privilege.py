@@ -251,8 +251,8 @@ def test_every_call_is_granted_and_no_resource_is_wider_than_iam_allows(
 # docs/reliability.md): "no grant unused" is proven only for the others, and these are listed
 # there as not yet proven (no expected failure stands in for the proof).
 SCENARIOS_SHORT_OF_THEIR_GRANTS = {
-    "ArchiveFunction", "JobWorkerFunction", "JobsFunction", "ReconcileFunction", "RedriveFunction",
-    "RegisterFunction", "RestoreFunction", "SweepFunction", "SyncFunction", "WebhookFunction",
+    "JobWorkerFunction", "ReconcileFunction", "RedriveFunction", "RegisterFunction",
+    "SweepFunction", "SyncFunction", "WebhookFunction",
 }  # fmt: skip
 
 
