@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from unittest.mock import patch
 
 import boto3
 import pytest
 
 from contact_archive.config import get_settings
+from contact_archive.jobs.queue import JobQueue
 from contact_archive.ledger.store import LedgerStore
 from tests.ledger_helpers import TENANT, register
 from tests.support import API_TENANT, Functions, api_event, body_of, load_event
@@ -259,3 +261,22 @@ def test_a_vendor_filter_selects_each_contact_once_though_the_job_moves_them_bet
     assert done["vendors_counts"]["constant_contact"]["total"] == 2
     assert done["counts"]["failed"] == 2  # vendor_not_configured, counted, not hidden
     assert {f["contact_id"] for f in done["failures"]} == {"c-1", "c-2"}
+
+
+def test_a_job_whose_work_cannot_be_queued_fails_at_once_and_its_key_can_be_used_again(
+    store: LedgerStore, jobs: Functions, queue: Any
+) -> None:
+    # Given SQS refusing the job's messages
+    body = {"action": "archive", "contact_ids": ["c-1"]}
+    event = api_event("submit_job", body=body, headers={"Idempotency-Key": "retry-me"})
+    with patch.object(JobQueue, "send", side_effect=RuntimeError("the queue is down")):
+        # When a job is submitted
+        response = jobs("jobs", event)
+    # Then the request is a 503 saying so, and the job it made is failed, not queued for ever
+    assert (response["statusCode"], body_of(response)["error"]["code"]) == (503, "job_not_queued")
+    (listed,) = body_of(jobs("jobs", api_event("list_jobs")))["items"]
+    assert listed["status"] == "failed"
+    assert listed["failures"][0]["reason"] == "job_not_queued: SQS refused"
+    # And the same request with the same key, once SQS is back, starts the job
+    again = jobs("jobs", event)
+    assert again["statusCode"] == 202 and body_of(again)["status"] == "queued"

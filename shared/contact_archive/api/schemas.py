@@ -208,6 +208,7 @@ def documented(
         415: "A body that is not `application/json` (UTF-8)",
         422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
         424: "The vendor refused or did not answer (`details.retryable` says whether to retry)",
+        503: "The job's work could not be queued: the job failed; submit it again",
     }
     responses: dict[int, Any] = {
         status: {"description": "OK", "content": {"application/json": {"model": ok}}}

@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from contact_archive.jobs.queue import JobMessage, JobQueue
-from contact_archive.ledger.job_records import JobAction, JobRecord, JobStatus, SelectorKind, Tally
+from contact_archive.ledger.errors import JobNotQueued
+from contact_archive.ledger.job_records import (
+    JobAction,
+    JobFailure,
+    JobRecord,
+    JobStatus,
+    SelectorKind,
+    Tally,
+)
 from contact_archive.ledger.models import Actor, Clock, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.jobs import pack
@@ -66,12 +74,21 @@ def submit_job(
         counts=Tally(total=len(names)),
     )
     store.jobs.create(record, [pack(unit) for unit in units])
-    if request.selector is SelectorKind.FILTER:
-        queue.send([JobMessage("plan", request.tenant_id, job_id)])
-    elif units:
-        queue.send(
-            [JobMessage("unit", request.tenant_id, job_id, unit=n) for n in range(len(units))]
-        )
+    messages = (
+        [JobMessage("plan", request.tenant_id, job_id)]
+        if request.selector is SelectorKind.FILTER
+        else [JobMessage("unit", request.tenant_id, job_id, unit=n) for n in range(len(units))]
+    )
+    if messages:
+        try:
+            queue.send(messages)
+        except Exception as error:
+            # Its work never reached the queue: the job fails now rather than stay queued for
+            # ever (the request is a 503, and its Idempotency-Key is released for a retry).
+            why = JobFailure(contact_id=None, vendor=None, reason="job_not_queued: SQS refused")
+            failed = record.model_copy(update={"failures": [why]})
+            store.jobs.save_counts(failed, status=JobStatus.FAILED, now=at)
+            raise JobNotQueued(job_id) from error
     else:  # nothing named: done at once
         store.jobs.save_counts(record, status=JobStatus.SUCCEEDED, now=at)
         return store.jobs.get(request.tenant_id, job_id) or record

@@ -135,6 +135,18 @@ class JobNotFound(DomainError):
         super().__init__(f"no job {job_id!r} for this tenant", {"job_id": job_id})
 
 
+class JobNotQueued(DomainError):
+    """The job's work could not be handed to its queue: the job failed at once; try again."""
+
+    code = "job_not_queued"
+
+    def __init__(self, job_id: str) -> None:
+        super().__init__(
+            "the job's work could not be queued: it failed; submit it again",
+            {"job_id": job_id, "retryable": True},
+        )
+
+
 class JobAlreadyFinished(DomainError):
     code = "job_finished"
 
