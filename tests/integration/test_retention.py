@@ -14,6 +14,7 @@ from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.due import all_shards
 from contact_archive.sync.sweeper import SweepResult, sweep
 from contact_archive.vendors.registry import VendorClients
+from devtools.retention_backfill import schedule_retention
 from devtools.sandboxes.stack import SandboxStack
 from tests.ledger_helpers import (
     TENANT,
@@ -134,3 +135,22 @@ def test_a_settings_change_that_names_nothing_valid_is_a_422(
     assert answer["statusCode"] == 422
     assert field in str(body_of(answer)["error"]["details"])
     assert store.tenant_settings.get(API_TENANT).archived_retention_days == 365
+
+
+def test_a_contact_archived_before_retention_existed_is_put_back_due_and_erased(
+    store: LedgerStore, stack: SandboxStack, clients: VendorClients
+) -> None:
+    # Given Ada archived 400 days ago, at rest, and out of the due index (as before retention)
+    clock = Clock(ARCHIVED_AT)
+    archived_at_rest(store, stack, clients, clock, "ada")
+    for shard in all_shards():
+        entries, _ = store.due.page(shard, "9999", 100)
+        for entry in entries:
+            assert store.due.reschedule(entry, None)
+    assert due_at(store, "ada") is None
+    # When the backfill runs (twice: the second finds nothing more)
+    assert schedule_retention(store.client, store.table.name) == 1
+    assert schedule_retention(store.client, store.table.name) == 0
+    # Then the next sweep erases her
+    assert swept(store, clients, Clock(utc_now() + timedelta(minutes=1))).erased == 1
+    assert store.erasures.get(TENANT, "ada") is not None
