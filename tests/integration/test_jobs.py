@@ -272,8 +272,8 @@ def test_a_job_whose_work_cannot_be_queued_fails_at_once_and_its_key_can_be_used
     with patch.object(JobQueue, "send", side_effect=RuntimeError("the queue is down")):
         # When a job is submitted
         response = jobs("jobs", event)
-    # Then the request is a 503 saying so, and the job it made is failed, not queued for ever
-    assert (response["statusCode"], body_of(response)["error"]["code"]) == (503, "job_not_queued")
+    # Then the request is a 424 saying so, and the job it made is failed, not queued for ever
+    assert (response["statusCode"], body_of(response)["error"]["code"]) == (424, "job_not_queued")
     (listed,) = body_of(jobs("jobs", api_event("list_jobs")))["items"]
     assert listed["status"] == "failed"
     assert listed["failures"][0]["reason"] == "job_not_queued: SQS refused"

@@ -62,8 +62,9 @@ STATUS_BY_ERROR: dict[type[errors.DomainError], HTTPStatus] = {
     errors.ContactErased: HTTPStatus.GONE,
     errors.JobNotFound: HTTPStatus.NOT_FOUND,
     errors.JobAlreadyFinished: HTTPStatus.CONFLICT,
-    # SQS, not this service, failed: the job is marked failed and the key released for a retry.
-    errors.JobNotQueued: HTTPStatus.SERVICE_UNAVAILABLE,
+    # SQS, not this service, failed (as a vendor's failure, a 424): the job is marked failed
+    # and the key released for a retry.
+    errors.JobNotQueued: HTTPStatus.FAILED_DEPENDENCY,
     errors.NoMatchingContact: HTTPStatus.NOT_FOUND,
     errors.AmbiguousContact: HTTPStatus.CONFLICT,
     errors.VersionConflict: HTTPStatus.CONFLICT,

@@ -41,7 +41,7 @@ router = APIGatewayRouter()
         "matches nobody is a job that succeeds with zero contacts. Vendors with bulk endpoints "
         "(Constant Contact) are called in bulk."
     ),
-    responses=documented(JobOut, 400, 503, ok_statuses=(202,), body=True),
+    responses=documented(JobOut, 400, 424, ok_statuses=(202,), body=True),
     tags=["jobs"],
 )
 def submit(

@@ -207,8 +207,10 @@ def documented(
         410: "The contact was erased (`contact_erased`): only its tombstone is left",
         415: "A body that is not `application/json` (UTF-8)",
         422: "Invalid field (named in details) or an Idempotency-Key reused with another body",
-        424: "The vendor refused or did not answer (`details.retryable` says whether to retry)",
-        503: "The job's work could not be queued: the job failed; submit it again",
+        424: (
+            "The vendor refused or did not answer, or a job's work could not be queued "
+            "(`details.retryable` says whether to retry)"
+        ),
     }
     responses: dict[int, Any] = {
         status: {"description": "OK", "content": {"application/json": {"model": ok}}}

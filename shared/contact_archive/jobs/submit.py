@@ -84,7 +84,7 @@ def submit_job(
             queue.send(messages)
         except Exception as error:
             # Its work never reached the queue: the job fails now rather than stay queued for
-            # ever (the request is a 503, and its Idempotency-Key is released for a retry).
+            # ever (the request is a 424, and its Idempotency-Key is released for a retry).
             why = JobFailure(contact_id=None, vendor=None, reason="job_not_queued: SQS refused")
             failed = record.model_copy(update={"failures": [why]})
             store.jobs.save_counts(failed, status=JobStatus.FAILED, now=at)
