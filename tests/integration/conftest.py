@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from contact_archive.config import get_settings
 from contact_archive.dependencies import get_store
 from contact_archive.ledger.store import LedgerStore
 from devtools.sandboxes.stack import SandboxStack
@@ -58,3 +59,14 @@ def registered(functions: Functions) -> dict[str, Any]:
 def stack() -> SandboxStack:
     """The four vendor sandboxes, fresh for each test."""
     return SandboxStack()
+
+
+@pytest.fixture
+def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> tuple[Any, str]:
+    """The jobs queue in moto's SQS, named to the functions; a unit's next look is due at once."""
+    sqs = boto3.client("sqs")
+    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
+    monkeypatch.setenv("JOB_QUEUE_URL", url)
+    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
+    get_settings.cache_clear()
+    return sqs, url

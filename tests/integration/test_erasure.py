@@ -9,7 +9,6 @@ import json
 import zlib
 from typing import Any
 
-import boto3
 import pytest
 
 from contact_archive import dependencies
@@ -188,16 +187,6 @@ def test_erasing_an_unknown_contact_is_a_404(service: Functions) -> None:
         404,
         "contact_not_found",
     )
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> Any:
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    monkeypatch.setenv("JOB_QUEUE_URL", url)
-    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
-    get_settings.cache_clear()
-    return sqs, url
 
 
 def deliver_queued(jobs: Functions, queue: Any, *, repeat: int = 1) -> int:

@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from contact_archive import dependencies
-from contact_archive.config import get_settings
 from contact_archive.contacts.register import LinkInput
 from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
@@ -20,16 +18,6 @@ from tests.ledger_helpers import register, sandbox_clients
 from tests.support import API_TENANT, Functions, api_event, body_of, load_event
 
 pytestmark = pytest.mark.usefixtures("ledger_table")
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> tuple[Any, str]:
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    monkeypatch.setenv("JOB_QUEUE_URL", url)
-    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
-    get_settings.cache_clear()
-    return sqs, url
 
 
 @pytest.fixture

@@ -8,26 +8,14 @@ import json
 from typing import Any
 from unittest.mock import patch
 
-import boto3
 import pytest
 
-from contact_archive.config import get_settings
 from contact_archive.jobs.queue import JobQueue
 from contact_archive.ledger.store import LedgerStore
 from tests.ledger_helpers import TENANT, register
 from tests.support import API_TENANT, Functions, api_event, body_of, load_event
 
 pytestmark = pytest.mark.usefixtures("ledger_table")
-
-
-@pytest.fixture
-def queue(monkeypatch: pytest.MonkeyPatch, ledger_table: Any) -> Any:
-    sqs = boto3.client("sqs")
-    url = sqs.create_queue(QueueName="jobs")["QueueUrl"]
-    monkeypatch.setenv("JOB_QUEUE_URL", url)
-    monkeypatch.setenv("JOB_CHECK_SECONDS", "0")
-    get_settings.cache_clear()
-    return sqs, url
 
 
 @pytest.fixture

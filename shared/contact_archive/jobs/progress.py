@@ -43,15 +43,7 @@ def unit_progress(
         return _erasure_progress(store, job, unit, names, applied)
     if contacts is None:
         contacts = store.contacts.get_many(job.tenant_id, applied.members)
-    counts = Tally(
-        total=applied.total,
-        skipped=len(applied.skipped),
-        failed=len(applied.failed),
-    )
-    failures = [
-        JobFailure(contact_id=None, vendor=None, reason=f"{item['name']}: {item['reason']}")
-        for item in applied.failed
-    ]
+    counts, failures = _applying_counts(applied)
     vendor_counts: dict[str, Tally] = {}
     pending = False
     for contact_id in applied.members:
@@ -68,6 +60,27 @@ def unit_progress(
             counts.skipped += 1
         else:
             counts.succeeded += 1
+    return _progress(unit, names, pending, counts, vendor_counts, failures)
+
+
+def _applying_counts(applied: Applied) -> tuple[Tally, list[JobFailure]]:
+    """What applying the unit already settled: its names skipped or failed, with why."""
+    counts = Tally(total=applied.total, skipped=len(applied.skipped), failed=len(applied.failed))
+    failures = [
+        JobFailure(contact_id=None, vendor=None, reason=f"{item['name']}: {item['reason']}")
+        for item in applied.failed
+    ]
+    return counts, failures
+
+
+def _progress(
+    unit: int,
+    names: int,
+    pending: bool,
+    counts: Tally,
+    vendor_counts: dict[str, Tally],
+    failures: list[JobFailure],
+) -> UnitProgress:
     return UnitProgress(
         unit=unit,
         names=names,
@@ -119,11 +132,7 @@ def _erasure_progress(
     """An erasure job's unit: its contacts' tombstones read back, each link counted done once
     its vendor answered (deleted, archived, gone), failed with why, or pending."""
     tombstones = store.erasures.get_many(job.tenant_id, applied.members)
-    counts = Tally(total=applied.total, skipped=len(applied.skipped), failed=len(applied.failed))
-    failures = [
-        JobFailure(contact_id=None, vendor=None, reason=f"{item['name']}: {item['reason']}")
-        for item in applied.failed
-    ]
+    counts, failures = _applying_counts(applied)
     vendor_counts: dict[str, Tally] = {}
     pending = False
     for contact_id in applied.members:
@@ -152,14 +161,7 @@ def _erasure_progress(
             counts.failed += 1
         else:
             counts.succeeded += 1
-    return UnitProgress(
-        unit=unit,
-        names=names,
-        state=UnitState.APPLIED if pending else UnitState.SETTLED,
-        counts=counts,
-        vendor_counts=vendor_counts,
-        failures=failures[:FAILURES_KEPT],
-    )
+    return _progress(unit, names, pending, counts, vendor_counts, failures)
 
 
 def summarize(store: LedgerStore, job: JobRecord, now: str) -> JobRecord:
