@@ -31,7 +31,8 @@ def test_the_explorer_renders_every_operation_and_tries_one(
     page.on("request", lambda request: requested.append(request.url))
 
     # Given the local API, When its explorer is opened
-    page.goto(f"{local_api}/docs")
+    opened = page.goto(f"{local_api}/docs")
+    assert opened is not None and opened.ok, opened and opened.text()  # e.g. "run `npm ci`"
 
     # Then every operation of docs/openapi.json is rendered, once
     blocks = page.locator(".opblock")

@@ -93,7 +93,8 @@ def test_the_api_explorer_takes_a_key_through_authorize(
     assert code == 0, output
 
     # Given the explorer, GET /contacts tried out
-    browser_page.goto(f"{url}/docs")
+    opened = browser_page.goto(f"{url}/docs")
+    assert opened is not None and opened.ok, opened and opened.text()
     listing = operation(browser_page, "GET", "/contacts")
     try_it(listing)
 
