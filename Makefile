@@ -38,7 +38,7 @@ SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(R
 PIP_FLAGS := --disable-pip-version-check --no-input --quiet
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
+.PHONY: help venv tools chromium test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -77,6 +77,19 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
+# Debian's Chromium, which the API explorer's browser test drives through Playwright (it downloads
+# no browser of its own: the network may be closed). As root it is installed; otherwise say how.
+CHROMIUM ?= /usr/bin/chromium
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$(CHROMIUM)" = /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "Installing Debian's chromium (for tests/e2e/test_api_explorer.py)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; \
+	else \
+		echo "Chromium not found at $(CHROMIUM): sudo apt-get install chromium (Debian's package), or set CHROMIUM to a Chromium binary" >&2; \
+		exit 1; \
+	fi
+
 # --- the test command ---------------------------------------------------------------------------
 
 # The fast checks first; pytest last, so that its summary closes the output.
@@ -86,7 +99,7 @@ test: venv tools
 	$(MAKE) build
 	$(MAKE) pytest
 
-pytest: venv node_modules/.installed
+pytest: venv node_modules/.installed chromium
 	@command -v java >/dev/null || { echo "java not found: DynamoDB Local needs Java 17+" >&2; exit 1; }
 	$(PY) -m pytest $(PYTEST_ARGS)
 

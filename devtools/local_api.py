@@ -26,6 +26,9 @@ Environment: PORT (default 3000), HOST (default 127.0.0.1), DYNAMODB_ENDPOINT (u
 instead of starting DynamoDB Local), DYNAMODB_PORT (default 8000), TABLE_NAME (default
 contact-archive-local).
 
+API explorer: Swagger UI for docs/openapi.json at /docs (`devtools/api_docs.py`), from the npm
+package swagger-ui-dist, so that every route can be tried from a browser.
+
 While it serves, `.local/stack-<port>.json` says what (`devtools/local_state.py`): `make seed`
 finds the stack there.
 """
@@ -46,6 +49,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from devtools.api_docs import DOCS_PATH, ApiDocs
 from devtools.api_gateway import (
     authorizer_context,
     build_event,
@@ -82,7 +86,9 @@ class LocalApi:
     def __init__(
         self, template: dict[str, Any], runner: FunctionRunner, *, api_keys: bool = False
     ) -> None:
-        self.routes = compile_routes(api_routes(template))
+        routes = api_routes(template)
+        self.routes = compile_routes(routes)
+        self.docs = ApiDocs(routes, api_keys=api_keys)
         self.runner = runner
         self.api_keys = api_keys
         self.refusals = {
@@ -100,6 +106,10 @@ class LocalApi:
         """(status, headers, body, what served it)."""
         split = urlsplit(target)
         raw_path = split.path or "/"
+        host = next((v for k, v in header_items if k.lower() == "host"), None)
+        page = self.docs.answer(method, raw_path, host)
+        if page is not None:
+            return (*page, "api explorer")
         route, params, allowed = match(self.routes, method, raw_path)
         if route is None:
             if allowed:
@@ -311,6 +321,9 @@ def main() -> int:
             print(
                 f"contact-archive local API listening on http://{host}:{port} ({who}). "
                 "Ctrl-C stops it.",
+            )
+            print(
+                f"Explore and try every route in a browser: http://{host}:{port}{DOCS_PATH}",
                 flush=True,
             )
             thread = threading.Thread(target=server.serve_forever, daemon=True)

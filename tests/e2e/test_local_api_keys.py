@@ -9,11 +9,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import Page, expect
 from typer.testing import CliRunner
 
 from devtools.dynamodb_local import DynamoDBLocal
 from devtools.local_process import running_local_api
 from operator_cli.main import Runtime, app
+from tests.e2e.explorer import authorize, execute, operation, try_it
 
 UNAUTHORIZED = {
     "error": {
@@ -81,3 +83,26 @@ def test_keys_are_enforced_and_map_to_their_tenant(keyed_api: tuple[str, Path]) 
     # And the webhook routes still take no key (their signature authenticates)
     check = httpx.head(f"{url}/webhooks/intercom/acme", timeout=30)
     assert check.status_code != 401
+
+
+def test_the_api_explorer_takes_a_key_through_authorize(
+    keyed_api: tuple[str, Path], browser_page: Page
+) -> None:
+    url, state_dir = keyed_api
+    code, output = keys(state_dir, url.rsplit(":", 1)[1], "create", "--tenant", "acme", "--json")
+    assert code == 0, output
+
+    # Given the explorer, GET /contacts tried out
+    opened = browser_page.goto(f"{url}/docs")
+    assert opened is not None and opened.ok, opened and opened.text()
+    listing = operation(browser_page, "GET", "/contacts")
+    try_it(listing)
+
+    # When executed with no key, Then the API's 401
+    status = execute(listing).locator(".response-col_status")
+    expect(status).to_have_text("401")
+
+    # When the key is pasted in Authorize and it is executed again, Then the tenant's list
+    authorize(browser_page, json.loads(output)["api_key"])
+    execute(listing)
+    expect(status).to_have_text("200")
