@@ -44,9 +44,9 @@ def contact_item(world: World, contact_id: str, tenant: str = TENANT) -> dict[st
     return item
 
 
-def sync_record(world: World, item: dict[str, Any], **old: dict[str, Any]) -> None:
-    """SyncFunction handed the stream record of the write that left `item`."""
-    world.run("SyncFunction", "sync", {"Records": [stream_record(item, **old)]})
+def sync_record(world: World, item: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+    """SyncFunction handed the stream record of the write that left `item` (over `old`)."""
+    world.run("SyncFunction", "sync", {"Records": [stream_record(item, old=old)]})
 
 
 def erased_with_its_purge_cut_short(world: World) -> None:
@@ -61,28 +61,28 @@ def erased_with_its_purge_cut_short(world: World) -> None:
 def sync(world: World) -> None:
     world.register_ada()
     world.run("SyncFunction", "sync", load_event("sync_stream"))
-    # Bea, at Routera and Constant Contact, archived: her links synced (Constant Contact's
-    # token expired meanwhile: refreshed, saved back), then the write that settled them
-    # announced
+    # Given Bea at Routera and Constant Contact, archived, Constant Contact's token expired;
+    # When her archive's record is synced: the token refreshed and saved back; and when the
+    # record of the write that settled her links comes: announced
     register_at_vendors(world.store, world.stack, "bea", [Vendor.ROUTERA, Vendor.CONSTANT_CONTACT])
     archive_contact(world.store, change("bea"))
     archiving = contact_item(world, "bea")
     world.stack.constant_contact.expire_access_token()
     sync_record(world, archiving)
     settled = contact_item(world, "bea")
-    sync_record(world, settled, old=archiving)
-    # Bea restored: Routera cannot restore, so her contact is made again there and relinked
+    sync_record(world, settled, archiving)
+    # When Bea is restored: Routera cannot restore, so her contact is made again and relinked
     restore_contact(world.store, change("bea"))
-    sync_record(world, contact_item(world, "bea"), old=settled)
-    # An erased contact's tombstone: its vendors asked, the purge its erasure did not finish
-    # finished
+    sync_record(world, contact_item(world, "bea"), settled)
+    # Given an erasure cut short before its purge; When its tombstone's record comes: its
+    # vendors asked, and the purge finished
     erased_with_its_purge_cut_short(world)
     tombstone = contact_item(world, "c-1001", API_TENANT)
     sync_record(world, tombstone)
 
 
 def sweep(world: World) -> None:
-    # Ada's links due again, Constant Contact's among them with its access token expired
+    # Given Ada's links due again, Constant Contact's among them with its access token expired
     vendors = [Vendor.ROUTERA, Vendor.INTERCOM, Vendor.CONSTANT_CONTACT]
     register_at_vendors(world.store, world.stack, "ada", vendors)
     archive_contact(world.store, change("ada"))
@@ -92,8 +92,8 @@ def sweep(world: World) -> None:
             world.store.due.reschedule(entry, iso(utc_now() - timedelta(hours=1)))
     world.stack.constant_contact.expire_access_token()
     world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
-    # Bea, archived 400 days ago (the response to a keyed request kept in her partition): a
-    # first run drives her links, a second erases her (retention) and purges her partition
+    # Given Bea, archived 400 days ago (the response to a keyed request kept in her partition):
+    # When a first run drives her links and a second erases her (retention), purging it
     register_at_vendors(world.store, world.stack, "bea", [Vendor.ROUTERA], number=1)
     archive_contact(world.store, change("bea"), lambda: utc_now() - timedelta(days=400))
     keys, now = world.store.idempotency_keys, int(utc_now().timestamp())
@@ -105,16 +105,16 @@ def sweep(world: World) -> None:
 
 
 def reconcile(world: World) -> None:
-    # Given Ada archived at every vendor in their own UIs (drift), and Constant Contact's access
-    # token expired: it is refreshed, saved back; the drift recorded and announced
+    # Given Ada archived at every vendor in their own UIs (drift), her history as long as it is
+    # kept inline (her email changed), and Constant Contact's access token expired
     links = register_at_vendors(world.store, world.stack, "ada", list(Vendor))
     archive_behind_the_ledgers_back(sandbox_clients(world.stack), *links)
-    # and her history as long as it is kept inline (her email changed): the drift's write pages
-    # it out
     for number in range(HISTORY_INLINE_MAX - 1):
         register(world.store, "ada", links, email=f"ada+{number}@example.com")
     assert len(contact_item(world, "ada")["history"]["L"]) == HISTORY_INLINE_MAX
     world.stack.constant_contact.expire_access_token()
+    # When reconciled: the token refreshed and saved back, the drift recorded (its write pages
+    # the history out) and announced
     world.run("ReconcileFunction", "reconcile", load_event("reconcile_schedule"))
 
 
@@ -128,7 +128,8 @@ def sync_function_in_process(world: World) -> Iterator[None]:
         body = MockRawResponse(json.dumps(answer).encode())
         return AWSResponse(request.url, 200, {}, body)
 
-    # Before moto's own answer (registered for every "before-send"): more specific goes first.
+    # botocore calls the handlers of the most specific event first: this one before moto's,
+    # registered for every "before-send".
     hook = ("before-send.lambda.Invoke", invoke)
     handlers.BUILTIN_HANDLERS.append(hook)
     try:
@@ -153,7 +154,7 @@ def dead_letter(world: World, contact_id: str) -> dict[str, Any]:
 
 
 def redrive(world: World) -> None:
-    # Given a message that is not a dead letter (left, released), and one of Ada's archive
+    # Given a message that is not a dead letter (left, released), and one for Ada's archive
     world.sqs.send_message(
         QueueUrl=world.queues["SyncDeadLetterQueue"], MessageBody=json.dumps({"note": "no letter"})
     )
@@ -165,18 +166,49 @@ def redrive(world: World) -> None:
     )
     # When redriven: the records read back from the stream, replayed into SyncFunction
     with sync_function_in_process(world):
-        world.run("RedriveFunction", "redrive", load_event("redrive_dead_letters"))
+        done = world.run("RedriveFunction", "redrive", load_event("redrive_dead_letters"))
+    assert (done["replayed"], done["malformed"]) == (1, 1)
+
+
+def work_the_queue(world: World, rounds: int = 10) -> None:
+    """JobWorkerFunction handed the jobs queue's messages one by one, as its event source mapping
+    does (which deletes each once handled), until the queue is empty."""
+    url = world.queues["JobQueue"]
+    for _ in range(rounds):
+        messages = world.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+        if not messages.get("Messages"):
+            return
+        for message in messages["Messages"]:
+            record = load_event("job_unit_message")["Records"][0]
+            record.update(body=message["Body"], receiptHandle=message["ReceiptHandle"])
+            world.run("JobWorkerFunction", "job_worker", {"Records": [record]})
+            world.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def submitted(world: World, body: dict[str, Any], key: str) -> None:
+    submit = api_event("submit_job", body=body, headers={"Idempotency-Key": key})
+    assert world.functions("jobs", submit)["statusCode"] == 202
 
 
 def job_worker(world: World) -> None:
     world.register_ada()
     world.functions("jobs", load_event("submit_job"))
-    url = world.queues["JobQueue"]
-    messages = world.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    for message in messages:
-        record = load_event("job_unit_message")["Records"][0]
-        record.update(body=message["Body"], receiptHandle=message["ReceiptHandle"])
-        world.run("JobWorkerFunction", "job_worker", {"Records": [record]})
+    work_the_queue(world)
+    # Given Bea and Cy at Routera and Constant Contact (bulk), whose access token expired;
+    # When a job archives the active contacts (a filter: planned from the status index into
+    # units, sent)
+    for number, contact_id in enumerate(("bea", "cy")):
+        vendors = [Vendor.ROUTERA, Vendor.CONSTANT_CONTACT]
+        register_at_vendors(
+            world.store, world.stack, contact_id, vendors, number=number, tenant=API_TENANT
+        )
+    world.stack.constant_contact.expire_access_token()
+    submitted(world, {"action": "archive", "filter": {"status": "active"}}, "k-archive")
+    work_the_queue(world)
+    # When an erasure job erases Bea: her tombstone written, her vendor ids freed
+    submitted(world, {"action": "erase", "contact_ids": ["bea"]}, "k-erase")
+    work_the_queue(world)
+    assert world.store.erasures.get(API_TENANT, "bea") is not None
 
 
 EVENT_SCENARIOS: dict[str, Callable[[World], None]] = {

@@ -85,13 +85,13 @@ def register(world: World) -> None:
     for name in ("register_contact", "import_contacts", "retry_sync", "get_settings"):
         world.run("RegisterFunction", "register", load_event(name))
     world.run("RegisterFunction", "register", load_event("put_settings"))
-    # Erasure: Ada's partition purged (the response her keyed archive kept there deleted), her
-    # refs freed; then an import that meets her email
+    # Given Ada archived with an Idempotency-Key (its response kept in her partition); When
+    # erased: her partition purged, her refs freed; then an import that meets her email
     keyed = api_event("archive_contact", headers={"Idempotency-Key": "k-ada"})
     assert world.functions("archive", keyed)["statusCode"] == 200
     world.run("RegisterFunction", "register", load_event("erase_contact"))
     world.run("RegisterFunction", "register", load_event("import_contacts"))
-    # An import from Constant Contact whose access token expired: refreshed, saved back
+    # When an import from Constant Contact meets its expired access token: refreshed, saved back
     world.stack.constant_contact.expire_access_token()
     from_cc = api_event("import_contacts", body={"vendor": "constant_contact"})
     assert world.run("RegisterFunction", "register", from_cc)["statusCode"] == 200

@@ -1,8 +1,9 @@
 """Least privilege, proven: each function's whole effective policy (template.yaml through the SAM
 translator, the managed policies SAM attaches included) against the AWS calls its code makes,
-recorded while its handler runs on moto (least_privilege_scenarios.py). No action granted that
-neither the code nor the function's trigger uses, none used that is not granted, and no
-`Resource: "*"` where IAM knows a narrower one, except those named below with why.
+recorded while its handler runs on moto (least_privilege_scenarios.py for the functions behind
+the API, least_privilege_event_scenarios.py for the others). For every function: no action
+granted that neither the code nor the function's trigger uses, none used that is not granted,
+and no `Resource: "*"` where IAM knows a narrower one, except those named below with why.
 
 `pytest -rP tests/integration/test_least_privilege.py` prints the counts per function that
 docs/reliability.md reports."""
@@ -25,7 +26,7 @@ from contact_archive.vendors import signing_secrets
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
 from tests.iam_calls import Call, Recorder
-from tests.iam_policies import ACCOUNT, REGION, Deployment, Statement, effective_policies
+from tests.iam_policies import ACCOUNT, REGION, Deployment, effective_policies
 from tests.iam_policies import translated as translated_template
 from tests.integration.least_privilege_event_scenarios import EVENT_SCENARIOS
 from tests.integration.least_privilege_scenarios import API_SCENARIOS, World
@@ -76,9 +77,6 @@ STAR = {
     **dict.fromkeys((a for a, _ in TRIGGERS["SyncFunction"][:4]), "SAM's managed policy"),
     **dict.fromkeys((a for a, _ in TRIGGERS["JobWorkerFunction"]), "SAM's managed policy"),
 }
-# Item 6 of issue 14 gives the signing secrets their own secret, in parallel with this test:
-# that statement is held to its actions, whatever secret it names.
-ACTIONS_ONLY = {("WebhookFunction", "WebhookSigningSecrets")}
 
 
 @pytest.fixture
@@ -207,10 +205,7 @@ class Verdict:
 
 def verdict(function: str, world: World, translated: dict[str, Any]) -> Verdict:
     deployed = deployment(world)
-    statements = [
-        _held_to_actions(function, statement)
-        for statement in effective_policies(translated, deployed)[function]
-    ]
+    statements = effective_policies(translated, deployed)[function]
     SCENARIOS[function](world)
     code_calls = world.recorder.by_function(function)
     calls = code_calls + platform_calls(function, deployed)
@@ -239,7 +234,7 @@ def verdict(function: str, world: World, translated: dict[str, Any]) -> Verdict:
             {
                 (s.source, action)
                 for s in statements
-                if "*" in s.resources and (function, s.source) not in ACTIONS_ONLY
+                if "*" in s.resources
                 for action in s.actions
                 if action not in STAR
             }
@@ -261,22 +256,10 @@ def test_every_call_is_granted_and_no_resource_is_wider_than_iam_allows(
     assert found.unscoped == []
 
 
-# The scenarios of these functions do not yet reach every path that uses their grants (see
-# docs/reliability.md): "no grant unused" is proven only for the others, and these are listed
-# there as not yet proven (no expected failure stands in for the proof).
-SCENARIOS_SHORT_OF_THEIR_GRANTS = {"JobWorkerFunction"}
-
-
-@pytest.mark.parametrize("function", sorted(set(SCENARIOS) - SCENARIOS_SHORT_OF_THEIR_GRANTS))
+@pytest.mark.parametrize("function", sorted(SCENARIOS))
 def test_every_grant_is_used(function: str, world: World, translated: dict[str, Any]) -> None:
     # Given the function's effective policy; When its handler runs on its scenario
     found = verdict(function, world, translated)
     print(found.line(function), found.unused)
     # Then every action of every statement allows one of its calls (SAM's X-Ray extras named)
     assert found.unused == []
-
-
-def _held_to_actions(function: str, statement: Statement) -> Statement:
-    if (function, statement.source) not in ACTIONS_ONLY:
-        return statement
-    return Statement(statement.source, statement.actions, ("*",), statement.leading_keys)
