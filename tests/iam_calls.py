@@ -69,11 +69,12 @@ class Recorder:
 
     @contextmanager
     def running(self, function: str) -> Iterator[None]:
-        self.function = function
+        """Calls made meanwhile are `function`'s; a function it invokes records its own."""
+        previous, self.function = self.function, function
         try:
             yield
         finally:
-            self.function = None
+            self.function = previous
 
     def by_function(self, function: str) -> list[Call]:
         return [call for call in self.calls if call.function == function]
@@ -162,9 +163,7 @@ def _keys(items: list[dict[str, Any]]) -> frozenset[str]:
 
 def _secret_arn(secret: str) -> str:
     # A secret's ARN ends in six random characters after its name: any six stand for them.
-    return (
-        secret if secret.startswith("arn:") else _arn("secretsmanager", f"secret:{secret}-AbC123")
-    )
+    return _arn("secretsmanager", f"secret:{secret}-AbC123", secret)
 
 
 def _arn(service: str, resource: str, name_or_arn: str) -> str:

@@ -1,32 +1,28 @@
-"""What each function is run on while its AWS calls are recorded (tests/integration/
-test_least_privilege.py): its events/ samples, and the paths of its tests that make another
-AWS call. Each Given is set up outside the recording, so that only the function's own calls
-count."""
+"""What each function behind the API is run on while its AWS calls are recorded (tests/
+integration/test_least_privilege.py): its events/ samples, and the paths of its tests that make
+another AWS call; the other functions' in least_privilege_event_scenarios.py. Each Given is set
+up outside the recording, so that only the function's own calls count."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
 import pytest
 
-from contact_archive.contacts.changes import archive_contact
 from contact_archive.jobs.queue import JobQueue
 from contact_archive.ledger import api_keys
 from contact_archive.ledger.models import Vendor, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
-from contact_archive.ledger.store.due import all_shards
-from contact_archive.ledger.store.keys import contact_key
 from devtools.runtime import LambdaContext
 from devtools.sandboxes.stack import SandboxStack
 from devtools.webhooks import intercom_delivery
 from tests.iam_calls import Recorder
-from tests.ledger_helpers import TENANT, change, register_at_vendors
-from tests.support import API_TENANT, Functions, api_event, delivered, load_event, stream_record
+from tests.ledger_helpers import register_at_vendors
+from tests.support import Functions, api_event, delivered, load_event
 
 INTERCOM_ID = "6650a1b2c3d4e5f6a7b8c9d0"  # Ada's Intercom id in events/register_contact.json
 SAMPLE_JOB = "job_19ad0c0a1b2c3d4e5f6a7b8c9"  # the job id of events/get_job.json, cancel_job.json
@@ -89,9 +85,16 @@ def register(world: World) -> None:
     for name in ("register_contact", "import_contacts", "retry_sync", "get_settings"):
         world.run("RegisterFunction", "register", load_event(name))
     world.run("RegisterFunction", "register", load_event("put_settings"))
-    # Erasure: Ada's partition purged, her refs freed; then an import that meets her email
+    # Given Ada archived with an Idempotency-Key (its response kept in her partition); When
+    # erased: her partition purged, her refs freed; then an import that meets her email
+    keyed = api_event("archive_contact", headers={"Idempotency-Key": "k-ada"})
+    assert world.functions("archive", keyed)["statusCode"] == 200
     world.run("RegisterFunction", "register", load_event("erase_contact"))
     world.run("RegisterFunction", "register", load_event("import_contacts"))
+    # When an import from Constant Contact meets its expired access token: refreshed, saved back
+    world.stack.constant_contact.expire_access_token()
+    from_cc = api_event("import_contacts", body={"vendor": "constant_contact"})
+    assert world.run("RegisterFunction", "register", from_cc)["statusCode"] == 200
 
 
 def webhook(world: World) -> None:
@@ -100,44 +103,6 @@ def webhook(world: World) -> None:
     delivery = intercom_delivery("contact.archived", INTERCOM_ID, created_at=created)
     world.run("WebhookFunction", "webhook", delivered(delivery))
     world.run("WebhookFunction", "webhook", load_event("webhook_check"))
-
-
-def sync(world: World) -> None:
-    world.register_ada()
-    world.run("SyncFunction", "sync", load_event("sync_stream"))
-    # An erased contact's tombstone: its vendors asked, its partition purged
-    assert world.functions("register", load_event("erase_contact"))["statusCode"] == 202
-    tombstone = world.store.table.get(contact_key(API_TENANT, "c-1001"), ConsistentRead=True)
-    assert tombstone is not None
-    world.run("SyncFunction", "sync", {"Records": [stream_record(tombstone)]})
-
-
-def sweep(world: World) -> None:
-    register_at_vendors(world.store, world.stack, "ada", [Vendor.ROUTERA, Vendor.INTERCOM])
-    archive_contact(world.store, change("ada"))
-    for shard in all_shards():
-        entries, _ = world.store.due.page(shard, iso(utc_now() + timedelta(days=1)), 100)
-        for entry in entries:
-            world.store.due.reschedule(entry, iso(utc_now() - timedelta(hours=1)))
-    world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
-    # Bea, archived 400 days ago: a first run drives her links, a second erases her (retention)
-    register_at_vendors(world.store, world.stack, "bea", [Vendor.ROUTERA], number=1)
-    archive_contact(world.store, change("bea"), lambda: utc_now() - timedelta(days=400))
-    for _ in range(2):
-        world.run("SweepFunction", "sweep", load_event("sweep_schedule"))
-    assert world.store.erasures.get(TENANT, "bea") is not None
-
-
-def reconcile(world: World) -> None:
-    register_at_vendors(world.store, world.stack, "ada", list(Vendor))
-    world.run("ReconcileFunction", "reconcile", load_event("reconcile_schedule"))
-
-
-def redrive(world: World) -> None:
-    world.sqs.send_message(
-        QueueUrl=world.queues["SyncDeadLetterQueue"], MessageBody=json.dumps({"note": "no letter"})
-    )
-    world.run("RedriveFunction", "redrive", load_event("redrive_dead_letters"))
 
 
 def jobs(world: World) -> None:
@@ -151,17 +116,6 @@ def jobs(world: World) -> None:
     with patch.object(JobQueue, "send", side_effect=RuntimeError("the queue is down")):
         again = api_event("submit_job", headers={"Idempotency-Key": "released-key"})
         world.run("JobsFunction", "jobs", again)
-
-
-def job_worker(world: World) -> None:
-    world.register_ada()
-    world.functions("jobs", load_event("submit_job"))
-    url = world.queues["JobQueue"]
-    messages = world.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
-    for message in messages:
-        record = load_event("job_unit_message")["Records"][0]
-        record.update(body=message["Body"], receiptHandle=message["ReceiptHandle"])
-        world.run("JobWorkerFunction", "job_worker", {"Records": [record]})
 
 
 def authorizer(world: World) -> None:
@@ -178,17 +132,12 @@ def authorizer(world: World) -> None:
         world.run("AuthorizerFunction", "authorizer", unknown)
 
 
-SCENARIOS: dict[str, Callable[[World], None]] = {
+API_SCENARIOS: dict[str, Callable[[World], None]] = {
     "AuthorizerFunction": authorizer,
     "ArchiveFunction": archive,
     "RestoreFunction": restore,
     "ListFunction": list_,
     "RegisterFunction": register,
     "WebhookFunction": webhook,
-    "SyncFunction": sync,
-    "SweepFunction": sweep,
-    "ReconcileFunction": reconcile,
-    "RedriveFunction": redrive,
     "JobsFunction": jobs,
-    "JobWorkerFunction": job_worker,
 }

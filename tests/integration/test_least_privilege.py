@@ -1,8 +1,9 @@
 """Least privilege, proven: each function's whole effective policy (template.yaml through the SAM
 translator, the managed policies SAM attaches included) against the AWS calls its code makes,
-recorded while its handler runs on moto (least_privilege_scenarios.py). No action granted that
-neither the code nor the function's trigger uses, none used that is not granted, and no
-`Resource: "*"` where IAM knows a narrower one, except those named below with why.
+recorded while its handler runs on moto (least_privilege_scenarios.py for the functions behind
+the API, least_privilege_event_scenarios.py for the others). For every function: no action
+granted that neither the code nor the function's trigger uses, none used that is not granted,
+and no `Resource: "*"` where IAM knows a narrower one, except those named below with why.
 
 `pytest -rP tests/integration/test_least_privilege.py` prints the counts per function that
 docs/reliability.md reports."""
@@ -21,17 +22,20 @@ from aws_lambda_powertools.utilities import parameters
 from contact_archive import dependencies
 from contact_archive.config import get_settings
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.vendors import signing_secrets
 from contact_archive.vendors.registry import VendorClients
 from devtools.sandboxes.stack import SandboxStack
 from tests.iam_calls import Call, Recorder
-from tests.iam_policies import ACCOUNT, REGION, Deployment, Statement, effective_policies
+from tests.iam_policies import ACCOUNT, REGION, Deployment, effective_policies
 from tests.iam_policies import translated as translated_template
-from tests.integration.least_privilege_scenarios import SCENARIOS, World
+from tests.integration.least_privilege_event_scenarios import EVENT_SCENARIOS
+from tests.integration.least_privilege_scenarios import API_SCENARIOS, World
 from tests.ledger_helpers import TENANT, no_wait
 from tests.support import API_TENANT, Functions
 
 PREFIX = "contact-archive/vendors"
 SYNC_FUNCTION = "contact-archive-SyncFunction"
+SCENARIOS = {**API_SCENARIOS, **EVENT_SCENARIOS}
 LOGS = ("logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents")
 # What Lambda itself does with every function's role: its logs, and with Tracing PassThrough the
 # segments of requests an upstream caller sampled.
@@ -73,9 +77,6 @@ STAR = {
     **dict.fromkeys((a for a, _ in TRIGGERS["SyncFunction"][:4]), "SAM's managed policy"),
     **dict.fromkeys((a for a, _ in TRIGGERS["JobWorkerFunction"]), "SAM's managed policy"),
 }
-# Item 6 of issue 14 gives the signing secrets their own secret, in parallel with this test:
-# that statement is held to its actions, whatever secret it names.
-ACTIONS_ONLY = {("WebhookFunction", "WebhookSigningSecrets")}
 
 
 @pytest.fixture
@@ -87,7 +88,7 @@ def recorder() -> Iterator[Recorder]:
 @pytest.fixture
 def world(
     recorder: Recorder, store: LedgerStore, stack: SandboxStack, monkeypatch: pytest.MonkeyPatch
-) -> World:
+) -> Iterator[World]:
     """The template's resources in moto, the functions' environment pointing at them, and the
     vendor clients reading their credentials from Secrets Manager."""
     secrets, sqs, events = (boto3.client(name) for name in ("secretsmanager", "sqs", "events"))
@@ -98,6 +99,9 @@ def world(
             secrets.create_secret(
                 Name=f"{PREFIX}/{tenant}/{vendor}", SecretString=json.dumps(document)
             )
+    # The webhook signing secrets, apart from the vendor credentials (as deployed)
+    signing = {"intercom": stack.intercom.webhook_secret, "sequence": stack.sequence.webhook_secret}
+    secrets.create_secret(Name=f"{PREFIX}/{API_TENANT}/webhooks", SecretString=json.dumps(signing))
     events.create_event_bus(Name="contact-archive-test")
     queues = {
         name: sqs.create_queue(QueueName=name)["QueueUrl"]
@@ -112,14 +116,21 @@ def world(
         "JOB_CHECK_SECONDS": "0",
         "DEAD_LETTER_QUEUE_URL": queues["SyncDeadLetterQueue"],
         "SYNC_FUNCTION_NAME": SYNC_FUNCTION,
+        # moto answers the regional endpoints, not the account-based ones (DynamoDB Streams)
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     }.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("CURSOR_SIGNING_KEY")
     monkeypatch.delenv("ERASURE_KEY")
     get_settings.cache_clear()
     parameters.clear_caches()
-    for cached in (dependencies.get_credential_source, dependencies.get_event_publisher):
+    for cached in (
+        dependencies.get_credential_source,
+        dependencies.get_event_publisher,
+        dependencies.secrets_manager_signing_secrets,
+    ):
         cached.cache_clear()
+    monkeypatch.setattr(signing_secrets, "CACHE", signing_secrets.SecretCache())
 
     def vendor_clients() -> VendorClients:
         # The real credential source (Secrets Manager); the sandboxes' transports for HTTP.
@@ -133,7 +144,8 @@ def world(
     monkeypatch.setattr(dependencies, "get_vendor_clients", vendor_clients)
     monkeypatch.setattr("contact_archive.api.register_routes.get_vendor_clients", vendor_clients)
     functions = Functions(*{scenario.__name__.rstrip("_") for scenario in SCENARIOS.values()})
-    return World(recorder, functions, store, stack, sqs, queues)
+    yield World(recorder, functions, store, stack, sqs, queues)
+    dependencies.secrets_manager_signing_secrets.cache_clear()  # it holds this test's cache
 
 
 def deployment(world: World) -> Deployment:
@@ -193,10 +205,7 @@ class Verdict:
 
 def verdict(function: str, world: World, translated: dict[str, Any]) -> Verdict:
     deployed = deployment(world)
-    statements = [
-        _held_to_actions(function, statement)
-        for statement in effective_policies(translated, deployed)[function]
-    ]
+    statements = effective_policies(translated, deployed)[function]
     SCENARIOS[function](world)
     code_calls = world.recorder.by_function(function)
     calls = code_calls + platform_calls(function, deployed)
@@ -225,7 +234,7 @@ def verdict(function: str, world: World, translated: dict[str, Any]) -> Verdict:
             {
                 (s.source, action)
                 for s in statements
-                if "*" in s.resources and (function, s.source) not in ACTIONS_ONLY
+                if "*" in s.resources
                 for action in s.actions
                 if action not in STAR
             }
@@ -247,25 +256,10 @@ def test_every_call_is_granted_and_no_resource_is_wider_than_iam_allows(
     assert found.unscoped == []
 
 
-# The scenarios of these functions do not yet reach every path that uses their grants (see
-# docs/reliability.md): "no grant unused" is proven only for the others, and these are listed
-# there as not yet proven (no expected failure stands in for the proof).
-SCENARIOS_SHORT_OF_THEIR_GRANTS = {
-    "JobWorkerFunction", "ReconcileFunction", "RedriveFunction", "RegisterFunction",
-    "SweepFunction", "SyncFunction", "WebhookFunction",
-}  # fmt: skip
-
-
-@pytest.mark.parametrize("function", sorted(set(SCENARIOS) - SCENARIOS_SHORT_OF_THEIR_GRANTS))
+@pytest.mark.parametrize("function", sorted(SCENARIOS))
 def test_every_grant_is_used(function: str, world: World, translated: dict[str, Any]) -> None:
     # Given the function's effective policy; When its handler runs on its scenario
     found = verdict(function, world, translated)
     print(found.line(function), found.unused)
     # Then every action of every statement allows one of its calls (SAM's X-Ray extras named)
     assert found.unused == []
-
-
-def _held_to_actions(function: str, statement: Statement) -> Statement:
-    if (function, statement.source) not in ACTIONS_ONLY:
-        return statement
-    return Statement(statement.source, statement.actions, ("*",), statement.leading_keys)
