@@ -11,13 +11,14 @@ from typing import Any
 import boto3
 import pytest
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from contact_archive import dependencies
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.credential_sources import JsonSource, SecretsManagerSource
 from contact_archive.vendors.credentials import ConstantContactCredentials, IntercomCredentials
-from contact_archive.vendors.errors import VendorNotConfigured
+from contact_archive.vendors.errors import TransientVendorError, VendorNotConfigured
 
 PREFIX = "contact-archive/vendors"
 INTERCOM = {"access_token": "ic-token-SECRET", "region": "eu"}
@@ -139,3 +140,32 @@ def test_inline_json_in_the_environment_is_a_source_too(monkeypatch: pytest.Monk
     loaded = dependencies.get_credential_source().load("dev-tenant", Vendor.INTERCOM)
     assert isinstance(loaded, IntercomCredentials)
     dependencies.get_credential_source.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("code", "raised"),
+    [
+        ("ThrottlingException", TransientVendorError),
+        ("InternalServiceError", TransientVendorError),
+        ("ResourceNotFoundException", VendorNotConfigured),
+        ("AccessDeniedException", VendorNotConfigured),
+    ],
+)
+def test_a_secret_that_cannot_be_read_now_is_retried_and_only_a_missing_one_is_not_configured(
+    secrets: Any, monkeypatch: pytest.MonkeyPatch, code: str, raised: type[Exception]
+) -> None:
+    # Given Secrets Manager answering the tenant's read with `code`
+    def answer(**_: Any) -> None:
+        raise ClientError({"Error": {"Code": code, "Message": "..."}}, "GetSecretValue")
+
+    client = boto3.client("secretsmanager")
+    client.meta.events.register("before-call.secrets-manager.GetSecretValue", answer)
+    monkeypatch.setitem(
+        parameters.base.DEFAULT_PROVIDERS,
+        "secrets",
+        parameters.SecretsProvider(boto3_client=client),
+    )
+    # When the credentials are loaded; Then a throttle or a 5xx is worth retrying, while a secret
+    # that is not there (or not ours to read) fails the link
+    with pytest.raises(raised):
+        SecretsManagerSource(PREFIX).load("tenant-a", Vendor.INTERCOM)

@@ -164,6 +164,8 @@ def reconcile_pair(
         client = clients(tenant_id, vendor)
     except (VendorNotConfigured, ValueError):
         stopped = Stop.NOT_CONFIGURED
+    except TransientVendorError:
+        stopped = Stop.VENDOR_ERROR  # its credentials could not be read now: the next run
     else:
         run = PairRun(
             store=store,

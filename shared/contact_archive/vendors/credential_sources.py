@@ -24,7 +24,7 @@ from pydantic import ValidationError
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.vendors.credentials import CREDENTIAL_MODELS, VendorCredentials
-from contact_archive.vendors.errors import VendorNotConfigured
+from contact_archive.vendors.errors import TransientVendorError, VendorNotConfigured
 
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
@@ -69,6 +69,20 @@ def dump_credentials(credentials: VendorCredentials) -> dict[str, Any]:
     }
 
 
+# "No such secret". Access denied too: with a role narrowed to existing names' ARNs, Secrets
+# Manager may answer that for a name that does not exist; either way it cannot be read.
+MISSING_SECRET_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
+
+
+def secret_missing(error: BaseException | None) -> bool:
+    """Whether a failed Secrets Manager read says the secret is missing (not that it failed)."""
+    from botocore.exceptions import ClientError
+
+    if not isinstance(error, ClientError):
+        return False
+    return error.response.get("Error", {}).get("Code", "") in MISSING_SECRET_CODES
+
+
 class SecretsManagerSource:
     def __init__(
         self,
@@ -96,8 +110,12 @@ class SecretsManagerSource:
             raw = parameters.get_secret(
                 name, transform="json", max_age=self._max_age, force_fetch=fresh
             )
-        except parameters.exceptions.GetParameterError:
-            raise VendorNotConfigured(vendor.value) from None
+        except parameters.exceptions.GetParameterError as error:
+            # Powertools wraps every failure alike; what it wrapped tells a secret that is not
+            # there (the link fails) from a throttle, a timeout or a 5xx (tried again later).
+            if secret_missing(error.__context__):
+                raise VendorNotConfigured(vendor.value) from None
+            raise TransientVendorError(vendor, "its credentials could not be read") from None
         return parse_credentials(vendor, raw)
 
     def save(self, tenant_id: str, vendor: Vendor, credentials: VendorCredentials) -> None:

@@ -25,7 +25,11 @@ from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.observability import logger
-from contact_archive.vendors.credential_sources import SECRET_NAME_PART, CredentialSource
+from contact_archive.vendors.credential_sources import (
+    MISSING_SECRET_CODES,
+    SECRET_NAME_PART,
+    CredentialSource,
+)
 from contact_archive.vendors.credentials import IntercomCredentials, SequenceCredentials
 from contact_archive.vendors.errors import VendorNotConfigured
 
@@ -41,9 +45,6 @@ MISSING_TTL_SECONDS = 60
 # Bounds per container: unknown tenant ids are unbounded, and must not evict the known ones.
 MAX_FOUND = 1_000
 MAX_MISSING = 10_000
-# "No such secret". Access denied too: with the role narrowed to existing names' ARNs, Secrets
-# Manager may answer that for a name that does not exist; either way it cannot be read.
-_MISSING_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
 
 
 class SigningSecrets(Protocol):
@@ -172,7 +173,7 @@ class SecretsManagerSigningSecrets:
             response = self.client.get_secret_value(SecretId=name)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
-            if code in _MISSING_CODES:
+            if code in MISSING_SECRET_CODES:
                 return None
             logger.warning(
                 "webhook signing secrets unreadable",
