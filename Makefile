@@ -10,8 +10,9 @@
 #   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
 #   make openapi    regenerate docs/openapi.json from the routers
 #   make lock       re-lock every requirements/*.in into requirements/*.txt, and the layer's
-#                   requirements/layer.in into shared/requirements.txt (hashes; `make` installs
-#                   from these); `make lock UPGRADE=1` also moves unpinned dependencies to their newest
+#                   requirements/layer.in into shared/requirements.txt (with hashes; `make`
+#                   installs only from these); `make lock UPGRADE=1` also moves every unpinned
+#                   dependency to its newest release
 #   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
 
 SHELL := /bin/bash
@@ -94,7 +95,7 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	@touch $@
 
-# --- the locks (uv, from the dev lock) --------------------------------------------------------------
+# --- the locks (uv, from the dev lock) ------------------------------------------------------------
 
 # Every requirements/*.in, whichever there are; the dev lock before the layer's, which follows it.
 # Without UPGRADE, a pin that still satisfies its .in is kept (uv reads the lock it rewrites).
