@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +27,8 @@ import pytest
 from contact_archive.config import Settings
 from devtools import REPO_ROOT
 from devtools.env_vars import local_variables, sam_env_vars
-from devtools.local_state import StackState
+from devtools.local_process import LocalApiProcess
+from devtools.local_state import StackState, read_state
 from devtools.template import declared_variables, functions, load_template
 
 SAM_PYTHON = REPO_ROOT / ".venv-sam" / "bin" / "python"
@@ -215,3 +217,34 @@ def test_the_scan_finds_the_layer_s_clients() -> None:
     # The scan itself: it sees the clients dependencies.py creates.
     tree = ast.parse(Path(REPO_ROOT / "shared/contact_archive/dependencies.py").read_text())
     assert {"dynamodb", "events", "sqs", "lambda", "dynamodbstreams"} <= _client_names(tree)
+
+
+def test_make_env_vars_points_at_the_running_stack(
+    local_process: LocalApiProcess, tmp_path: Path
+) -> None:
+    # Given `make run`'s server, which publishes what it serves
+    port = int(local_process.url.rsplit(":", 1)[1])
+    state = read_state(port)
+    assert state is not None
+
+    # When the env-vars file is written from it, as `make env-vars` does
+    output = tmp_path / "sam-env-vars.json"
+    subprocess.run(
+        [sys.executable, "-m", "devtools.env_vars", "--port", str(port), "--output", str(output)],
+        cwd=REPO_ROOT,
+        check=True,
+        timeout=120,
+    )
+
+    # Then each function is pointed at its DynamoDB Local, its sandboxes, bus and jobs queue
+    document = json.loads(output.read_text(encoding="utf-8"))
+    assert {env["AWS_ENDPOINT_URL_DYNAMODB"] for env in document.values()} == {
+        state.dynamodb_endpoint
+    }
+    credentials = json.loads(document["RegisterFunction"]["VENDOR_CREDENTIALS"])
+    urls = {vendor: found["base_url"] for vendor, found in credentials[state.tenant].items()}
+    assert urls == state.sandboxes
+    assert document["SyncFunction"]["AWS_ENDPOINT_URL_EVENTBRIDGE"] == state.event_bus_url
+    jobs_queue = document["JobsFunction"]["JOB_QUEUE_URL"]
+    assert jobs_queue.startswith(state.sqs_endpoint)
+    assert jobs_queue.endswith("/contact-archive-local-jobs")  # the one make run's worker polls
