@@ -45,14 +45,14 @@ def host_architecture() -> str:
     return "arm64" if machine in ("arm64", "aarch64") else "x86_64"
 
 
-def stale(build_dir: Path) -> bool:
+def stale(build_dir: Path, root: Path = REPO_ROOT) -> bool:
     """Whether `build_dir` is missing or older than a source file it is built from."""
     marker = build_dir / "template.yaml"
     if not marker.exists():
         return True
     built = marker.stat().st_mtime
     for source in SOURCES:
-        path = REPO_ROOT / source
+        path = root / source
         paths = [path] if path.is_file() else path.rglob("*")
         for found in paths:
             fresh = "__pycache__" in found.parts or not found.is_file()
