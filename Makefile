@@ -5,6 +5,8 @@
 #   make seed CONTACTS=10000   fill the running `make run` (its sandboxes and ledger) with people
 #   make test       ruff, mypy, import contracts, sam validate --lint, sam build, then every pytest tier
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
+#   make build-host the template built for this machine's architecture (.aws-sam/build-host)
+#   make env-vars   .local/sam-env-vars.json: `sam local invoke/start-api --env-vars` on `make run`'s stack
 #   make bench      benchmarks -> docs/benchmarks.md
 #   make fuzz       a long schemathesis run against the local API (FUZZ_CASES, default 20000)
 #   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
@@ -53,7 +55,7 @@ UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-versi
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 PYTEST_ARGS ?=
 
-.PHONY: help venv tools lock chromium test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
+.PHONY: help venv tools lock chromium test pytest validate build build-host run seed invoke env-vars bench fuzz lint format openapi clean distclean check-python
 
 help:
 	@sed -n '1,/^$$/p' $(firstword $(MAKEFILE_LIST)) | sed -e 's/^# \{0,1\}//'
@@ -139,6 +141,17 @@ validate: $(SAM_VENV)/.installed
 build: $(SAM_VENV)/.installed | check-python
 	$(SAM_ENV) $(SAM) build --template template.yaml --build-dir $(BUILD_DIR) --region $(REGION)
 
+# The same template built for this machine's architecture, into a build dir of its own: the arm64
+# layer's compiled wheels cannot be imported here, so tests/e2e/test_built_artifacts.py runs these
+# (after checking that the two builds differ in nothing but compiled code).
+HOST_ARCH := $(shell uname -m | sed -e 's/^aarch64$$/arm64/')
+HOST_BUILD_DIR := .aws-sam/build-host
+build-host: $(SAM_VENV)/.installed | check-python
+	@mkdir -p .aws-sam
+	sed -e 's/arm64/$(HOST_ARCH)/g' template.yaml > .aws-sam/template-host.yaml
+	$(SAM_ENV) $(SAM) build --template .aws-sam/template-host.yaml --base-dir . \
+		--build-dir $(HOST_BUILD_DIR) --cache-dir .aws-sam/cache-host --region $(REGION)
+
 # --- local use ------------------------------------------------------------------------------------
 
 run: venv node_modules/.installed
@@ -155,6 +168,10 @@ invoke: venv node_modules/.installed
 		exit 2; \
 	fi
 	@$(PY) -m devtools.invoke "$(FUNCTION)" "$(EVENT)"
+
+# With `make run` going (PORT, default 3000): its endpoints, sandboxes and keys, per function.
+env-vars: venv
+	@$(PY) -m devtools.env_vars
 
 bench: venv node_modules/.installed
 	$(PY) -m benchmarks

@@ -75,8 +75,14 @@ class FunctionContainer:
         *,
         stdout: Callable[[], TextIO] = lambda: sys.stdout,
         stderr: Callable[[], TextIO] = lambda: sys.stderr,
+        command: list[str] | None = None,
+        cwd: Path = REPO_ROOT,
     ) -> None:
+        """`command`: what runs the container (the answers' file descriptor is appended), by
+        default this module; another speaks the same protocol (`devtools/lambda_bootstrap.py`)."""
         self.spec = spec
+        self._command = command or [sys.executable, "-m", "devtools.containers"]
+        self._cwd = cwd
         self._environment = environment
         self._stdout = stdout
         self._stderr = stderr
@@ -116,8 +122,8 @@ class FunctionContainer:
         read_end, write_end = os.pipe()
         try:
             self._process = subprocess.Popen(  # noqa: S603 - this interpreter, fixed module
-                [sys.executable, "-m", "devtools.containers", str(write_end)],
-                cwd=REPO_ROOT,
+                [*self._command, str(write_end)],
+                cwd=self._cwd,
                 env=self._environment,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

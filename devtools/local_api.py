@@ -335,6 +335,8 @@ def main() -> int:
                 dynamodb_endpoint=endpoint,
                 table_name=table_name,
                 sandboxes=sandbox_urls,
+                event_bus_url=event_bus.url,
+                sqs_endpoint=job_queue.endpoint_url,
             )
             schedules = [
                 LocalSchedule(

@@ -1,8 +1,8 @@
 """Where a running `make run` says what it serves, for other processes (`make seed`).
 
 `make run` writes `.local/stack-<port>.json` once it listens and removes it when it stops: the
-API's URL and tenant, the DynamoDB endpoint and table it uses, and the vendor sandboxes' base URLs
-(none when it uses credentials of the developer's own). One file per API port, so a stack a test
+API's URL and tenant, the DynamoDB endpoint and table it uses, the vendor sandboxes' base URLs
+(none when it uses credentials of the developer's own), and its event bus and SQS endpoints. One file per API port, so a stack a test
 starts on a free port never overwrites the developer's. `LOCAL_STATE_DIR` moves the folder (the
 tests keep theirs in a temporary one). No secret goes in it: the sandboxes' credentials are
 rebuilt from `SandboxStack`'s defaults by whoever needs them.
@@ -30,6 +30,9 @@ class StackState:
     dynamodb_endpoint: str
     table_name: str
     sandboxes: dict[str, str] = field(default_factory=dict)  # vendor -> base URL
+    # The stand-ins `sam local` is pointed at too (`devtools/env_vars.py`): EventBridge and SQS.
+    event_bus_url: str = ""
+    sqs_endpoint: str = ""
 
 
 def state_dir() -> Path:
@@ -75,6 +78,8 @@ def read_state(port: int, directory: Path | None = None) -> StackState | None:
             dynamodb_endpoint=str(raw["dynamodb_endpoint"]),
             table_name=str(raw["table_name"]),
             sandboxes={str(k): str(v) for k, v in dict(raw.get("sandboxes") or {}).items()},
+            event_bus_url=str(raw.get("event_bus_url") or ""),
+            sqs_endpoint=str(raw.get("sqs_endpoint") or ""),
         )
     except (KeyError, TypeError, ValueError):
         return None

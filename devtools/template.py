@@ -244,6 +244,17 @@ def function_environment(
     return environment
 
 
+def declared_variables(template: dict[str, Any], logical_id: str) -> dict[str, Any]:
+    """Every variable the template declares for the function (Globals' and its own), by name,
+    with its value unresolved: also those `function_environment` cannot resolve locally."""
+    defaults = (template.get("Globals") or {}).get("Function") or {}
+    own = resource(template, logical_id, "AWS::Serverless::Function").get("Properties") or {}
+    declared: dict[str, Any] = {}
+    for source in (defaults, own):
+        declared.update(((source.get("Environment") or {}).get("Variables")) or {})
+    return declared
+
+
 def _lookup(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
     values = {"AWS::Region": "us-east-1", "AWS::AccountId": "000000000000", "AWS::Partition": "aws"}
     values["AWS::URLSuffix"] = "amazonaws.com"
