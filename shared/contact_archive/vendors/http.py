@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from contact_archive.ledger.models import Vendor
-from contact_archive.vendors.errors import TransientVendorError
+from contact_archive.observability import count_for_vendor
+from contact_archive.vendors.errors import PermanentVendorError, TransientVendorError
 from contact_archive.vendors.rate_limit import Pacer
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify
 
@@ -106,9 +107,28 @@ class VendorHttp:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One attempt: a 2xx response, or the taxonomy's error for what happened."""
+        """One attempt: a 2xx response, or the taxonomy's error for what happened. Each failed
+        attempt is counted per vendor (`VendorCallFailed`, and `VendorThrottled` for a 429),
+        the dashboard's view of a vendor's health, retries included. Our own pacer's refusal to
+        wait (a quota spent) is no call, and not counted."""
         if self._bucket is not None:
             self._bucket.acquire()
+        try:
+            return self._attempt(method, path, headers=headers, params=params, json=json)
+        except (TransientVendorError, PermanentVendorError):
+            # Not a 404 or "already so": those are answers the sync takes as success.
+            count_for_vendor("VendorCallFailed", self.vendor.value)
+            raise
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
         try:
             response = self._client.request(
                 method, path, headers=headers, params=params, json=json, auth=self._auth
@@ -128,6 +148,8 @@ class VendorHttp:
             ) from None
         if response.is_success:
             return response
+        if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
+            count_for_vendor("VendorThrottled", self.vendor.value)
         body = self._body(response)
         refused = classify(
             self.vendor,
