@@ -15,6 +15,7 @@ import httpx
 
 from contact_archive.ledger.models import Vendor
 from contact_archive.observability import count_for_vendor
+from contact_archive.observability.tracing import vendor_subsegment
 from contact_archive.vendors.errors import PermanentVendorError, TransientVendorError
 from contact_archive.vendors.rate_limit import Pacer
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify
@@ -65,11 +66,12 @@ class VendorHttp:
     ) -> httpx.Response:
         """A successful (2xx) response, or a `VendorError` after the retries the policy allows.
         Only for requests that are safe to repeat; a create goes through `create_once`."""
-        return call_with_retries(
-            lambda: self._send(method, path, headers=headers, params=params, json=json),
-            self._retry,
-            sleep=self._sleep,
-        )
+        with vendor_subsegment(self.vendor.value, method):
+            return call_with_retries(
+                lambda: self._send(method, path, headers=headers, params=params, json=json),
+                self._retry,
+                sleep=self._sleep,
+            )
 
     def create_once[T](
         self,
@@ -96,7 +98,8 @@ class VendorHttp:
                 unsure = unsure or error.may_have_applied
                 raise
 
-        return call_with_retries(attempt, self._retry, sleep=self._sleep)
+        with vendor_subsegment(self.vendor.value, "POST"):
+            return call_with_retries(attempt, self._retry, sleep=self._sleep)
 
     def _send(
         self,
