@@ -280,3 +280,12 @@ def test_a_vendors_429_and_failures_are_counted_per_vendor(
         ("VendorCallFailed", "sequence"),  # the 400
         ("VendorThrottled", "sequence"),
     ]
+
+
+def test_outside_a_function_a_vendor_failure_writes_no_metric_and_raises_nothing(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(metrics, "namespace", None)  # a script: no POWERTOOLS_METRICS_NAMESPACE
+    capsys.readouterr()
+    count_for_vendor("VendorThrottled", Vendor.INTERCOM.value)
+    assert _emf(capsys.readouterr().out) == []

@@ -25,11 +25,15 @@ def milliseconds(name: str, value: float) -> None:
 def count_for_vendor(name: str, vendor: str) -> None:
     """One count with a `vendor` dimension besides `service`. The container's `metrics` gives
     all its metrics one dimension set, so this one is written apart, at once (one EMF line):
-    only failures are counted this way, which are few."""
+    only failures are counted this way, which are few. Outside a function (a script, a
+    benchmark: no namespace configured) nothing is written, where Powertools would raise."""
+    if not metrics.namespace:
+        return
     with single_metric(
         name=name,
         unit=MetricUnit.Count,
         value=1,
+        namespace=metrics.namespace,
         default_dimensions=metrics.default_dimensions,
     ) as metric:
         metric.add_dimension(name="vendor", value=vendor)
