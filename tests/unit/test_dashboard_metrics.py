@@ -289,3 +289,22 @@ def test_outside_a_function_a_vendor_failure_writes_no_metric_and_raises_nothing
     capsys.readouterr()
     count_for_vendor("VendorThrottled", Vendor.INTERCOM.value)
     assert _emf(capsys.readouterr().out) == []
+
+
+def test_sync_lag_runs_from_the_request_and_never_stops_a_sync(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import timedelta
+
+    from contact_archive.ledger.models import ChangeAction, iso, new_change, utc_now
+    from contact_archive.sync import stream
+
+    capsys.readouterr()
+    for requested_at in (iso(utc_now() - timedelta(seconds=90)), "t", ""):
+        change = new_change(ChangeAction.ARCHIVE, requested_at)
+        monkeypatch.setattr(stream, "latest_change", lambda contact, change=change: change)
+        stream.record_sync_lag(object())  # type: ignore[arg-type]  # only its latest change is read
+    metrics.flush_metrics()
+    (blob,) = _emf(capsys.readouterr().out)
+    (lag,) = blob["SyncLag"] if isinstance(blob["SyncLag"], list) else [blob["SyncLag"]]
+    assert 90_000 <= lag < 100_000

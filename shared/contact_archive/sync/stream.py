@@ -19,7 +19,7 @@ customer): it is fanned out to that customer's contacts (`inbound/customer_chang
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -142,16 +142,21 @@ def sync_links_of(
         raise unavailable[0]  # the record is retried; links already settled are skipped then
     found = announcements(old, new)
     if any(announcement.detail_type in SETTLED for announcement in found):
-        _sync_lag(new)
+        record_sync_lag(new)
     return found
 
 
-def _sync_lag(contact: Contact) -> None:
+def record_sync_lag(contact: Contact) -> None:
     """`SyncLag`: from the change's request to its last link settled, in milliseconds."""
     change = latest_change(contact)
     if change is None or not change.requested_at:
         return  # a change written before its time was kept
-    requested = datetime.fromisoformat(change.requested_at)
+    try:
+        requested = datetime.fromisoformat(change.requested_at)
+    except ValueError:
+        return  # a metric never stops a sync
+    if requested.tzinfo is None:
+        requested = requested.replace(tzinfo=UTC)
     milliseconds("SyncLag", max(0.0, (utc_now() - requested).total_seconds() * 1000))
 
 
