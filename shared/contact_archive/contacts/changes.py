@@ -34,6 +34,9 @@ from contact_archive.ledger.store.status import LinksChange
 
 # Changes of some links that lose a race with another write read the contact again this often.
 CHANGE_ATTEMPTS = 5
+# The metric a ledger change counts, asked for over HTTP or by a command event: the moment the
+# ledger changes, not when the vendors settle it (SyncFunction's `ContactArchiveSettled`, ...).
+LEDGER_METRICS = {ChangeAction.ARCHIVE: "ContactArchived", ChangeAction.RESTORE: "ContactRestored"}
 
 
 @dataclass(frozen=True)

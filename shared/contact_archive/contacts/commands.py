@@ -13,7 +13,12 @@ from aws_lambda_powertools.utilities.parser import parse
 from aws_lambda_powertools.utilities.parser.models import EventBridgeModel
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from contact_archive.contacts.changes import ChangeCommand, archive_contact, restore_contact
+from contact_archive.contacts.changes import (
+    LEDGER_METRICS,
+    ChangeCommand,
+    archive_contact,
+    restore_contact,
+)
 from contact_archive.contacts.views import contact_body
 from contact_archive.ledger.errors import DomainError
 from contact_archive.ledger.idempotency import request_hash, run_once
@@ -91,6 +96,10 @@ def handle_command(
     except DomainError as error:
         return _dropped(error.code, event, error.details)
     count("CommandApplied" if result["changed"] and not replayed else "CommandWasNoop")
+    if result["changed"] and not replayed:
+        # The same ledger change as the API's: the dashboard's archives and restores per
+        # minute count both ways in.
+        count(LEDGER_METRICS[action])
     logger.info(
         "command applied",
         extra={

@@ -209,4 +209,6 @@ def _record(
 ) -> UnitProgress:
     store.jobs.save_progress(job.tenant_id, job.job_id, progress)
     summarize(store, job, iso(clock()))
+    if progress.state is UnitState.SETTLED:
+        count("JobUnitSettled")  # the dashboard's job progress, with JobContactsChanged
     return progress

@@ -19,6 +19,7 @@ customer): it is fanned out to that customer's contacts (`inbound/customer_chang
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import (
@@ -30,13 +31,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from contact_archive.announcements.contact_changes import announcements
+from contact_archive.announcements.contact_changes import announcements, latest_change
 from contact_archive.announcements.publisher import Announcement, EventPublisher
 from contact_archive.inbound.customer_changes import apply_customer_change, customer_change_of
 from contact_archive.ledger.models import Contact, LinkState, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import contact_from_item
-from contact_archive.observability import count, logger
+from contact_archive.observability import count, logger, milliseconds
 from contact_archive.sync.deferral import defer_link
 from contact_archive.sync.erasure import erase_at_vendors, tombstone_image
 from contact_archive.sync.link_sync import sync_link
@@ -51,6 +52,17 @@ SYNC_NOW = frozenset({LinkState.ARCHIVING, LinkState.RESTORING})
 STREAM_WAITS_SECONDS = 60.0
 # A record is not started with less than this left: one vendor call's retries take up to 20 s.
 HAND_BACK_MS = 25_000
+
+# The metric of each announcement: the vendors settled a change (or failed a link). Named apart
+# from the API's `ContactArchived` / `ContactRestored`, which count ledger changes, the moment
+# they are asked for.
+ANNOUNCED_METRICS = {
+    "ContactArchived": "ContactArchiveSettled",
+    "ContactPartiallyArchived": "ContactArchivePartiallySettled",
+    "ContactRestored": "ContactRestoreSettled",
+    "VendorSyncFailed": "VendorSyncFailed",
+}
+SETTLED = frozenset({"ContactArchived", "ContactPartiallyArchived", "ContactRestored"})
 
 # A batch whose every record failed is reported like any other, record by record, so that the
 # retries, bisection and the dead-letter queue treat each record on its own.
@@ -128,13 +140,30 @@ def sync_links_of(
             )
     if unavailable:
         raise unavailable[0]  # the record is retried; links already settled are skipped then
-    return announcements(old, new)
+    found = announcements(old, new)
+    if any(announcement.detail_type in SETTLED for announcement in found):
+        record_sync_lag(new)
+    return found
+
+
+def record_sync_lag(contact: Contact) -> None:
+    """`SyncLag`: from the change's request to its last link settled, in milliseconds."""
+    change = latest_change(contact)
+    if change is None or not change.requested_at:
+        return  # a change written before its time was kept
+    try:
+        requested = datetime.fromisoformat(change.requested_at)
+    except ValueError:
+        return  # a metric never stops a sync
+    if requested.tzinfo is None:
+        requested = requested.replace(tzinfo=UTC)
+    milliseconds("SyncLag", max(0.0, (utc_now() - requested).total_seconds() * 1000))
 
 
 def _publish(publisher: EventPublisher, found: list[Announcement]) -> None:
     publisher.publish(found)
     for announcement in found:
-        count(announcement.detail_type)
+        count(ANNOUNCED_METRICS.get(announcement.detail_type, announcement.detail_type))
 
 
 def _sequence_number(record: DynamoDBRecord) -> str:

@@ -156,5 +156,9 @@ def handle_sweep(
         return callable(remaining) and remaining() < RESERVE_MS
 
     result = sweep(store, client_for, short_of_time=short_of_time, erasure_key=erasure_key)
+    # Gauges, once a run: the links the sweep found still in flight past their time, and those
+    # of them left waiting for their vendor again.
+    count("LinksInFlight", result.links)
+    count("LinksWaiting", result.waiting)
     logger.info("swept", extra=asdict(result))
     return asdict(result)

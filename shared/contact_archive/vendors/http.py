@@ -14,7 +14,9 @@ from typing import Any
 import httpx
 
 from contact_archive.ledger.models import Vendor
-from contact_archive.vendors.errors import TransientVendorError
+from contact_archive.observability import count_for_vendor
+from contact_archive.observability.tracing import vendor_subsegment
+from contact_archive.vendors.errors import PermanentVendorError, TransientVendorError
 from contact_archive.vendors.rate_limit import Pacer
 from contact_archive.vendors.retry import RetryPolicy, call_with_retries, classify
 
@@ -64,11 +66,12 @@ class VendorHttp:
     ) -> httpx.Response:
         """A successful (2xx) response, or a `VendorError` after the retries the policy allows.
         Only for requests that are safe to repeat; a create goes through `create_once`."""
-        return call_with_retries(
-            lambda: self._send(method, path, headers=headers, params=params, json=json),
-            self._retry,
-            sleep=self._sleep,
-        )
+        with vendor_subsegment(self.vendor.value, method):
+            return call_with_retries(
+                lambda: self._send(method, path, headers=headers, params=params, json=json),
+                self._retry,
+                sleep=self._sleep,
+            )
 
     def create_once[T](
         self,
@@ -95,7 +98,8 @@ class VendorHttp:
                 unsure = unsure or error.may_have_applied
                 raise
 
-        return call_with_retries(attempt, self._retry, sleep=self._sleep)
+        with vendor_subsegment(self.vendor.value, "POST"):
+            return call_with_retries(attempt, self._retry, sleep=self._sleep)
 
     def _send(
         self,
@@ -106,9 +110,28 @@ class VendorHttp:
         params: Mapping[str, Any] | None = None,
         json: Any = None,
     ) -> httpx.Response:
-        """One attempt: a 2xx response, or the taxonomy's error for what happened."""
+        """One attempt: a 2xx response, or the taxonomy's error for what happened. Each failed
+        attempt is counted per vendor (`VendorCallFailed`, and `VendorThrottled` for a 429),
+        the dashboard's view of a vendor's health, retries included. Our own pacer's refusal to
+        wait (a quota spent) is no call, and not counted."""
         if self._bucket is not None:
             self._bucket.acquire()
+        try:
+            return self._attempt(method, path, headers=headers, params=params, json=json)
+        except (TransientVendorError, PermanentVendorError):
+            # Not a 404 or "already so": those are answers the sync takes as success.
+            count_for_vendor("VendorCallFailed", self.vendor.value)
+            raise
+
+    def _attempt(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+    ) -> httpx.Response:
         try:
             response = self._client.request(
                 method, path, headers=headers, params=params, json=json, auth=self._auth
@@ -128,6 +151,8 @@ class VendorHttp:
             ) from None
         if response.is_success:
             return response
+        if response.status_code == httpx.codes.TOO_MANY_REQUESTS:
+            count_for_vendor("VendorThrottled", self.vendor.value)
         body = self._body(response)
         refused = classify(
             self.vendor,
