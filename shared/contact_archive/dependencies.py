@@ -6,7 +6,8 @@ import json
 import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
@@ -57,12 +58,25 @@ class RestorableCredentials(Credentials):
         self._resolve = resolve
         self._resolved: Credentials | None = None
         self._lock = threading.Lock()
+        self._offline = False
 
     def forget(self) -> None:
         with self._lock:
             self._resolved = None
 
+    @contextmanager
+    def offline(self) -> Iterator[None]:
+        """Nothing resolved meanwhile (a SnapStart warm-up): the account id reads as unknown,
+        so an endpoint is resolved without it, and signing a request fails."""
+        self._offline = True
+        try:
+            yield
+        finally:
+            self._offline = False
+
     def _current(self) -> Credentials:
+        if self._offline:
+            raise NoCredentialsError()
         with self._lock:
             if self._resolved is None:
                 self._resolved = self._resolve()
@@ -84,7 +98,8 @@ class RestorableCredentials(Credentials):
 
     @property
     def account_id(self) -> str | None:
-        return getattr(self._current(), "account_id", None)
+        # botocore reads it to pick DynamoDB's account-based endpoint.
+        return None if self._offline else getattr(self._current(), "account_id", None)
 
     def get_frozen_credentials(self) -> ReadOnlyCredentials:
         # Refreshable credentials (the container's, under SnapStart) refresh themselves here.

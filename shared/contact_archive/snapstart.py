@@ -8,20 +8,33 @@ containers is made again after each restore: the random generator's state, AWS c
 connections, secrets read, and the vendor clients with their lease owner id
 (`dependencies.refresh_after_restore`).
 
-Nothing before the snapshot calls the network or resolves credentials: the warm-ups answer
-synthetic requests that stop before any AWS call, and an AWS call attempted during them is
-refused before it is sent.
+Nothing before the snapshot calls the network or resolves credentials: during the warm-ups the
+AWS clients answer from here (nothing found, every write refused) before anything is signed,
+and a request that got past that would be refused before it is sent.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import random
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from snapshot_restore_py import register_after_restore, register_before_snapshot
 
-from contact_archive.dependencies import clients, get_store, refresh_after_restore
+from contact_archive.config import get_settings
+from contact_archive.dependencies import (
+    RestorableCredentials,
+    clients,
+    get_session,
+    get_store,
+    refresh_after_restore,
+)
+from contact_archive.observability import metrics
 
 Warmup = Callable[[], object]
 
@@ -45,15 +58,49 @@ def prepared() -> list[str]:
 def before_snapshot() -> None:
     get_store()  # the DynamoDB client; its credentials are resolved on its first request
     _build_models()
+    # A new connection encodes its host name with the idna codec, imported on first use.
+    "localhost".encode("idna")
+    credentials = get_session().get_credentials()
+    assert isinstance(credentials, RestorableCredentials)
     guarded = clients()
     for client in guarded:
+        client.meta.events.register("before-call", _answer, unique_id="snapstart-answer")
         client.meta.events.register("before-send", _refuse, unique_id="snapstart-no-network")
     try:
-        for warm_up in _WARMUPS.values():
-            warm_up()
+        with credentials.offline(), _throwaway_secrets():
+            for warm_up in _WARMUPS.values():
+                warm_up()
     finally:
         for client in guarded:
+            client.meta.events.unregister("before-call", unique_id="snapstart-answer")
             client.meta.events.unregister("before-send", unique_id="snapstart-no-network")
+        # The warm-ups' metrics (a refusal counted, say) were no request's: never published.
+        metrics.clear_metrics()
+        refresh_after_restore()  # and what they cached (the throwaway keys) is not kept
+
+
+@contextmanager
+def _throwaway_secrets() -> Iterator[None]:
+    """The warm-ups' secrets: random keys and no vendor credentials, from the environment, so
+    that no route reads Secrets Manager or calls a vendor before the snapshot."""
+    throwaway = {
+        "CURSOR_SIGNING_KEY": secrets.token_urlsafe(32),
+        "ERASURE_KEY": secrets.token_urlsafe(32),
+        "VENDOR_CREDENTIALS": json.dumps({}),
+    }
+    kept = {name: os.environ.get(name) for name in throwaway}
+    os.environ.update(throwaway)
+    get_settings.cache_clear()
+    try:
+        yield
+    finally:
+        for name, value in kept.items():
+            if value is None:
+                del os.environ[name]
+            else:
+                os.environ[name] = value
+        get_settings.cache_clear()
+        get_settings()  # the real settings, read before the snapshot
 
 
 def after_restore() -> None:
@@ -61,6 +108,32 @@ def after_restore() -> None:
     # (and whatever else `random` decides) as the others. `secrets` and uuid4 read os.urandom.
     random.seed()
     refresh_after_restore()
+
+
+# What the warm-ups' DynamoDB requests get: the warm-up tenant has nothing, and its writes fail
+# their conditions, so each route takes its ordinary not-found or conflict path.
+_READS: dict[str, dict[str, Any]] = {
+    "GetItem": {},
+    "Query": {"Items": [], "Count": 0, "ScannedCount": 0},
+    "BatchGetItem": {"Responses": {}, "UnprocessedKeys": {}},
+    "TransactWriteItems": {},
+}
+_REFUSED = {
+    "Error": {"Code": "ConditionalCheckFailedException", "Message": "snapshot warm-up"},
+    "ResponseMetadata": {"HTTPStatusCode": 400},
+}
+
+
+def _answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+    """botocore's `before-call`: an answer instead of the request, which is then never signed
+    nor sent. The client's endpoint, serializer and parser of that operation are warmed."""
+    parsed = _READS.get(model.name)
+    if parsed is None:
+        return AWSResponse("", 400, HTTPHeaders(), None), dict(_REFUSED)
+    return AWSResponse("", 200, HTTPHeaders(), None), {
+        **parsed,
+        "ResponseMetadata": {"HTTPStatusCode": 200},
+    }
 
 
 def _refuse(**_: Any) -> None:

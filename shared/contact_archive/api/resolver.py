@@ -12,8 +12,9 @@ from contact_archive.api.errors import refusal, register_error_handlers
 from contact_archive.api.screening import BODY_METHODS, screened
 from contact_archive.ledger.errors import DomainError
 
-# What a warm-up request puts in each path parameter: any text does, the route is what counts.
-WARM_UP_PARAMETER = "snapstart"
+# What a warm-up request puts in each path parameter and names as its tenant: any valid id does,
+# the route is what counts.
+WARM_UP_PARAMETER = "snapstart-warm-up"
 
 
 def build_resolver(*routers: APIGatewayRouter) -> APIGatewayRestResolver:
@@ -41,10 +42,11 @@ class Api:
     def warm_up(self) -> None:
         """Answer one synthetic request per route, before a SnapStart snapshot: it builds the
         route's validation (Powertools builds it on first use) and runs the screening, the
-        validators and the error mapping once.
+        validators, the route and the error mapping once, so that a restored container's first
+        request finds them warm.
 
-        The requests carry no authorizer context, so a route refuses them for want of a tenant
-        (or validation refuses them first) before it reads or writes anything.
+        The caller answers AWS requests without the network meanwhile (`snapstart.py`): the
+        warm-up tenant has nothing, and every write it tries is refused.
         """
         paths: dict[str, Any] = self.app.get_openapi_schema().paths or {}
         for template, item in paths.items():
@@ -76,7 +78,12 @@ def _warm_up_event(method: str, template: str) -> dict[str, Any]:
         "queryStringParameters": None,
         "multiValueQueryStringParameters": None,
         "pathParameters": dict.fromkeys(names, WARM_UP_PARAMETER) or None,
-        "requestContext": {"requestId": "snapstart-warm-up", "httpMethod": method, "path": path},
+        "requestContext": {
+            "requestId": WARM_UP_PARAMETER,
+            "httpMethod": method,
+            "path": path,
+            "authorizer": {"tenant_id": WARM_UP_PARAMETER, "principalId": WARM_UP_PARAMETER},
+        },
         "body": json.dumps({}) if method in BODY_METHODS else None,
         "isBase64Encoded": False,
     }
