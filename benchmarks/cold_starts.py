@@ -87,6 +87,13 @@ def measure(bench: Serving, workdir: Path) -> dict[str, Any]:
             (logical_id, _median(runs[f"{logical_id} restored"]))
             for logical_id, _, _ in COLD_FUNCTIONS
         ],
+        "warm": [
+            (
+                logical_id,
+                _median(runs[f"{logical_id} restored"], keys=("warm_seconds", "warm_cpu_seconds")),
+            )
+            for logical_id, _, _ in COLD_FUNCTIONS
+        ],
         "imports": import_breakdown("archive"),
     }
 

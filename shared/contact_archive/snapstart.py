@@ -15,6 +15,7 @@ and a request that got past that would be refused before it is sent.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import random
@@ -60,23 +61,30 @@ def before_snapshot() -> None:
     _build_models()
     # A new connection encodes its host name with the idna codec, imported on first use.
     "localhost".encode("idna")
-    credentials = get_session().get_credentials()
-    assert isinstance(credentials, RestorableCredentials)
-    guarded = clients()
-    for client in guarded:
-        client.meta.events.register("before-call", _answer, unique_id="snapstart-answer")
-        client.meta.events.register("before-send", _refuse, unique_id="snapstart-no-network")
+    session = get_session()
+    credentials = session.get_credentials()
+    if not isinstance(credentials, RestorableCredentials):
+        raise TypeError("the AWS clients' credentials would be resolved before the snapshot")
+    # On the session too: a client made during the warm-ups copies its handlers.
+    emitters = [session, *(client.meta.events for client in clients())]
+    for emitter in emitters:
+        emitter.register("before-call", _answer, unique_id="snapstart-answer")
+        emitter.register("before-send", _refuse, unique_id="snapstart-no-network")
     try:
         with credentials.offline(), _throwaway_secrets():
             for warm_up in _WARMUPS.values():
                 warm_up()
     finally:
-        for client in guarded:
-            client.meta.events.unregister("before-call", unique_id="snapstart-answer")
-            client.meta.events.unregister("before-send", unique_id="snapstart-no-network")
+        for emitter in [session, *(client.meta.events for client in clients())]:
+            emitter.unregister("before-call", unique_id="snapstart-answer")
+            emitter.unregister("before-send", unique_id="snapstart-no-network")
         # The warm-ups' metrics (a refusal counted, say) were no request's: never published.
         metrics.clear_metrics()
         refresh_after_restore()  # and what they cached (the throwaway keys) is not kept
+    # What init made is there to stay: collected once and frozen, a restored container's garbage
+    # collections never walk it (without this, its first request pays a full collection).
+    gc.collect()
+    gc.freeze()
 
 
 @contextmanager
@@ -126,7 +134,7 @@ _REFUSED = {
 
 def _answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
     """botocore's `before-call`: an answer instead of the request, which is then never signed
-    nor sent. The client's endpoint, serializer and parser of that operation are warmed."""
+    nor sent. The operation's endpoint and serializer are warmed on the way."""
     parsed = _READS.get(model.name)
     if parsed is None:
         return AWSResponse("", 400, HTTPHeaders(), None), dict(_REFUSED)

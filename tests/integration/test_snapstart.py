@@ -4,9 +4,10 @@ connections and draws its own random numbers; and the functions answer as they d
 
 from __future__ import annotations
 
+import gc
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -24,6 +25,13 @@ API_FUNCTIONS = {
     "jobs": "jobs",
     "authorizer": "authorizer",
 }
+
+
+@pytest.fixture(autouse=True)
+def _unfrozen() -> Iterator[None]:
+    """`before_snapshot` freezes what the process holds (for the snapshot): not this one's."""
+    yield
+    gc.unfreeze()
 
 
 def _hooks(registry: list[tuple[Callable[..., Any], Any, Any]]) -> list[Callable[..., Any]]:
