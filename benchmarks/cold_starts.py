@@ -2,7 +2,8 @@
 
 Every measurement is a fresh Python process (`cold_start_child.py`), and the runs go round-robin
 over all subjects, so that the machine's drift hits each alike. Run alone, it rewrites (b) in
-docs/benchmarks.md: `.venv/bin/python -m benchmarks.cold_starts` (BENCH_COLD_RUNS runs).
+docs/benchmarks.md: `.venv/bin/python -m benchmarks.cold_starts [RESULTS.json]` (BENCH_COLD_RUNS
+runs; `--render RESULTS.json` writes (b) again from a run's figures).
 """
 
 from __future__ import annotations
@@ -184,16 +185,26 @@ def _charge_by_importer(importtime: str) -> dict[str, float]:
     return totals
 
 
-def main() -> None:
-    """(b) alone: DynamoDB Local, the bench's table and contacts, then (b) into the report."""
+def main(argv: list[str]) -> None:
+    """(b) alone: DynamoDB Local, the bench's table and contacts, then (b) into the report.
+
+    With a JSON file named, the run's figures are kept there too; `--render FILE` writes (b)
+    again from them, without measuring.
+    """
     import tempfile
 
-    from benchmarks.__main__ import Bench
     from benchmarks.report import render_cold_starts
-    from devtools.dynamodb_local import DynamoDBLocal
 
-    with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
-        results = measure(Bench(server.endpoint_url), Path(workdir))
+    if argv[:1] == ["--render"]:
+        results = json.loads(Path(argv[1]).read_text())
+    else:
+        from benchmarks.__main__ import Bench
+        from devtools.dynamodb_local import DynamoDBLocal
+
+        with DynamoDBLocal() as server, tempfile.TemporaryDirectory() as workdir:
+            results = measure(Bench(server.endpoint_url), Path(workdir))
+        if argv:
+            Path(argv[0]).write_text(json.dumps(results))
     section = "\n".join(render_cold_starts(results))
     report = ROOT / "docs" / "benchmarks.md"
     text = report.read_text()
@@ -203,4 +214,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
