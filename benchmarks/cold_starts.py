@@ -81,6 +81,7 @@ def measure(bench: Serving, workdir: Path) -> dict[str, Any]:
             runs[name].append(_child(args, env))
     bare = runs.pop("bare")
     return {
+        "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "bare": _median(bare),
         "bare_warm": _median(bare, keys=("warm_seconds", "warm_cpu_seconds")),
         "plain": [(logical_id, _median(runs[logical_id])) for logical_id, _, _ in COLD_FUNCTIONS],
@@ -205,7 +206,7 @@ def main(argv: list[str]) -> None:
             results = measure(Bench(server.endpoint_url), Path(workdir))
         if argv:
             Path(argv[0]).write_text(json.dumps(results))
-    section = "\n".join(render_cold_starts(results))
+    section = "\n".join(render_cold_starts(results)) + "\n"
     report = ROOT / "docs" / "benchmarks.md"
     text = report.read_text()
     start, end = text.index("## (b) "), text.index("## (c) ")
