@@ -29,6 +29,7 @@ COLD_FUNCTIONS = [
     ("RestoreFunction", "restore", "restore_contact"),
     ("ListFunction", "list", "list_contacts"),
     ("RegisterFunction", "register", "register_contact"),
+    ("JobsFunction", "jobs", "list_jobs"),
 ]
 
 IMPORT_GROUPS = {

@@ -117,7 +117,9 @@ def render(
 
 
 def _target(ratio: float, target: float) -> str:
-    return "met" if ratio <= target else f"missed by {ratio - target:.2f}x"
+    if ratio <= target:
+        return "met"
+    return f"missed by {ratio - target:.2f}x" if ratio - target >= 0.005 else "missed by < 0.01x"
 
 
 def render_cold_starts(cold: dict[str, Any]) -> list[str]:
