@@ -154,9 +154,14 @@ def refresh_after_restore() -> None:
         get_dead_letter_redrive,
     ):
         secret_holder.cache_clear()
-    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters")
+    parameters = sys.modules.get("aws_lambda_powertools.utilities.parameters.constants")
     if parameters is not None:
-        parameters.clear_caches()  # secrets read, and the boto3 clients that read them
+        # Secrets read are dropped. A provider is kept only if its client is one of ours (its
+        # credentials restorable, `prepare_secrets_provider`); Powertools makes the others again.
+        for name, provider in list(parameters.DEFAULT_PROVIDERS.items()):
+            provider.clear_cache()
+            if getattr(provider, "client", None) not in _CLIENTS:
+                del parameters.DEFAULT_PROVIDERS[name]
 
 
 # Every AWS client made here, to close their connections after a restore.
@@ -172,6 +177,19 @@ def new_client(service: str, config: Config | None = None) -> Any:
     client = get_session().create_client(service, config=config)
     _CLIENTS.add(client)
     return client
+
+
+def prepare_secrets_provider() -> None:
+    """Powertools Parameters' Secrets Manager provider, made now over a client of this session
+    (before a SnapStart snapshot: its credentials are resolved after the restore), instead of
+    on the first `get_secret` (a boto3 session and client, in the first request's time)."""
+    import boto3
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+    from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
+
+    client = boto3.session.Session(botocore_session=get_session()).client("secretsmanager")
+    _CLIENTS.add(client)
+    DEFAULT_PROVIDERS["secrets"] = SecretsProvider(boto3_client=client)
 
 
 @lru_cache(maxsize=1)

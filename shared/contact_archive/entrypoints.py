@@ -190,12 +190,14 @@ def authorizer_entrypoint() -> Entrypoint:
 
 
 def _with_parameters(warm_up: Callable[[], None]) -> Callable[[], None]:
-    """Functions that read a secret (the cursor's key, the erasure key) import Powertools
-    Parameters on their first request; before the snapshot, the import costs nothing."""
+    """Functions that read a secret (the cursor's key, the erasure key) make Powertools
+    Parameters' provider and its client on their first request; before the snapshot, it costs
+    nothing."""
 
     def warm() -> None:
-        from aws_lambda_powertools.utilities import parameters  # noqa: F401
+        from contact_archive.dependencies import prepare_secrets_provider
 
+        prepare_secrets_provider()
         warm_up()
 
     return warm

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 import snapshot_restore_py
+from aws_lambda_powertools.utilities import parameters
+from aws_lambda_powertools.utilities.parameters.constants import DEFAULT_PROVIDERS
 
 from contact_archive import dependencies, snapstart
 from contact_archive.ledger.store import LedgerStore
@@ -32,6 +34,7 @@ def _unfrozen() -> Iterator[None]:
     """`before_snapshot` freezes what the process holds (for the snapshot): not this one's."""
     yield
     gc.unfreeze()
+    parameters.clear_caches()  # the provider made before the snapshot is this test's
 
 
 def _hooks(registry: list[tuple[Callable[..., Any], Any, Any]]) -> list[Callable[..., Any]]:
@@ -71,6 +74,10 @@ def test_no_aws_request_and_no_credentials_before_the_snapshot(
     assert sent == []
     assert resolved == []  # no credentials, to be copied into every container
     assert snapstart.metrics.metric_set == {}  # the warm-ups' metrics are no request's
+    # ListFunction's secrets provider is made, over a client of the session: restorable
+    secrets_client = DEFAULT_PROVIDERS["secrets"].client
+    assert secrets_client in dependencies.clients()
+    assert secrets_client._request_signer._credentials is chain  # noqa: SLF001
 
 
 def test_a_restore_drops_credentials_connections_and_the_random_state(
@@ -166,3 +173,30 @@ def _any_vendor() -> tuple[Any, str]:
     from contact_archive.vendors.canonical import Vendor
 
     return Vendor.INTERCOM, "https://api.intercom.io"
+
+
+def test_the_secrets_provider_made_before_the_snapshot_reads_after_the_restore(
+    store: LedgerStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given ListFunction reading its cursor key from Secrets Manager, as deployed
+    import boto3
+
+    arn = boto3.client("secretsmanager").create_secret(
+        Name="cursor", SecretString="a-cursor-key-from-secrets-manager"
+    )["ARN"]
+    monkeypatch.delenv("CURSOR_SIGNING_KEY")
+    monkeypatch.setenv("CURSOR_SECRET_ARN", arn)
+    dependencies.get_settings.cache_clear()
+    list_function = load_handler("list")
+    snapstart.before_snapshot()
+    provider = DEFAULT_PROVIDERS["secrets"]
+    # When restored, it serves a page, reading the key with the provider made before
+    snapstart.after_restore()
+    response = list_function.lambda_handler(load_event("list_contacts"), _ctx())
+    assert response["statusCode"] == 200, response["body"]
+    assert DEFAULT_PROVIDERS["secrets"] is provider
+    assert provider.has_not_expired_in_cache(provider._build_cache_key(arn))  # noqa: SLF001
+    # Then a further restore drops the key it read, and keeps the provider
+    snapstart.after_restore()
+    assert DEFAULT_PROVIDERS["secrets"] is provider
+    assert not provider.has_not_expired_in_cache(provider._build_cache_key(arn))  # noqa: SLF001
