@@ -1,7 +1,8 @@
 """`make bench`: measure against DynamoDB Local and write docs/benchmarks.md.
 
 (a) DynamoDB requests per operation, counted with botocore event hooks;
-(b) cold start and peak memory per function, in fresh processes, against a bare boto3 handler;
+(b) cold start and peak memory per function, plain and restored from a SnapStart snapshot, in
+fresh processes, against a bare boto3 handler (`benchmarks/cold_starts.py`);
 (c) warm invoke time per operation against the bare boto3 call it wraps;
 (d) vendor calls per archive and restore; (e) Constant Contact's rate limit under a burst;
 (f) vendor calls under 30% injected faults; (g) the local stack's request-to-settled time;
@@ -17,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +30,9 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "shared"))
 
-from benchmarks.report import COLD_RUNS, WARM_RUNS, render  # noqa: E402
+from benchmarks import cold_starts  # noqa: E402
+from benchmarks.cold_starts import without_key  # noqa: E402
+from benchmarks.report import WARM_RUNS, render  # noqa: E402
 from devtools.dynamodb_local import DynamoDBLocal  # noqa: E402
 from devtools.template import load_template, table_definition  # noqa: E402
 from tests.support import FakeLambdaContext, RequestCounter, load_event, load_handler  # noqa: E402
@@ -47,28 +49,6 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "ContactArchiveBench",
     "POWERTOOLS_LOG_LEVEL": "WARNING",
 }
-
-IMPORT_GROUPS = {
-    "botocore": "botocore (boto3 pays it too)",
-    "urllib3": "botocore (boto3 pays it too)",
-    "dateutil": "botocore (boto3 pays it too)",
-    "jmespath": "botocore (boto3 pays it too)",
-    "aws_lambda_powertools": "aws_lambda_powertools (Logger, Metrics, event handler)",
-    "pydantic": "pydantic (request validation, models)",
-    "pydantic_core": "pydantic (request validation, models)",
-    "annotated_types": "pydantic (request validation, models)",
-    "typing_extensions": "pydantic (request validation, models)",
-    "typing_inspection": "pydantic (request validation, models)",
-    "contact_archive": "contact_archive (this layer)",
-    "app": "contact_archive (this layer)",
-}
-
-COLD_FUNCTIONS = [
-    ("ArchiveFunction", "archive", "archive_contact"),
-    ("RestoreFunction", "restore", "restore_contact"),
-    ("ListFunction", "list", "list_contacts"),
-    ("RegisterFunction", "register", "register_contact"),
-]
 
 
 class Bench:
@@ -114,12 +94,12 @@ class Bench:
             ),
             ("get", lambda: self.call("list", load_event("get_contact"))),
             ("list page", lambda: self.call("list", load_event("list_contacts"))),
-            ("archive", lambda: self.call("archive", _without_key("archive_contact"))),
+            ("archive", lambda: self.call("archive", without_key("archive_contact"))),
             (
                 "archive again (no-op)",
-                lambda: self.call("archive", _without_key("archive_contact")),
+                lambda: self.call("archive", without_key("archive_contact")),
             ),
-            ("restore", lambda: self.call("restore", _without_key("restore_contact"))),
+            ("restore", lambda: self.call("restore", without_key("restore_contact"))),
             (
                 "archive one link (`vendors: [intercom]`)",
                 lambda: self.call("archive", _with_body("archive_contact", ONE_LINK)),
@@ -130,7 +110,7 @@ class Bench:
             ),
             (
                 "archive by email (`POST /contacts/archive`, one link)",
-                lambda: self.call("archive", _without_key("archive_contact_by_email")),
+                lambda: self.call("archive", without_key("archive_contact_by_email")),
             ),
             (
                 "restore by a vendor's id (`POST /contacts/restore`, one link)",
@@ -148,89 +128,25 @@ class Bench:
             self.counter.reset()
             operation()
             counts.append((label, dict(self.counter.calls)))
-        self.call("restore", _without_key("restore_contact"))
+        self.call("restore", without_key("restore_contact"))
         return counts
 
-    # (b) -------------------------------------------------------------------------------------
-
-    def cold_starts(self, workdir: Path) -> tuple[dict[str, Any], list[tuple[str, dict[str, Any]]]]:
-        """Fresh processes, round-robin over the baseline and every function so drift hits all.
-
-        The sample events go without Idempotency-Key: one DynamoDB request each, as the baseline.
-        """
-        env = dict(os.environ)
-        subjects: list[tuple[str, str, list[str]]] = [("bare", "", ["--bare", "bare"])]
-        for logical_id, function_dir, event_name in COLD_FUNCTIONS:
-            event_file = workdir / f"{event_name}.json"
-            event_file.write_text(json.dumps(_without_key(event_name)))
-            subjects.append((logical_id, function_dir, [function_dir, str(event_file)]))
-        runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in subjects}
-        for _ in range(COLD_RUNS):
-            for name, function_dir, args in subjects:
-                if function_dir:
-                    self._prepare_cold(function_dir)
-                runs[name].append(self._child(args, env))
-        bare = _median(runs.pop("bare"))
-        return bare, [(name, _median(results)) for name, results in runs.items()]
-
-    def _prepare_cold(self, function_dir: str) -> None:
+    def prepare_cold(self, function_dir: str) -> None:
         """Put the contact where the cold invoke makes a real change, not a no-op."""
         contact = json.loads(self.call("list", load_event("get_contact"))["body"])
         wanted = {"archive": "active", "restore": "archived"}.get(function_dir)
         if wanted and contact["status"] != wanted:
-            event = _without_key("restore_contact" if wanted == "active" else "archive_contact")
+            event = without_key("restore_contact" if wanted == "active" else "archive_contact")
             self.call("restore" if wanted == "active" else "archive", event)
-
-    def _child(self, args: list[str], env: dict[str, str]) -> dict[str, Any]:
-        started = time.perf_counter()
-        output = subprocess.run(
-            [sys.executable, "-m", "benchmarks.cold_start_child", *args],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=60,
-        ).stdout
-        wall = time.perf_counter() - started
-        result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-        assert result["status"] < 300, result
-        result["process_seconds"] = wall
-        return result
-
-    def import_breakdown(self, function_dir: str) -> list[tuple[str, float]]:
-        """Import time of a handler by top-level package (`python -X importtime`), median of runs."""
-        script = (
-            "import importlib.util, sys; sys.path.insert(0, 'shared'); "
-            f"spec = importlib.util.spec_from_file_location('app', 'functions/{function_dir}/app.py'); "
-            "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)"
-        )
-        runs: list[dict[str, float]] = []
-        for _ in range(COLD_RUNS):
-            stderr = subprocess.run(
-                [sys.executable, "-X", "importtime", "-c", script],
-                cwd=ROOT,
-                env=dict(os.environ),
-                capture_output=True,
-                text=True,
-                check=True,
-                timeout=60,
-            ).stderr
-            runs.append(_charge_by_importer(stderr))
-        groups = sorted({group for run in runs for group in run})
-        medians = [
-            (group, statistics.median(run.get(group, 0.0) for run in runs)) for group in groups
-        ]
-        return sorted(medians, key=lambda item: -item[1])
 
     # (c) -------------------------------------------------------------------------------------
 
     def warm(self) -> list[tuple[str, float, str, float]]:
         """Each handler against the very DynamoDB call it makes, replayed with a bare client."""
-        self._prepare_cold("archive")  # start from an active contact
+        self.prepare_cold("archive")  # start from an active contact
         archive_event, restore_event = (
-            _without_key("archive_contact"),
-            _without_key("restore_contact"),
+            without_key("archive_contact"),
+            without_key("restore_contact"),
         )
         get_event, list_event = load_event("get_contact"), load_event("list_contacts")
         captured: dict[str, dict[str, Any]] = {}
@@ -283,52 +199,15 @@ class Bench:
         return calls[0]
 
 
-def _without_key(name: str) -> dict[str, Any]:
-    event = load_event(name)
-    event["headers"].pop("Idempotency-Key", None)
-    event["multiValueHeaders"].pop("Idempotency-Key", None)
-    return event
-
-
 # The bodies of the per-link rows of (a): Ada's Intercom link, named by the link or by her id.
 ONE_LINK = {"vendors": ["intercom"]}
 BY_ID = {"vendor": "intercom", "vendor_id": "6650a1b2c3d4e5f6a7b8c9d0", "vendors": ["intercom"]}
 
 
 def _with_body(name: str, body: dict[str, Any]) -> dict[str, Any]:
-    event = _without_key(name)
+    event = without_key(name)
     event["body"] = json.dumps(body)
     return event
-
-
-def _charge_by_importer(importtime: str) -> dict[str, float]:
-    """Self import times summed by package; a module no package owns is charged to its importer.
-
-    `-X importtime` prints a module after the modules it imported, indented one level deeper, so
-    a module's importer is the next line printed with less indentation.
-    """
-    rows: list[tuple[int, str, float]] = []
-    for line in importtime.splitlines():
-        if not line.startswith("import time:") or "|" not in line:
-            continue
-        head, _, name = line.split("|")
-        self_us = head.split(":", 1)[1].strip()
-        if self_us.isdigit():
-            depth = (len(name) - len(name.lstrip(" "))) // 2
-            rows.append((depth, name.strip(), int(self_us) / 1e6))
-    totals: dict[str, float] = {}
-    for position, (depth, name, seconds) in enumerate(rows):
-        group = IMPORT_GROUPS.get(name.split(".")[0])
-        level = depth
-        for later_depth, later_name, _ in rows[position + 1 :]:
-            if group:
-                break
-            if later_depth < level:
-                group = IMPORT_GROUPS.get(later_name.split(".")[0])
-                level = later_depth
-        group = group or "Python start-up and other modules"
-        totals[group] = totals.get(group, 0.0) + seconds
-    return totals
 
 
 def _renamed(event: dict[str, Any]) -> dict[str, Any]:
@@ -340,15 +219,6 @@ def _timed(operation: Callable[[], object]) -> float:
     started = time.perf_counter()
     operation()
     return time.perf_counter() - started
-
-
-def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    summary = {
-        key: statistics.median(run[key] for run in runs)
-        for key in ("seconds", "cpu_seconds", "process_seconds", "peak_mib")
-    }
-    summary["spread"] = (min(run["seconds"] for run in runs), max(run["seconds"] for run in runs))
-    return summary
 
 
 def main() -> None:
@@ -368,8 +238,7 @@ def main() -> None:
         )
 
         counts = bench.request_counts()
-        bare, cold = bench.cold_starts(Path(workdir))
-        imports = bench.import_breakdown("archive")
+        cold = cold_starts.measure(bench, Path(workdir))
         warm = bench.warm()
         vendor_lines = round_trips.render(*round_trips.measure())
         vendor_lines += vendors.render(
@@ -383,7 +252,7 @@ def main() -> None:
         vendor_lines += jobs.render(jobs.measure(server.endpoint_url))
         vendor_lines += jobs_http.render(jobs_http.measure(server.endpoint_url))
         vendor_lines += list_pages.render(list_pages.measure(server.endpoint_url))
-    report = render(counts, bare, cold, warm, imports, vendor_lines)
+    report = render(counts, cold, warm, vendor_lines)
     target = ROOT / "docs" / "benchmarks.md"
     target.write_text(report)
     print(report)

@@ -1,8 +1,15 @@
 """Run in a fresh interpreter: import one handler (or the bare boto3 baseline), serve one event.
 
 Prints one JSON line: seconds (wall and CPU) from the first import to the response, and peak
-RSS in MiB.
-Usage: python -m benchmarks.cold_start_child (FUNCTION_DIR EVENT_FILE | --bare CONTACT_ID)
+RSS in MiB. Three modes:
+
+- `--bare CONTACT_ID`: the baseline handler cold, then its warm call (`warm_seconds`, the median
+  of WARM_CALLS further calls in the same process);
+- `FUNCTION_DIR EVENT_FILE`: a plain cold start, init and first invoke;
+- `--restored FUNCTION_DIR EVENT_FILE`: SnapStart's first request. The handler is imported and
+  the before-snapshot hooks run untimed (Lambda runs them before it takes the snapshot); the
+  after-restore hooks and the first request are timed, as a restored container pays them;
+  then the same request warm (`warm_seconds`), as the bare handler's.
 """
 
 from __future__ import annotations
@@ -15,27 +22,58 @@ STARTED_CPU = time.process_time()
 import importlib.util  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
+import statistics  # noqa: E402
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+WARM_CALLS = 5
 
 
-def bare(contact_id: str) -> int:
+class Context:
+    memory_limit_in_mb = 256
+    aws_request_id = "bench"
+
+    def __init__(self, function_dir: str) -> None:
+        self.function_name = function_dir
+        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_dir}"
+
+
+def bare(contact_id: str) -> dict[str, Any]:
     """The baseline: a handler that imports boto3 and makes one UpdateItem."""
     import boto3
 
     client = boto3.client("dynamodb")
-    client.update_item(
-        TableName=os.environ["TABLE_NAME"],
-        Key={"pk": {"S": f"TENANT#bench#CONTACT#{contact_id}"}, "sk": {"S": "CONTACT"}},
-        UpdateExpression="SET #s = :s, version = version + :one",
-        ExpressionAttributeNames={"#s": "status"},
-        ExpressionAttributeValues={":s": {"S": "archived"}, ":one": {"N": "1"}},
-        ReturnValues="ALL_NEW",
-    )
-    return 200
+
+    def handle() -> None:
+        client.update_item(
+            TableName=os.environ["TABLE_NAME"],
+            Key={"pk": {"S": f"TENANT#bench#CONTACT#{contact_id}"}, "sk": {"S": "CONTACT"}},
+            UpdateExpression="SET #s = :s, version = version + :one",
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues={":s": {"S": "archived"}, ":one": {"N": "1"}},
+            ReturnValues="ALL_NEW",
+        )
+
+    handle()
+    return {**_elapsed(STARTED, STARTED_CPU, 200), **_warm(handle)}
 
 
-def handler(function_dir: str, event_file: str) -> int:
+def _warm(call: Any) -> dict[str, float]:
+    """The median of WARM_CALLS more calls, each timed alone."""
+    warm, warm_cpu = [], []
+    for _ in range(WARM_CALLS):
+        started, started_cpu = time.perf_counter(), time.process_time()
+        call()
+        warm.append(time.perf_counter() - started)
+        warm_cpu.append(time.process_time() - started_cpu)
+    return {
+        "warm_seconds": statistics.median(warm),
+        "warm_cpu_seconds": statistics.median(warm_cpu),
+    }
+
+
+def handler(function_dir: str, event_file: str, *, restored: bool = False) -> dict[str, Any]:
     root = Path(__file__).resolve().parent.parent
     sys.path.insert(0, str(root / "shared"))
     spec = importlib.util.spec_from_file_location(
@@ -44,25 +82,48 @@ def handler(function_dir: str, event_file: str) -> int:
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-
-    class Context:
-        function_name = function_dir
-        memory_limit_in_mb = 256
-        invoked_function_arn = f"arn:aws:lambda:us-east-1:123456789012:function:{function_dir}"
-        aws_request_id = "bench"
-
     event = json.loads(Path(event_file).read_text())
-    response = module.lambda_handler(event, Context())
-    return int(response.get("statusCode", 200))
+    started, started_cpu = STARTED, STARTED_CPU
+    if restored:
+        import snapshot_restore_py
+
+        _run(snapshot_restore_py.get_before_snapshot())
+        started, started_cpu = time.perf_counter(), time.process_time()
+        _run(snapshot_restore_py.get_after_restore())
+    response = module.lambda_handler(event, Context(function_dir))
+    result = _elapsed(started, started_cpu, int(response.get("statusCode", 200)))
+    if restored:
+        # The same request again, warm (an archive again is a no-op: still one request).
+        result |= _warm(lambda: module.lambda_handler(json.loads(json.dumps(event)), Context("")))
+    return result
+
+
+def _run(hooks: list[Any]) -> None:
+    """As the runtime does: each registered hook with the arguments it was registered with."""
+    for function, args, kwargs in hooks:
+        function(*args, **kwargs)
+
+
+def _elapsed(started: float, started_cpu: float, status: int) -> dict[str, Any]:
+    return {
+        "seconds": time.perf_counter() - started,
+        "cpu_seconds": time.process_time() - started_cpu,
+        "status": status,
+    }
 
 
 if __name__ == "__main__":
-    code = bare(sys.argv[2]) if sys.argv[1] == "--bare" else handler(sys.argv[1], sys.argv[2])
-    elapsed = time.perf_counter() - STARTED
-    cpu = time.process_time() - STARTED_CPU
+    match sys.argv[1:]:
+        case ["--bare", contact_id]:
+            result = bare(contact_id)
+        case ["--restored", function_dir, event_file]:
+            result = handler(function_dir, event_file, restored=True)
+        case [function_dir, event_file]:
+            result = handler(function_dir, event_file)
+        case _:
+            raise SystemExit(__doc__)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
     status = Path("/proc/self/status").read_text().splitlines()
-    peak_mib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
-    print(
-        json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_mib": peak_mib, "status": code})
-    )
+    result["peak_mib"] = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    result["peak_mib"] /= 1024
+    print(json.dumps(result))

@@ -31,7 +31,11 @@ HOST_BUILD_DIR = REPO_ROOT / ".aws-sam" / "build-host"  # `make build-host`: thi
 LAYER = "SharedLayer"
 BOOTSTRAP = Path(__file__).resolve().parent / "lambda_bootstrap.py"
 # What the Lambda python3.13 runtime has on its path besides the standard library.
-RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3")
+# snapshot_restore_py: SnapStart's runtime hooks (contact_archive/snapstart.py).
+RUNTIME_PACKAGES = (
+    *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "six", "urllib3"),
+    "snapshot_restore_py",
+)
 SOURCES = ("template.yaml", "functions", "shared")
 # Files a build for another architecture may hold differently: compiled code, and the metadata
 # of a compiled wheel (its platform tag, its files' hashes, the bill of what was compiled in).

@@ -66,6 +66,7 @@ def function_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 def _clear_caches() -> None:
     get_settings.cache_clear()
+    dependencies.get_session.cache_clear()  # its credentials too: each test its own
     dependencies.get_store.cache_clear()
     dependencies.codec_for.cache_clear()
     dependencies.get_erasure_key.cache_clear()

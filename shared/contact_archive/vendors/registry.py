@@ -113,6 +113,14 @@ class VendorClients:
         with self._lock:
             self._clients.pop((tenant_id, vendor), None)
 
+    def close(self) -> None:
+        """Close the vendors' HTTP connections (a container restored from a snapshot must not
+        reuse the sockets of the one that took it)."""
+        with self._lock:
+            clients, self._http, self._clients = list(self._http.values()), {}, {}
+        for client in clients:
+            client.close()
+
     def pacer(self, vendor: Vendor, credentials: VendorCredentials) -> Pacer | None:
         """The one pacer of the vendor key these credentials call with (None: no limit kept)."""
         return self._pacers.bucket(vendor.value, account_of(credentials))
