@@ -17,6 +17,7 @@ from botocore import handlers
 from botocore.awsrequest import AWSRequest, AWSResponse
 from moto.core.botocore_stubber import MockRawResponse
 
+from contact_archive import dependencies
 from contact_archive.config import get_settings
 from contact_archive.contacts.changes import archive_contact, restore_contact
 from contact_archive.ledger.models import Vendor, iso, utc_now
@@ -129,12 +130,16 @@ def sync_function_in_process(world: World) -> Iterator[None]:
         return AWSResponse(request.url, 200, {}, body)
 
     # botocore calls the handlers of the most specific event first: this one before moto's,
-    # registered for every "before-send".
+    # registered for every "before-send". Sessions made from now on take it from the built-in
+    # handlers; the functions' shared session (made already) is given it itself.
     hook = ("before-send.lambda.Invoke", invoke)
     handlers.BUILTIN_HANDLERS.append(hook)
+    session = dependencies.get_session()
+    session.register(*hook)
     try:
         yield
     finally:
+        session.unregister(*hook)
         handlers.BUILTIN_HANDLERS.remove(hook)
 
 
