@@ -17,15 +17,14 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import threading
 from collections.abc import Callable, Collection, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 
 from devtools.containers import FunctionError
 from devtools.local_sync import LocalEventBus
+from devtools.loopback import JsonHandler, LoopbackServer
 
 REGION = "us-east-1"
 LOCAL_BUS_NAME = "contact-archive-local"
@@ -41,7 +40,7 @@ Invoke = Callable[[str, Any], Any]  # (logical id, event) -> the handler's resul
 _INVOKE_PATH = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations$")
 
 
-class LocalLambda:
+class LocalLambda(LoopbackServer):
     """Lambda's synchronous `Invoke` on 127.0.0.1: the function named in the path (a logical
     id, or an ARN ending with one) is run by `invoke`; a handler's error comes back as Lambda
     reports it (`X-Amz-Function-Error: Unhandled`, its type and message as the payload)."""
@@ -49,51 +48,23 @@ class LocalLambda:
     def __init__(self, invoke: Invoke) -> None:
         run = invoke
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
             def do_POST(self) -> None:
                 found = _INVOKE_PATH.match(self.path.split("?")[0])
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                body = self.body()
                 if found is None:
-                    self._answer(404, {"message": f"no such path {self.path}"})
+                    self.answer(404, {"message": f"no such path {self.path}"})
                     return
                 name = found.group("name").rsplit(":", 1)[-1]
                 try:
                     result = run(name, json.loads(body or b"null"))
                 except FunctionError as error:
                     payload = {"errorType": error.error_type, "errorMessage": str(error)}
-                    self._answer(200, payload, {"X-Amz-Function-Error": "Unhandled"})
+                    self.answer(200, payload, {"X-Amz-Function-Error": "Unhandled"})
                     return
-                self._answer(200, result)
+                self.answer(200, result)
 
-            def _answer(
-                self, status: int, payload: Any, headers: dict[str, str] | None = None
-            ) -> None:
-                content = json.dumps(payload).encode()
-                self.send_response(status)
-                for name, value in {"Content-Type": "application/json", **(headers or {})}.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> LocalLambda:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 class LocalQueues:

@@ -15,65 +15,42 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from devtools.containers import error_type
 from devtools.dynamodb_local import local_client
 from devtools.event_filters import stream_filters
+from devtools.loopback import JsonHandler, LoopbackServer
 from devtools.stream_reader import StreamReader
 
 POLL_SECONDS = 0.2
 
 
-class LocalEventBus:
+class LocalEventBus(LoopbackServer):
     def __init__(self) -> None:
         self.entries: list[dict[str, Any]] = []
         bus = self
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(JsonHandler):
+            content_type = "application/x-amz-json-1.1"
+
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))))
-                entries = body.get("Entries", [])
+                entries = json.loads(self.body()).get("Entries", [])
                 bus.entries += entries
                 for entry in entries:
                     print(f"event {entry.get('DetailType')}: {entry.get('Detail')}", flush=True)
-                self._answer(
+                self.answer(
+                    200,
                     {
                         "FailedEntryCount": 0,
                         "Entries": [{"EventId": str(uuid.uuid4())} for _ in entries],
-                    }
+                    },
                 )
 
             def do_GET(self) -> None:
-                self._answer({"entries": bus.entries})
+                self.answer(200, {"entries": bus.entries})
 
-            def _answer(self, payload: dict[str, Any]) -> None:
-                content = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/x-amz-json-1.1")
-                self.send_header("Content-Length", str(len(content)))
-                self.end_headers()
-                self.wfile.write(content)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
-                return
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-    def __enter__(self) -> LocalEventBus:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(Handler)
 
 
 class StreamPump:

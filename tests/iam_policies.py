@@ -23,7 +23,7 @@ from devtools.template import load_template
 MANAGED_POLICIES = Path(__file__).resolve().parent / "iam_managed_policies.json"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-# The one parameter without a default: any well-formed ARN does (it is not a policy's).
+# Your own authorizer, as a deployer may give it: any well-formed ARN does (no policy names it).
 PARAMETERS = {"TenantAuthorizerArn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:authorizer"}
 
 
@@ -79,10 +79,11 @@ class Deployment:
         return self.attributes[logical_id][attribute or "Ref"]
 
 
-def translated() -> dict[str, Any]:
+def translated(parameter_values: dict[str, str] | None = None) -> dict[str, Any]:
     """template.yaml as CloudFormation, translated as `sam deploy` would: code locations are S3
     URIs there (what `sam package` makes of the folders), and no call reaches AWS (the
-    managed-policy map is only for policies named in `Policies`, which this template has none)."""
+    managed-policy map is only for policies named in `Policies`, which this template has none).
+    `parameter_values`: those given to the deploy (PARAMETERS if None), the rest at defaults."""
     template = copy.deepcopy(load_template())
     for resource in template["Resources"].values():
         properties = resource.get("Properties") or {}
@@ -95,7 +96,9 @@ def translated() -> dict[str, Any]:
 
     translator = Translator(None, Parser())
     result: dict[str, Any] = translator.translate(
-        template, parameter_values=dict(PARAMETERS), get_managed_policy_map=no_named_policies
+        template,
+        parameter_values=dict(PARAMETERS if parameter_values is None else parameter_values),
+        get_managed_policy_map=no_named_policies,
     )
     return result
 

@@ -9,16 +9,14 @@ outside the stack (AWS's own managed policies apart)."""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from samtranslator.parser.parser import Parser
-from samtranslator.translator.translator import Translator
 
 from devtools.template import load_template
+from tests.iam_policies import translated
 
 # An ARN written out in the template: only AWS's own managed policies, and API Gateway's service
 # path to a function of the stack (how SAM writes an integration), may be named so.
@@ -34,23 +32,10 @@ def template() -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def deployed(template: dict[str, Any]) -> dict[str, Any]:
+def deployed() -> dict[str, Any]:
     """The template as CloudFormation, with no parameter given (every answer of --guided left at
     its default); code locations as `sam package` makes them."""
-    sam = copy.deepcopy(template)
-    for resource in sam["Resources"].values():
-        properties = resource.get("Properties") or {}
-        for key in ("CodeUri", "ContentUri"):
-            if isinstance(properties.get(key), str):
-                properties[key] = f"s3://packaged/{properties[key]}"
-
-    def no_named_policies() -> dict[str, str]:
-        raise AssertionError("a policy named in Policies needs AWS's managed-policy list")
-
-    result: dict[str, Any] = Translator(None, Parser()).translate(
-        sam, parameter_values={}, get_managed_policy_map=no_named_policies
-    )
-    return result
+    return translated(parameter_values={})
 
 
 def _walk(value: Any) -> Iterator[tuple[str, Any]]:
