@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -43,6 +44,13 @@ def worker_concurrency(template: dict[str, Any], logical_id: str = "JobWorkerFun
     return 1
 
 
+def quiet_moto_server() -> ThreadedMotoServer:
+    """moto's server on a free loopback port, without a log line per request: a poller asks
+    several times a second, which would bury what the local stack prints."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+
+
 class LocalJobQueue:
     def __init__(
         self,
@@ -63,7 +71,7 @@ class LocalJobQueue:
         self._deliver_times = deliver_times
         self._running = threading.Event()
         self._running.set()
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = quiet_moto_server()
         self._stopping = threading.Event()
         # One receiver hands messages to `concurrency` workers; the queue's own SQS calls go one
         # at a time (moto's SQS is not safe for concurrent receives).

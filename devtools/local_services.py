@@ -74,9 +74,9 @@ class LocalQueues:
 
     def __init__(self) -> None:
         # Imported here: moto takes half a second to import, and most calls need no queue.
-        from moto.server import ThreadedMotoServer
+        from devtools.local_queue import quiet_moto_server
 
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self._server = quiet_moto_server()
         self.endpoint_url = ""
         self.job_queue_url = ""
         self.sync_dead_letter_url = ""
