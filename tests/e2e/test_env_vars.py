@@ -200,17 +200,23 @@ def _name(call: ast.Call) -> str:
 
 
 def _client_names(tree: ast.AST) -> set[str]:
-    """The service names given to `create_client(...)` / `boto3.client(...)`."""
+    """The service names given to `create_client(...)`, `boto3.client(...)` or the layer's own
+    `new_client(...)` (dependencies.py: clients of the one shared session)."""
     return {
         node.args[0].value
         for node in ast.walk(tree)
         if isinstance(node, ast.Call)
-        and isinstance(node.func, ast.Attribute)
-        and node.func.attr in ("create_client", "client")
+        and _called_name(node.func) in ("create_client", "client", "new_client")
         and node.args
         and isinstance(node.args[0], ast.Constant)
         and isinstance(node.args[0].value, str)
     }
+
+
+def _called_name(function: ast.expr) -> str | None:
+    if isinstance(function, ast.Attribute):
+        return function.attr
+    return function.id if isinstance(function, ast.Name) else None
 
 
 def test_the_scan_finds_the_layer_s_clients() -> None:
