@@ -153,13 +153,15 @@ build: $(SAM_VENV)/.installed | check-python
 
 # The same template built for this machine's architecture, into a build dir of its own: the arm64
 # layer's compiled wheels cannot be imported here, so tests/e2e/test_built_artifacts.py runs these
-# (after checking that the two builds differ in nothing but compiled code).
+# (after checking that the two builds differ in nothing but compiled code). shared/Makefile, which
+# builds the layer, reads the layer's architecture from the template LAYER_TEMPLATE names.
 HOST_ARCH := $(shell uname -m | sed -e 's/^aarch64$$/arm64/')
 HOST_BUILD_DIR := .aws-sam/build-host
 build-host: $(SAM_VENV)/.installed | check-python
 	@mkdir -p .aws-sam
 	sed -e 's/arm64/$(HOST_ARCH)/g' template.yaml > .aws-sam/template-host.yaml
-	$(SAM_ENV) $(SAM) build --template .aws-sam/template-host.yaml --base-dir . \
+	$(SAM_ENV) LAYER_TEMPLATE="$(CURDIR)/.aws-sam/template-host.yaml" \
+		$(SAM) build --template .aws-sam/template-host.yaml --base-dir . \
 		--build-dir $(HOST_BUILD_DIR) --cache-dir .aws-sam/cache-host --region $(REGION)
 
 # --- local use ------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ layer's compiled wheels (pydantic_core) cannot be imported on another machine. S
 run here come from a second `sam build` of the same template with only the architecture switched
 to this machine's (`make build-host`, into `.aws-sam/build-host`): the same sources, the same
 pinned requirements, the same SAM build, other wheels. `build_differences` shows that the two
-builds differ in nothing else, so running one says how the other runs.
+builds differ in nothing else (the layer's bytecode included: shared/Makefile compiles it, the same
+for both), so running one says how the other runs.
 """
 
 from __future__ import annotations
@@ -142,10 +143,13 @@ class BuiltFunctionRunner(FunctionRunner):
             "TZ": ":UTC",
             "PATH": os.defpath,
         }
+        # -B: as on Lambda, whose file system is read-only, no bytecode is written next to the
+        # build's sources; what is not compiled in the build is compiled at each start.
         command = [
             sys.executable,
             "-I",
             "-S",
+            "-B",
             str(BOOTSTRAP),
             str(task_root),
             str(self.build_dir / LAYER / "python"),
@@ -163,8 +167,10 @@ class BuiltFunctionRunner(FunctionRunner):
 
 
 def _digests(root: Path) -> dict[str, str]:
+    # The layer's bytecode included: compiled from the same sources by the same Python, it is
+    # the same for every architecture (and the runner, with -B, writes none into a build).
     return {
         path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in root.rglob("*")
-        if path.is_file() and "__pycache__" not in path.parts
+        if path.is_file()
     }

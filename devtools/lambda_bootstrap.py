@@ -5,10 +5,15 @@ directory; -S: no site-packages), then on `sys.path`, in Lambda's order, the bui
 directory (/var/task), the built layer's `python/` (/opt/python), and the packages the Lambda
 runtime provides (boto3 and its dependencies).
 
+`devtools/built.py` runs it with -B too: Lambda's /var/task and /opt are read-only, so a module
+whose bytecode is not in the build is compiled again at every cold start, and never cached.
+
 It speaks `devtools/containers.py`'s protocol (the spec, then one event a line, each answered on
-FD), with one addition for the tests: the event `{"__bootstrap__": "modules"}` is answered with
-the file of every module loaded so far, to show where each came from. Standard library only: it
-must not import anything it could find only in the repository.
+FD), with two additions for the tests: the event `{"__bootstrap__": "modules"}` is answered with
+the file of every module loaded so far, to show where each came from, and
+`{"__bootstrap__": "compiled"}` with every source file compiled so far (an audit hook sees each
+`compile`: a module imported from its bytecode is not compiled). Standard library only: it must
+not import anything it could find only in the repository.
 """
 
 from __future__ import annotations
@@ -23,6 +28,15 @@ import uuid
 from typing import Any
 
 MODULES_REQUEST = {"__bootstrap__": "modules"}
+COMPILED_REQUEST = {"__bootstrap__": "compiled"}
+COMPILED: list[str] = []
+
+
+def _record_compiles(event: str, args: tuple[Any, ...]) -> None:
+    # ("compile", (source, filename)): importlib compiles a module's source only when it found
+    # no bytecode it could use.
+    if event == "compile" and len(args) == 2 and isinstance(args[1], str | bytes):
+        COMPILED.append(os.fsdecode(args[1]))
 
 
 class LambdaContext:
@@ -45,6 +59,7 @@ class LambdaContext:
 
 
 def main(task_root: str, layer: str, runtime: str, answer_fd: int) -> int:
+    sys.addaudithook(_record_compiles)
     sys.path[:0] = [task_root, layer]
     sys.path.append(runtime)
     answers = os.fdopen(answer_fd, "w", encoding="utf-8")
@@ -69,6 +84,9 @@ def main(task_root: str, layer: str, runtime: str, answer_fd: int) -> int:
                 name: getattr(module, "__file__", None) for name, module in sys.modules.items()
             }
             answer({"result": {name: path for name, path in files.items() if path}})
+            continue
+        if request["event"] == COMPILED_REQUEST:
+            answer({"result": list(COMPILED)})
             continue
         try:
             result = handler(request["event"], LambdaContext(spec, request["request_id"]))

@@ -23,6 +23,7 @@ def test_builds_differing_only_in_compiled_code_and_wheel_metadata_are_the_same(
     deployed, host = tmp_path / "arm64", tmp_path / "x86_64"
     for root, arch in ((deployed, b"aarch64"), (host, b"x86_64")):
         _write(root, "ArchiveFunction/app.py", b"handler")
+        _write(root, "SharedLayer/python/pydantic/__pycache__/main.cpython-313.pyc", b"code")
         _write(root, "SharedLayer/python/pydantic_core/_core.so", arch)
         _write(root, "SharedLayer/python/pydantic_core-2.0.dist-info/WHEEL", arch)
         _write(root, "SharedLayer/python/pydantic_core-2.0.dist-info/sboms/core.json", arch)
@@ -31,12 +32,14 @@ def test_builds_differing_only_in_compiled_code_and_wheel_metadata_are_the_same(
     # Then they do not differ
     assert build_differences(deployed, host) == []
 
-    # But a source file or a package's presence that differs is named
+    # But a source file, its bytecode, or a package's presence that differs is named
     _write(host, "ArchiveFunction/app.py", b"another handler")
     _write(host, "SharedLayer/python/extra/__init__.py", b"")
+    _write(host, "SharedLayer/python/pydantic/__pycache__/main.cpython-313.pyc", b"other code")
     assert build_differences(deployed, host) == [
         "ArchiveFunction/app.py",
         "SharedLayer/python/extra/__init__.py",
+        "SharedLayer/python/pydantic/__pycache__/main.cpython-313.pyc",
     ]
 
 

@@ -69,8 +69,13 @@ def test_globals_match_the_runtime(template: dict[str, Any]) -> None:
     assert function["Architectures"] == ["arm64"]
     assert function["Layers"] == [{"Ref": "SharedLayer"}]
     layer = template["Resources"]["SharedLayer"]
-    assert layer["Metadata"]["BuildMethod"] == "python3.13"
+    # shared/Makefile builds it (with bytecode), for the functions' architecture
+    assert layer["Metadata"]["BuildMethod"] == "makefile"
+    assert layer["Metadata"]["BuildArchitecture"] == "arm64"
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["ContentUri"] == "shared/"
+    assert (ROOT / "shared" / "Makefile").is_file()
 
 
 def test_every_function_is_declared_with_its_code(template: dict[str, Any]) -> None:
