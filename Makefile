@@ -52,6 +52,11 @@ SAM_LOCK := requirements/sam.txt
 LAYER_IN := requirements/layer.in
 LAYER_LOCK := shared/requirements.txt
 LOCK_INPUTS = $(filter-out $(LAYER_IN),$(wildcard requirements/*.in))
+# What the Lambda python3.13 runtime provides, left out of the layer's lock though its packages
+# require them (aws-xray-sdk: botocore): a second botocore in /opt/python would shadow the
+# runtime's. shared/Makefile installs the lock with --no-deps. (jmespath, which Powertools needs
+# too, stays: the layer has always shipped the release the tests run.)
+LAYER_NOT_SHIPPED := boto3 botocore s3transfer python-dateutil six urllib3
 UV_COMPILE = $(VENV)/bin/uv pip compile --quiet --generate-hashes --python-version 3.13 \
 	--custom-compile-command "make lock" $(if $(UPGRADE),--upgrade)
 # checkov in its own virtualenv too (its pins are not the project's), from a lock with hashes:
@@ -117,7 +122,8 @@ lock: venv
 		$(UV_COMPILE) --universal "$$f" -o "$${f%.in}.txt"; \
 	done
 	@echo "$(LAYER_IN) -> $(LAYER_LOCK) (python3.13, arm64)"
-	@$(UV_COMPILE) --python-platform aarch64-manylinux2014 -c $(DEV_LOCK) $(LAYER_IN) -o $(LAYER_LOCK)
+	@$(UV_COMPILE) --python-platform aarch64-manylinux2014 -c $(DEV_LOCK) \
+		$(foreach name,$(LAYER_NOT_SHIPPED),--no-emit-package $(name)) $(LAYER_IN) -o $(LAYER_LOCK)
 
 # Debian's Chromium, which the API explorer's browser test drives through Playwright (it downloads
 # no browser of its own: the network may be closed). As root it is installed; otherwise say how.

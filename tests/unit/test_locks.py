@@ -124,9 +124,18 @@ def test_the_layer_ships_the_versions_the_tests_ran() -> None:
         assert name in dev, f"the layer's {name} is not in the dev lock"
         assert pinned_version(requirement) == pinned_version(dev[name][0]), name
         assert set(hashes) == set(dev[name][1]), name
-    # And boto3 is not shipped: the Lambda runtime provides it
-    assert "boto3" not in layer
-    assert "botocore" not in layer
+    # And boto3 is not shipped, nor botocore and its dependencies, which the layer's packages
+    # require (aws-xray-sdk): the Lambda runtime provides them, and a copy in the layer would
+    # shadow the runtime's (`make lock` leaves them out, shared/Makefile installs with --no-deps)
+    for provided in ("boto3", "botocore", "s3transfer", "python-dateutil", "six", "urllib3"):
+        assert provided not in layer, provided
+
+
+def test_the_layer_ships_the_xray_sdk_the_tracer_records_with() -> None:
+    # Given the layer's lock; Then Powertools' Tracer has its provider there (Tracing=Active)
+    layer = locked(LAYER_LOCK)
+    assert "aws-xray-sdk" in layer
+    assert "wrapt" in layer
 
 
 def test_botocore_is_the_release_boto3_pairs_with_and_the_stubs_are_boto3s_minor() -> None:

@@ -26,9 +26,14 @@ class FakeSubsegment:
     def __init__(self, name: str) -> None:
         self.name = name
         self.annotations: dict[str, str] = {}
+        self.fault = False
+        self.exceptions: list[BaseException] = []  # what X-Ray would record, message and all
 
     def put_annotation(self, key: str, value: str) -> None:
         self.annotations[key] = value
+
+    def add_fault_flag(self) -> None:
+        self.fault = True
 
 
 class FakeProvider:
@@ -39,7 +44,11 @@ class FakeProvider:
     def in_subsegment(self, name: str) -> Iterator[FakeSubsegment]:
         subsegment = FakeSubsegment(name)
         self.subsegments.append(subsegment)
-        yield subsegment
+        try:
+            yield subsegment
+        except Exception as error:  # as aws_xray_sdk's context manager records it
+            subsegment.exceptions.append(error)
+            raise
 
 
 class FakeTracer:
@@ -113,7 +122,9 @@ def test_on_every_vendor_call_is_a_subsegment_named_by_its_vendor(
     client.request("GET", "/contacts/1")
     client.create_once("/contacts", json={}, created=lambda r: r.status_code, find=lambda: None)
     (tracer,) = FakeTracer.made  # one per container
-    assert tracer.options == {"patch_modules": ("botocore", "httpx")}
+    # AWS calls patched (their subsegments beneath the vendor's), httpx not: its subsegments
+    # would record every URL, vendor ids in the path
+    assert tracer.options == {"patch_modules": ("botocore",)}
     segments = tracer.provider.subsegments
     assert [s.name for s in segments] == ["## vendor routera"] * 2
     assert [s.annotations for s in segments] == [
@@ -122,15 +133,31 @@ def test_on_every_vendor_call_is_a_subsegment_named_by_its_vendor(
     ]
 
 
-def test_on_without_the_xray_sdk_the_calls_go_on_untraced(
+def test_on_a_failed_call_is_a_fault_with_its_errors_type_and_not_its_message(
     monkeypatch: pytest.MonkeyPatch, fresh_tracer: None
 ) -> None:
     monkeypatch.setenv(tracing.TRACE_DISABLED_ENV, "false")
-    monkeypatch.setattr(tracing, "find_spec", lambda name: None)
     monkeypatch.setattr(aws_lambda_powertools, "Tracer", FakeTracer)
-    assert _client().request("GET", "/contacts/1").status_code == 200
-    assert tracing.active_tracer() is None
-    assert FakeTracer.made == []
+
+    # When a vendor call fails with an error whose message names the contact
+    class VendorRefused(Exception):
+        pass
+
+    with (
+        pytest.raises(VendorRefused, match=r"ada@example\.com"),
+        tracing.vendor_subsegment("intercom", "PUT"),
+    ):
+        raise VendorRefused("no contact ada@example.com")
+
+    # Then the caller gets the error, and the subsegment only its type
+    (subsegment,) = FakeTracer.made[0].provider.subsegments
+    assert subsegment.fault
+    assert subsegment.annotations == {
+        "vendor": "intercom",
+        "method": "PUT",
+        "error": "VendorRefused",
+    }
+    assert subsegment.exceptions == []
 
 
 def test_the_template_switches_lambda_the_api_and_the_tracer_together() -> None:

@@ -2,8 +2,13 @@
 
 template.yaml's `Tracing` parameter: `Active` sets Lambda's X-Ray tracing and
 `POWERTOOLS_TRACE_DISABLED=false`; the default, `PassThrough`, sets it `true`. Off (and wherever
-the variable is unset: tests, the local runner), neither Powertools' Tracer nor `aws_xray_sdk` is
-imported, so a cold start pays nothing for tracing it does not do.
+the variable is unset: tests, the local runner), neither Powertools' Tracer nor `aws_xray_sdk` (in
+the layer, for the Tracer) is imported, so a cold start pays nothing for tracing it does not do.
+
+A trace holds no contact: a vendor subsegment names the vendor and the method, never the path, the
+body or an error's message (a vendor's error text may name the contact), and httpx is not patched
+(its subsegments would record each URL, vendor ids in the path, and send the trace header to the
+vendors). DynamoDB's and the other AWS calls are (botocore), under the vendor's subsegment.
 """
 
 from __future__ import annotations
@@ -12,15 +17,19 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from importlib.util import find_spec
-from typing import TYPE_CHECKING
-
-from contact_archive.observability import logger
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from aws_lambda_powertools import Tracer
 
 TRACE_DISABLED_ENV = "POWERTOOLS_TRACE_DISABLED"
+
+
+@runtime_checkable
+class _Faultable(Protocol):
+    """X-Ray's subsegment (Powertools types it as its own BaseSegment, which lacks this)."""
+
+    def add_fault_flag(self) -> None: ...
 
 
 def tracing_enabled() -> bool:
@@ -29,30 +38,35 @@ def tracing_enabled() -> bool:
 
 @cache
 def active_tracer() -> Tracer | None:
-    """The container's Tracer, made on first use; None while tracing is off, or when the layer
-    lacks `aws_xray_sdk` (then Lambda's own trace of the invocation is still there)."""
+    """The container's Tracer, made on first use; None while tracing is off."""
     if not tracing_enabled():
-        return None
-    # The Tracer's provider; missing, the Tracer would fail only at its first subsegment.
-    if find_spec("aws_xray_sdk") is None:
-        logger.warning("tracing is on but aws_xray_sdk is not installed: no subsegments")
         return None
     from aws_lambda_powertools import Tracer
 
-    # patch_modules: the vendors' httpx calls and DynamoDB's botocore calls appear as their
-    # own subsegments, inside the vendor's one below.
-    return Tracer(patch_modules=("botocore", "httpx"))
+    return Tracer(patch_modules=("botocore",))
 
 
 @contextmanager
 def vendor_subsegment(vendor: str, method: str) -> Iterator[None]:
-    """A vendor call (its retries and waits included) as one subsegment named by the vendor.
-    The method only is kept, never the path or the body: they hold vendor ids and emails."""
+    """A vendor call (its retries and waits included) as one subsegment named by the vendor,
+    annotated with the vendor and the method; a failure with its error's type only (X-Ray's own
+    record of an exception would keep its message)."""
     tracer = active_tracer()
     if tracer is None:
         yield
         return
+    failure: Exception | None = None
     with tracer.provider.in_subsegment(f"## vendor {vendor}") as subsegment:
-        subsegment.put_annotation(key="vendor", value=vendor)
-        subsegment.put_annotation(key="method", value=method)
-        yield
+        if subsegment is not None:  # None: no segment to hang it on
+            subsegment.put_annotation(key="vendor", value=vendor)
+            subsegment.put_annotation(key="method", value=method)
+        try:
+            yield
+        except Exception as error:  # noqa: BLE001 - raised again below, outside the subsegment
+            failure = error
+            if subsegment is not None:
+                subsegment.put_annotation(key="error", value=type(error).__name__)
+            if isinstance(subsegment, _Faultable):
+                subsegment.add_fault_flag()
+    if failure is not None:
+        raise failure
