@@ -24,12 +24,9 @@ on a read-only file system) compile none of the layer's sources.
 from __future__ import annotations
 
 import importlib.util
-import io
 import sysconfig
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -44,12 +41,8 @@ from devtools.built import (
     ensure_built,
     runtime_path,
 )
-from devtools.dynamodb_local import DynamoDBLocal, provision_table
-from devtools.invoke import put_sample_key
 from devtools.lambda_bootstrap import COMPILED_REQUEST, MODULES_REQUEST
-from devtools.local_api import local_vendors
-from devtools.local_services import local_services
-from devtools.template import load_template
+from tests.e2e.built_stack import built_stack
 from tests.samples import SAMPLES
 
 
@@ -60,33 +53,8 @@ def builds() -> None:
 
 @pytest.fixture(scope="module")
 def runner(builds: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltFunctionRunner]:
-    template = load_template()
-    table = f"built-{uuid.uuid4().hex}"
-    runtime = runtime_path(tmp_path_factory.mktemp("lambda-runtime"))
-    built: BuiltFunctionRunner | None = None
-
-    def invoke(name: str, event: Any) -> Any:
-        assert built is not None
-        return built.invoke(name, event)
-
-    with (
-        DynamoDBLocal() as database,
-        local_vendors() as vendors,
-        local_services(invoke, database.endpoint_url) as services,
-    ):
-        provision_table(database.endpoint_url, table, template)
-        put_sample_key(database.endpoint_url, table)
-        built = BuiltFunctionRunner(
-            template,
-            database.endpoint_url,
-            table,
-            {**services, **vendors},
-            output=io.StringIO(),  # the handlers' logs: not this test's subject
-            build_dir=HOST_BUILD_DIR,
-            runtime=runtime,
-        )
-        with built:
-            yield built
+    with built_stack(runtime_path(tmp_path_factory.mktemp("lambda-runtime"))) as built:
+        yield built
 
 
 def test_the_host_build_differs_from_the_deployed_one_only_in_compiled_code(

@@ -63,8 +63,8 @@ TRIGGERS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
 }
 # Granted and never used: AWSXrayWriteOnlyAccess, which SAM attaches for Tracing, also lets the
-# X-Ray SDK read sampling rules; the code has no X-Ray SDK (Lambda decides the sampling), and
-# SAM offers no way to leave them out short of a role of our own.
+# X-Ray SDK read sampling rules; on Lambda the SDK (in the layer, for Tracing=Active) never does
+# (Lambda decides the sampling), and SAM offers no way to leave them out short of a role of our own.
 SAM_EXTRAS = (
     "xray:GetSamplingRules",
     "xray:GetSamplingTargets",
