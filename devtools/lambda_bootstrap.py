@@ -11,9 +11,10 @@ whose bytecode is not in the build is compiled again at every cold start, and ne
 It speaks `devtools/containers.py`'s protocol (the spec, then one event a line, each answered on
 FD), with two additions for the tests: the event `{"__bootstrap__": "modules"}` is answered with
 the file of every module loaded so far, to show where each came from, and
-`{"__bootstrap__": "compiled"}` with every source file compiled so far (an audit hook sees each
-`compile`: a module imported from its bytecode is not compiled). Standard library only: it must
-not import anything it could find only in the repository.
+`{"__bootstrap__": "compiled"}` with every module's source the import system compiled so far
+(`SourceFileLoader.source_to_code`, which it calls only when it found no bytecode it could use;
+not every `compile`: anyio parses its own source into an AST at import). Standard library only:
+it must not import anything it could find only in the repository.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sys
 import time
 import traceback
 import uuid
+from importlib.machinery import SourceFileLoader
 from typing import Any
 
 MODULES_REQUEST = {"__bootstrap__": "modules"}
@@ -32,11 +34,15 @@ COMPILED_REQUEST = {"__bootstrap__": "compiled"}
 COMPILED: list[str] = []
 
 
-def _record_compiles(event: str, args: tuple[Any, ...]) -> None:
-    # ("compile", (source, filename)): importlib compiles a module's source only when it found
-    # no bytecode it could use.
-    if event == "compile" and len(args) == 2 and isinstance(args[1], str | bytes):
-        COMPILED.append(os.fsdecode(args[1]))
+def _record_compiles() -> None:
+    """Note the path of every module source the import system compiles from now on."""
+    compile_source = SourceFileLoader.source_to_code
+
+    def source_to_code(self: SourceFileLoader, data: Any, path: Any, **kwargs: Any) -> Any:
+        COMPILED.append(os.fsdecode(path))
+        return compile_source(self, data, path, **kwargs)
+
+    SourceFileLoader.source_to_code = source_to_code  # type: ignore[assignment,method-assign]
 
 
 class LambdaContext:
@@ -59,7 +65,7 @@ class LambdaContext:
 
 
 def main(task_root: str, layer: str, runtime: str, answer_fd: int) -> int:
-    sys.addaudithook(_record_compiles)
+    _record_compiles()
     sys.path[:0] = [task_root, layer]
     sys.path.append(runtime)
     answers = os.fdopen(answer_fd, "w", encoding="utf-8")
