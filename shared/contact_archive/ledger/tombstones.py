@@ -43,6 +43,12 @@ class Tombstone(DomainModel):
     created_at: str
     version: int
     links: dict[str, ErasedLink]
+    announced_at: str | None = None  # when `ContactErased` went out on the bus
+
+    @property
+    def complete(self) -> bool:
+        """Every vendor has answered (deleted, archived, gone, or failed for good)."""
+        return not self.in_flight
 
     @property
     def in_flight(self) -> list[str]:
