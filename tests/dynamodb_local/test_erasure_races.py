@@ -9,8 +9,6 @@ it in another container), then carries the restore out, as a vendor answering la
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -38,6 +36,7 @@ from tests.dynamodb_local.test_redrive_dead_letters import (  # the dead letters
     sqs_endpoint,
 )
 from tests.ledger_helpers import ALICE, CUSTOMER, TENANT, change, no_wait, register_at_vendors
+from tests.vendor_races import Meanwhile
 
 __all__ = ["queue", "sqs_endpoint"]  # fixtures, used by name
 
@@ -50,28 +49,6 @@ RESTORE_CALLS = {
     Vendor.ROUTERA: ("POST", r"/contacts"),
     Vendor.SEQUENCE: ("POST", r"(/api)?/customers/[^/]+/contacts"),
 }
-
-
-class Meanwhile:
-    """The sandboxes' transports, each able to run something once before a request it is
-    handed (outside the sandbox's lock, as another container would act meanwhile)."""
-
-    def __init__(self) -> None:
-        self._waiting: list[tuple[str, re.Pattern[str], Callable[[], None]]] = []
-
-    def before(self, method: str, path: str, action: Callable[[], None]) -> None:
-        self._waiting.append((method, re.compile(path), action))
-
-    def wrap(self, handle: Callable[[httpx.Request], httpx.Response]) -> httpx.MockTransport:
-        def handled(request: httpx.Request) -> httpx.Response:
-            for entry in list(self._waiting):
-                method, path, action = entry
-                if request.method == method and path.fullmatch(request.url.path):
-                    self._waiting.remove(entry)
-                    action()
-            return handle(request)
-
-        return httpx.MockTransport(handled)
 
 
 @pytest.fixture
