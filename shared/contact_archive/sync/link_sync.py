@@ -237,7 +237,9 @@ def _restore(
     """Bring the vendor's contact back; what the restore did, or None when a newer change
     took over. Unarchive and revive are safe to repeat; a re-create is not, so the attempt is
     marked on the link before it is sent, and a later run for the same restore (after a lost
-    answer, a crash before settling) first looks for the contact that attempt made."""
+    answer, a crash before settling) first looks for the contact that attempt made. Nothing is
+    sent unless the link, marked or read again just before, is still in flight for `change`:
+    a contact erased since it was first read is not brought back (`ContactErased`)."""
     if not isinstance(client, RecreatingClient):
         if not _still_current(store, contact, link, change):
             return None
