@@ -20,8 +20,10 @@ from contact_archive.ledger.models import Vendor
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.tombstones import ErasedLinkState
 from contact_archive.sync.erasure import erase_at_vendors
+from contact_archive.sync.link_sync import sync_link
+from contact_archive.sync.outcomes import SyncOutcome
 from contact_archive.sync.redrive import DeadLetterRedrive
-from contact_archive.vendors.client import all_contacts
+from contact_archive.vendors.client import VendorClient, all_contacts
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.registry import VendorClients
 from contact_archive.vendors.retry import RetryPolicy
@@ -211,3 +213,37 @@ def test_contact_erased_goes_out_once_when_nothing_was_left_to_ask(
     assert lambda_.invoke(tombstone_records) == []
     # Then it is not announced again
     assert bus.detail_types()["ContactErased"] == 1
+
+
+def test_a_restore_read_before_the_erasure_is_not_sent_after_it(
+    store: LedgerStore,
+    stack: SandboxStack,
+    vendor_clients: VendorClients,
+    lambda_: StreamLambda,
+) -> None:
+    # Given her contact archived at Constant Contact, and a restore asked for
+    register_at_vendors(store, stack, "c-1", [Vendor.CONSTANT_CONTACT])
+    archive_contact(store, change("c-1"))
+    lambda_.drain()
+    restore_contact(store, change("c-1"))
+    (key,) = store.contacts.read(TENANT, "c-1").links
+    sandbox = stack.constant_contact
+
+    # And a sync of it that has read the link in flight, and is erased (the erasure's vendor
+    # step run too) while it fetches the tenant's credentials
+    def credentials_meanwhile(tenant_id: str, vendor: Vendor) -> VendorClient:
+        if store.erasures.get(TENANT, "c-1") is None:
+            erase(store, "c-1")
+            erase_at_vendors(store, vendor_clients, TENANT, "c-1")
+        return vendor_clients(tenant_id, vendor)
+
+    deletes = sandbox.calls("DELETE", r"/v3/contacts/[^/]+")
+    # When the sync goes on
+    synced = sync_link(store, credentials_meanwhile, TENANT, "c-1", key)
+    # Then it sends no restore: the link read again just before is an erased contact's
+    assert synced.outcome is SyncOutcome.ERASED
+    assert sandbox.calls("PUT", r"/v3/contacts/[^/]+") == 0
+    assert sandbox.effects["restored"] == 0
+    # And the erasure's own call was the only one since
+    assert sandbox.calls("DELETE", r"/v3/contacts/[^/]+") == deletes + 1
+    assert still_showing_her(vendor_clients, Vendor.CONSTANT_CONTACT) == []
