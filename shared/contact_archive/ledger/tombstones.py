@@ -30,6 +30,9 @@ class ErasedLink(DomainModel):
     state: ErasedLinkState
     error: str | None = None
     settled_at: str | None = None
+    # How often a restore that landed after the erasure put the link back to `erasing`: an
+    # answer is written only for the round it was asked in (`ErasureStore.settle_link`).
+    reopened: int = 0
 
 
 class Tombstone(DomainModel):

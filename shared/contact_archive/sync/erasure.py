@@ -66,7 +66,10 @@ def erase_at_vendors(
         except TransientVendorError as transient:
             unavailable.append(transient)
             continue
-        if store.erasures.settle_link(tenant_id, contact_id, key, state, iso(clock()), error):
+        reopened = tombstone.links[key].reopened
+        if store.erasures.settle_link(
+            tenant_id, contact_id, key, state, iso(clock()), error, reopened=reopened
+        ):
             answered += 1
             count(f"Erased{state.value.title()}")
         if state is ErasedLinkState.FAILED:

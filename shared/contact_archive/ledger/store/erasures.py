@@ -154,8 +154,12 @@ class ErasureStore:
         state: ErasedLinkState,
         at: str,
         error: str | None = None,
+        *,
+        reopened: int = 0,
     ) -> bool:
-        """Write what the link's vendor did, unless it was written already (False then)."""
+        """Write what the link's vendor did, unless it was written already (False then), or
+        the link was reopened since it was asked (`reopened`, as read then): that answer came
+        before the restore that landed late, and the vendor is to be asked again."""
         sets = ["links.#link.#state = :state", "links.#link.settled_at = :at"]
         values: dict[str, Any] = {
             ":state": {"S": state.value},
@@ -163,6 +167,10 @@ class ErasureStore:
             ":erasing": {"S": ErasedLinkState.ERASING.value},
             ":erased": {"S": ERASED_CONTACT_TYPE},
         }
+        values[":reopened"] = {"N": str(reopened)}
+        round_asked = (
+            "(attribute_not_exists(links.#link.reopened) OR links.#link.reopened = :reopened)"
+        )
         if error is not None:
             sets.append("links.#link.#error = :error")
             values[":error"] = {"S": error}
@@ -173,7 +181,9 @@ class ErasureStore:
             self._table.update(
                 Key=contact_key(tenant_id, contact_id),
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="#type = :erased AND links.#link.#state = :erasing",
+                ConditionExpression=(
+                    f"#type = :erased AND links.#link.#state = :erasing AND {round_asked}"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
             )
@@ -192,9 +202,15 @@ class ErasureStore:
             ":erasing": {"S": ErasedLinkState.ERASING.value},
             ":vendor_id": {"S": vendor_id},
             ":erased": {"S": ERASED_CONTACT_TYPE},
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
             **{k: {"S": v} for k, v in due_values(tenant_id, contact_id, due_at).items()},
         }
-        sets = ["links.#link.#state = :erasing", "links.#link.vendor_id = :vendor_id"]
+        sets = [
+            "links.#link.#state = :erasing",
+            "links.#link.vendor_id = :vendor_id",
+            "links.#link.reopened = if_not_exists(links.#link.reopened, :zero) + :one",
+        ]
         try:
             self._table.update(
                 Key=contact_key(tenant_id, contact_id),
