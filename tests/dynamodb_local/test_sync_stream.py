@@ -14,6 +14,7 @@ from contact_archive.contacts.changes import archive_contact, restore_contact, r
 from contact_archive.contacts.reading import get_contact
 from contact_archive.ledger.models import LinkState, Vendor
 from contact_archive.ledger.store import LedgerStore
+from contact_archive.observability import metrics
 from contact_archive.vendors.credential_sources import JsonSource
 from contact_archive.vendors.credentials import IntercomCredentials
 from contact_archive.vendors.registry import VendorClients
@@ -181,6 +182,50 @@ def test_a_record_that_cannot_be_read_is_skipped_without_holding_its_shard_back(
     lambda_.drain()
     assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
     assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
+
+
+def test_a_record_naming_a_link_the_contact_no_longer_has_is_skipped_not_retried(
+    store: LedgerStore,
+    stack: SandboxStack,
+    side_effects: dict[Vendor, SideEffects],
+    lambda_: StreamLambda,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Given an archive's record whose image names, beside the contact's links, one in flight
+    # that the contact does not have (a link it had when the record was written)
+    register_at_vendors(store, stack, "c-1")
+    archive_contact(store, change("c-1"))
+    event = lambda_.reader.next_event()
+    assert event is not None
+    stale = copy.deepcopy(event["Records"][-1])
+    links = stale["dynamodb"]["NewImage"]["links"]["M"]
+    gone = copy.deepcopy(next(iter(links.values())))
+    gone["M"]["vendor_id"] = {"S": "vendor-id-no-longer-linked"}
+    gone["M"]["scope"] = {"S": "customer-gone"}
+    gone["M"]["vendor"] = {"S": "sequence"}
+    links["sequence:customer-gone"] = gone
+    metrics.clear_metrics()
+    # When it is delivered
+    failed = lambda_.invoke([stale])
+    # Then it is not reported failed (no retry can sync a link that is not there, and the dead
+    # letters would only hold it): the link is skipped, logged by ids, and counted
+    assert failed == []
+    (logged,) = [
+        r
+        for r in caplog.records
+        if r.getMessage() == "stream record names a link the contact no longer has: skipped"
+    ]
+    assert (logged.__dict__["contact_id"], logged.__dict__["link"]) == (
+        "c-1",
+        "sequence:customer-gone",
+    )
+    assert "c-1@example.com" not in caplog.text
+    assert metrics.metric_set["StreamLinkGone"]["Value"] == [1.0]
+    # And the contact's own links were archived by the same record, once
+    assert link_states(store, "c-1") == every_link(LinkState.ARCHIVED)
+    lambda_.drain()
+    assert accepted(side_effects) == {key: Counter(archive=1) for key in Vendor}
+    assert lambda_.dead_letters == []
 
 
 def test_a_vendor_down_for_good_ends_in_the_dead_letters_and_the_others_archive(

@@ -76,10 +76,14 @@ def sync(world: World) -> None:
     restore_contact(world.store, change("bea"))
     sync_record(world, contact_item(world, "bea"), settled)
     # Given an erasure cut short before its purge; When its tombstone's record comes: its
-    # vendors asked, and the purge finished
+    # vendors asked, and the purge finished; and when the record of the write that left no
+    # vendor to ask comes: `ContactErased` announced, and noted on the tombstone
     erased_with_its_purge_cut_short(world)
     tombstone = contact_item(world, "c-1001", API_TENANT)
     sync_record(world, tombstone)
+    sync_record(world, contact_item(world, "c-1001", API_TENANT), tombstone)
+    erased = world.store.erasures.get(API_TENANT, "c-1001")
+    assert erased is not None and erased.announced_at is not None
 
 
 def sweep(world: World) -> None:

@@ -2,7 +2,8 @@
 
 Owns the events' shape and their publishing (`publisher.py`, the only EventBridge code) and
 what a contact's change makes true (`contact_changes.py`: `ContactArchived`, `ContactRestored`,
-`VendorSyncFailed`). SyncFunction and ReconcileFunction announce through it.
+`VendorSyncFailed`), and what an erasure's completion makes true (`erasures.py`:
+`ContactErased`). SyncFunction and ReconcileFunction announce through it.
 
 May import `ledger` only.
 """

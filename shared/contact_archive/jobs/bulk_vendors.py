@@ -7,6 +7,10 @@ link as the stream's sync would write it, conditional on no newer change, so tha
 again sends nothing already settled. The restore material a bulk archive read goes in the same
 write as the settled state (the vendor call is over before either is written): one write per link
 instead of two, and one stream record.
+
+A bulk restore goes only to the links still in flight when the unit's contacts are read again
+right before it (one erased since the unit read them is not revived); and one that lands after
+an erasure all the same is archived again by the erasure (`sync/erasure.py`).
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from contact_archive.ledger.models import (
 )
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import count, logger
+from contact_archive.sync.erasure import archive_again_if_erased
 from contact_archive.vendors.client import (
     BULK_VENDORS,
     BulkClient,
@@ -86,7 +91,11 @@ def carry_bulk_links(
             continue
         if not isinstance(client, BulkClient):  # a vendor listed without its bulk calls
             continue
+        if job.action is not JobAction.ARCHIVE:
+            links = _still_in_flight(store, job.tenant_id, links)
         carried += len(links)
+        if not links:
+            continue
         if job.action is JobAction.ARCHIVE:
             try:
                 results = client.archive_bulk([item.link.vendor_id for item in links])
@@ -101,9 +110,32 @@ def carry_bulk_links(
             )
         outcomes = [(item, results.get(item.link.vendor_id)) for item in links]
         with ThreadPoolExecutor(max_workers=PARALLEL_WRITES) as pool:
-            list(pool.map(lambda pair: _record(store, pair[0], pair[1], clock), outcomes))
+            list(pool.map(lambda p: _record(store, client_for, p[0], p[1], clock), outcomes))
         count(f"JobBulk{vendor.value.title().replace('_', '')}Links", len(links))
     return carried
+
+
+def _still_in_flight(store: LedgerStore, tenant_id: str, links: list[_Link]) -> list[_Link]:
+    """The links still in flight for the same change at the same vendor id, their contacts read
+    again (one BatchGetItem per 100): a contact erased, or changed again, since the unit read
+    it is left out."""
+    fresh = store.contacts.get_many(tenant_id, [item.contact.contact_id for item in links])
+    kept = []
+    for item in links:
+        contact = fresh.get(item.contact.contact_id)
+        link = contact.links.get(item.link.key) if contact is not None else None
+        if contact is None or link is None or link.vendor_id != item.link.vendor_id:
+            continue
+        change = contact.link_change(link.key)
+        if change is None or change.change_id != item.change.change_id:
+            continue
+        if contact.link_state(link.key) in IN_FLIGHT:
+            kept.append(_Link(contact, link, change))
+    if len(kept) < len(links):
+        logger.info(
+            "links changed before their bulk call: left out", extra={"left": len(links) - len(kept)}
+        )
+    return kept
 
 
 def _keep_material(
@@ -123,7 +155,13 @@ def _keep_material(
             )
 
 
-def _record(store: LedgerStore, item: _Link, result: BulkItemResult | None, clock: Clock) -> None:
+def _record(
+    store: LedgerStore,
+    client_for: ClientFor,
+    item: _Link,
+    result: BulkItemResult | None,
+    clock: Clock,
+) -> None:
     if result is None or result.outcome == "failed":
         error = result.error if result and result.error else "the bulk call gave no outcome"
         _settle(store, item, LinkState.FAILED, clock, error=error)
@@ -135,7 +173,7 @@ def _record(store: LedgerStore, item: _Link, result: BulkItemResult | None, cloc
     snapshot = None
     if item.change.action is ChangeAction.ARCHIVE and result.material is not None and fresh:
         snapshot = dict(result.material)
-    _settle(
+    settled = _settle(
         store,
         item,
         item.change.target,
@@ -143,6 +181,17 @@ def _record(store: LedgerStore, item: _Link, result: BulkItemResult | None, cloc
         not_restored=dict(result.not_restored),
         snapshot=snapshot,
     )
+    if not settled and item.change.action is ChangeAction.RESTORE:
+        contact = item.contact
+        archive_again_if_erased(
+            store,
+            client_for,
+            contact.tenant_id,
+            contact.contact_id,
+            item.link.key,
+            item.link.vendor_id,
+            clock,
+        )
 
 
 def _settle(
@@ -154,7 +203,7 @@ def _settle(
     error: str | None = None,
     not_restored: dict[str, str] | None = None,
     snapshot: dict[str, Any] | None = None,
-) -> None:
+) -> bool:
     settled = store.links.settle(
         LinkSettlement.of(
             item.contact,
@@ -173,6 +222,7 @@ def _settle(
             "a newer change took the link over",
             extra={"contact_id": item.contact.contact_id, "link": item.link.key},
         )
+    return settled
 
 
 def _not_configured(vendor: Vendor) -> str:

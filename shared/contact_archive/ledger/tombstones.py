@@ -30,6 +30,9 @@ class ErasedLink(DomainModel):
     state: ErasedLinkState
     error: str | None = None
     settled_at: str | None = None
+    # How often a restore that landed after the erasure put the link back to `erasing`: an
+    # answer is written only for the round it was asked in (`ErasureStore.settle_link`).
+    reopened: int = 0
 
 
 class Tombstone(DomainModel):
@@ -43,6 +46,12 @@ class Tombstone(DomainModel):
     created_at: str
     version: int
     links: dict[str, ErasedLink]
+    announced_at: str | None = None  # when `ContactErased` went out on the bus
+
+    @property
+    def complete(self) -> bool:
+        """Every vendor has answered (deleted, archived, gone, or failed for good)."""
+        return not self.in_flight
 
     @property
     def in_flight(self) -> list[str]:

@@ -10,13 +10,20 @@ record is retried, or the link waits for the sweeper.
 
 The contact's partition is purged again first: a purge the erasing request did not finish is
 finished here.
+
+A restore that was already on its way to a vendor when the erasure began (a stream record being
+synced, a job's unit) can land after the erasure's own call. Its settle then finds the
+tombstone and is refused (`links.py`: a link write needs a contact), and the restoring step
+hands the link back here (`archive_again_if_erased`): `erasing` again at the id the vendor now
+shows, asked at once, and due for the sweeper should the vendor be down. The erasure's call is
+the last one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from contact_archive.ledger.models import Clock, iso, utc_now
+from contact_archive.ledger.models import STUCK_AFTER, Clock, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.erasures import is_tombstone, tombstone_from_item
 from contact_archive.ledger.tombstones import ErasedLink, ErasedLinkState, Tombstone
@@ -59,7 +66,10 @@ def erase_at_vendors(
         except TransientVendorError as transient:
             unavailable.append(transient)
             continue
-        if store.erasures.settle_link(tenant_id, contact_id, key, state, iso(clock()), error):
+        reopened = tombstone.links[key].reopened
+        if store.erasures.settle_link(
+            tenant_id, contact_id, key, state, iso(clock()), error, reopened=reopened
+        ):
             answered += 1
             count(f"Erased{state.value.title()}")
         if state is ErasedLinkState.FAILED:
@@ -68,6 +78,35 @@ def erase_at_vendors(
         raise unavailable[0]
     store.erasures.done(tenant_id, contact_id)
     return answered
+
+
+def archive_again_if_erased(
+    store: LedgerStore,
+    client_for: ClientFor,
+    tenant_id: str,
+    contact_id: str,
+    link_key: str,
+    vendor_id: str,
+    clock: Clock = utc_now,
+) -> bool:
+    """A restore of the link landed at its vendor (as `vendor_id`) but could not be settled: if
+    the contact was erased meanwhile, the link's vendor is asked again to erase it; whether it
+    was. A vendor still down leaves the tombstone due: its stream record, or the sweeper."""
+    if store.erasures.get(tenant_id, contact_id) is None:
+        return False  # a newer change won: it has its own sync
+    due_at = iso(clock() + STUCK_AFTER)
+    if not store.erasures.reopen_link(tenant_id, contact_id, link_key, vendor_id, due_at):
+        return False
+    count("RestoreAfterErasure")
+    logger.warning(
+        "a restore landed after the contact's erasure: erased again",
+        extra={"contact_id": contact_id, "link": link_key},
+    )
+    try:
+        erase_at_vendors(store, client_for, tenant_id, contact_id, clock)
+    except TransientVendorError:
+        logger.warning("the vendor is down: the erasure asks again", extra={"link": link_key})
+    return True
 
 
 def _ask(

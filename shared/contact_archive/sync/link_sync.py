@@ -2,16 +2,22 @@
 
 The ledger says what should be (the link's own change, or the contact's if newer: archive or
 restore); this module makes one vendor agree and records the outcome on the link. Each step is
-safe to repeat: a link already settled for its change is left alone, a snapshot is taken once per archive, a re-create is marked
-before it is sent (a retry looks for what it made), and every write is conditional on no newer
-change applying to the link (a newer change has its own sync).
+safe to repeat: a link already settled for its change is left alone, a snapshot is taken once
+per archive, a re-create is marked before it is sent (a retry looks for what it made), and every
+write is conditional on no newer change applying to the link (a newer change has its own sync).
+
+An erasure outranks any restore. A contact erased before its record (a replay, a redrive, a
+sweep, a job's look) is not synced at all (`ERASED`); a restore is sent only after the link is
+read again, or marked, and found still current, so that no read from before an erasure sends
+one; and a restore that was on its way as the erasure began and landed after it is archived
+again by the erasure's own step (`erasure.archive_again_if_erased`): the erasure comes last.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contact_archive.ledger.errors import ContactNotFound, UnknownLink
+from contact_archive.ledger.errors import ContactErased, ContactNotFound, UnknownLink
 from contact_archive.ledger.models import (
     ChangeAction,
     Clock,
@@ -25,6 +31,7 @@ from contact_archive.ledger.models import (
 )
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.observability import logger
+from contact_archive.sync.erasure import archive_again_if_erased
 from contact_archive.sync.outcomes import SYNC_ACTOR, LinkSync, SyncOutcome
 from contact_archive.sync.vendor_archived import mark_unrecoverable, needs_material, take_material
 from contact_archive.vendors.client import (
@@ -54,7 +61,10 @@ def sync_link(
     (`sync/deferral.py`). Permanent ones, a vendor that no longer knows the contact and a vendor
     the tenant has no credentials for mark the link `failed`.
     """
-    contact = store.contacts.get(tenant_id, contact_id)
+    try:
+        contact = store.contacts.get(tenant_id, contact_id, refuse_erased=True)
+    except ContactErased:
+        return LinkSync(SyncOutcome.ERASED)
     if contact is None:
         raise ContactNotFound(contact_id)
     link = contact.links.get(link_key)
@@ -78,6 +88,8 @@ def sync_link(
         return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=error)
     try:
         done = _carry_out(store, client, contact, link, change)
+    except ContactErased:
+        return LinkSync(SyncOutcome.ERASED, link.vendor_id)  # erased since it was read
     except VendorNotFound as error:
         if change.action is ChangeAction.RESTORE and (
             client.restore_strategy is RestoreStrategy.UNARCHIVE
@@ -97,7 +109,15 @@ def sync_link(
         return settlement.record(LinkState.FAILED, SyncOutcome.FAILED, error=str(error))
     if done is None:
         return LinkSync(SyncOutcome.SUPERSEDED, link.vendor_id)
-    return settlement.record(change.target, SyncOutcome.SETTLED, restored=done)
+    synced = settlement.record(change.target, SyncOutcome.SETTLED, restored=done)
+    # The vendor shows the contact again, and a newer change won: it has its own sync, unless
+    # that was an erasure, which archives it again.
+    restored = synced.outcome is SyncOutcome.SUPERSEDED and change.action is ChangeAction.RESTORE
+    if restored and archive_again_if_erased(
+        store, client_for, contact.tenant_id, contact.contact_id, link.key, done.vendor_id
+    ):
+        return LinkSync(SyncOutcome.ERASED, done.vendor_id)
+    return synced
 
 
 NOT_CONFIGURED = "vendor_not_configured"
@@ -217,8 +237,12 @@ def _restore(
     """Bring the vendor's contact back; what the restore did, or None when a newer change
     took over. Unarchive and revive are safe to repeat; a re-create is not, so the attempt is
     marked on the link before it is sent, and a later run for the same restore (after a lost
-    answer, a crash before settling) first looks for the contact that attempt made."""
+    answer, a crash before settling) first looks for the contact that attempt made. Nothing is
+    sent unless the link, marked or read again just before, is still in flight for `change`:
+    a contact erased since it was first read is not brought back (`ContactErased`)."""
     if not isinstance(client, RecreatingClient):
+        if not _still_current(store, contact, link, change):
+            return None
         return client.restore(ref, link.snapshot)
 
     def taken(vendor_id: str) -> bool:
@@ -226,6 +250,8 @@ def _restore(
         return owner not in (None, contact.contact_id)
 
     if link.recreate_change_id == change.change_id:
+        if not _still_current(store, contact, link, change):
+            return None
         found = client.find_recreated(ref, link.snapshot, taken=taken)
         if found is not None:
             return RestoreResult(vendor_id=found, replaced_vendor_id=link.vendor_id)
@@ -239,3 +265,21 @@ def _restore(
     ):
         return None
     return client.restore(ref, link.snapshot, taken=taken)
+
+
+def _still_current(
+    store: LedgerStore, contact: Contact, link: VendorLink, change: PendingChange
+) -> bool:
+    """Right before a restore is sent: the contact read again finds the link still in flight
+    for `change` at the same vendor id. `ContactErased` when it was erased since the first
+    read (a credentials fetch, a token renewal, a sibling link's calls ago)."""
+    fresh = store.contacts.get(contact.tenant_id, contact.contact_id, refuse_erased=True)
+    current = fresh.links.get(link.key) if fresh is not None else None
+    if fresh is None or current is None or current.vendor_id != link.vendor_id:
+        return False
+    now = current.change_under(fresh.pending)
+    return (
+        now is not None
+        and now.change_id == change.change_id
+        and current.settled_change_id != change.change_id
+    )

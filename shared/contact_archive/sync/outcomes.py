@@ -19,6 +19,7 @@ class SyncOutcome(StrEnum):
     UNRECOVERABLE = "unrecoverable"  # no material to be had: the link says so
     WAITING = "waiting"  # the vendor asked to be called again later: the sweeper will
     SUPERSEDED = "superseded"  # a newer change took over while this one ran
+    ERASED = "erased"  # the contact was erased: its vendors are the erasure's (`erasure.py`)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,10 @@ flight is the sweeper's once due (`sweeper.py`). A record that cannot be read is
 retried; with too little time left, the records not started are handed back.
 
 A tombstone (an erased contact) with vendors still to be asked has them asked
-(`sync/erasure.py`). The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
+(`sync/erasure.py`); the write that leaves none to ask announces `ContactErased`, once
+(`announcements/erasures.py`: the tombstone notes it, after the event went out). A record naming
+a link its contact no longer has (or a contact no longer there) can never succeed either: the
+link is skipped, counted, and the record goes on. The one other item acted on is a customer change that a webhook kept (a vendor archived a whole
 customer): it is fanned out to that customer's contacts (`inbound/customer_changes.py`).
 """
 
@@ -32,11 +35,18 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from contact_archive.announcements.contact_changes import announcements, latest_change
+from contact_archive.announcements.erasures import (
+    ERASED,
+    completes_erasure,
+    erasure_announcement,
+)
 from contact_archive.announcements.publisher import Announcement, EventPublisher
 from contact_archive.inbound.customer_changes import apply_customer_change, customer_change_of
-from contact_archive.ledger.models import Contact, LinkState, utc_now
+from contact_archive.ledger.errors import ContactNotFound, UnknownLink
+from contact_archive.ledger.models import Contact, LinkState, iso, utc_now
 from contact_archive.ledger.store import LedgerStore
 from contact_archive.ledger.store.contacts import contact_from_item
+from contact_archive.ledger.tombstones import Tombstone
 from contact_archive.observability import count, logger, milliseconds
 from contact_archive.sync.deferral import defer_link
 from contact_archive.sync.erasure import erase_at_vendors, tombstone_image
@@ -61,6 +71,7 @@ ANNOUNCED_METRICS = {
     "ContactPartiallyArchived": "ContactArchivePartiallySettled",
     "ContactRestored": "ContactRestoreSettled",
     "VendorSyncFailed": "VendorSyncFailed",
+    "ContactErased": "ContactErasureSettled",
 }
 SETTLED = frozenset({"ContactArchived", "ContactPartiallyArchived", "ContactRestored"})
 
@@ -114,7 +125,8 @@ def sync_links_of(
         # An erased contact: the vendors still to be asked are (`sync/erasure.py`).
         if tombstone.in_flight:
             erase_at_vendors(store, client_for, tombstone.tenant_id, tombstone.contact_id)
-        return []
+            return []
+        return erasure_completed(store, images.get("OldImage"), tombstone)
     if new is None:
         return []
     unavailable: list[TransientVendorError] = []
@@ -125,6 +137,19 @@ def sync_links_of(
             continue  # the job sends it (`jobs/bulk_vendors.py`, `jobs/paced_vendors.py`)
         try:
             outcome = sync_link(store, client_for, new.tenant_id, new.contact_id, key).outcome
+        except (UnknownLink, ContactNotFound):
+            # The contact no longer has the link (a register dropped it since): no retry can
+            # sync it, and failing the record would send it to the dead-letter queue.
+            logger.warning(
+                "stream record names a link the contact no longer has: skipped",
+                extra={
+                    "event_id": record.get("eventID"),
+                    "contact_id": new.contact_id,
+                    "link": key,
+                },
+            )
+            count("StreamLinkGone")
+            continue
         except TransientVendorError as error:
             if (error.retry_after or 0) <= STREAM_WAITS_SECONDS:
                 unavailable.append(error)  # one vendor down must not hold the others back
@@ -146,6 +171,19 @@ def sync_links_of(
     return found
 
 
+def erasure_completed(
+    store: LedgerStore, old_image: dict[str, Any] | None, tombstone: Tombstone
+) -> list[Announcement]:
+    """`ContactErased` if the record's write completed the erasure and it was not announced
+    yet (the tombstone read again: a redelivered record finds the note)."""
+    if not completes_erasure(old_image, tombstone):
+        return []
+    current = store.erasures.get(tombstone.tenant_id, tombstone.contact_id)
+    if current is None or not current.complete or current.announced_at is not None:
+        return []
+    return [erasure_announcement(current)]
+
+
 def record_sync_lag(contact: Contact) -> None:
     """`SyncLag`: from the change's request to its last link settled, in milliseconds."""
     change = latest_change(contact)
@@ -164,6 +202,37 @@ def _publish(publisher: EventPublisher, found: list[Announcement]) -> None:
     publisher.publish(found)
     for announcement in found:
         count(ANNOUNCED_METRICS.get(announcement.detail_type, announcement.detail_type))
+
+
+def _once(found: list[Announcement]) -> list[Announcement]:
+    """The batch's announcements, an erasure's only once (two records of it in one batch)."""
+    erased: set[tuple[str, str]] = set()
+    kept = []
+    for announcement in found:
+        if announcement.detail_type == ERASED:
+            about = (announcement.detail["tenant_id"], announcement.detail["contact_id"])
+            if about in erased:
+                continue
+            erased.add(about)
+        kept.append(announcement)
+    return kept
+
+
+def _note_erasures_announced(store: LedgerStore, published: list[Announcement]) -> None:
+    """Note on each tombstone that its `ContactErased` went out. A note that cannot be written
+    only risks the event going out again, which consumers deduplicate: logged, not raised."""
+    now = iso(utc_now())
+    for announcement in published:
+        if announcement.detail_type != ERASED:
+            continue
+        detail = announcement.detail
+        try:
+            store.erasures.mark_announced(detail["tenant_id"], detail["contact_id"], now)
+        except Exception as error:  # noqa: BLE001 - the event is out: the batch stands
+            logger.warning(
+                "noting an erasure announced failed",
+                extra={"contact_id": detail["contact_id"], "error": type(error).__name__},
+            )
 
 
 def _sequence_number(record: DynamoDBRecord) -> str:
@@ -203,8 +272,9 @@ def handle_stream(
         )
     )
     if to_announce:
+        batch = _once([item for found in to_announce.values() for item in found])
         try:
-            _publish(publisher, [item for found in to_announce.values() for item in found])
+            _publish(publisher, batch)
         except Exception as error:  # noqa: BLE001 - any failure to announce fails the records
             logger.warning(
                 "announcing failed: the records come again", extra={"error": type(error).__name__}
@@ -213,4 +283,6 @@ def handle_stream(
             failed = {failure["itemIdentifier"] for failure in failures}
             failures += [{"itemIdentifier": seq} for seq in to_announce if seq not in failed]
             response["batchItemFailures"] = failures
+        else:
+            _note_erasures_announced(store, batch)
     return response

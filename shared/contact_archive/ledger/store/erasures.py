@@ -9,7 +9,10 @@ finds it, and its email, names and restore material are gone with the item.
 What lives beside it in the contact's partition goes next (`purge`): history pages, and the
 responses idempotency keys kept for the contact (each key leaves a pointer there,
 `IdempotencyKeyStore.complete`). Then each link's vendor outcome is written on the tombstone
-(`settle_link`).
+(`settle_link`). A vendor restore that was in flight when the erasure began and landed after it
+puts its link back to `erasing` (`reopen_link`), so that the erasure's own archive comes last.
+Once every vendor has answered, the `ContactErased` announcement is marked sent
+(`mark_announced`), so that a redelivered stream record does not announce it again.
 """
 
 from __future__ import annotations
@@ -21,12 +24,14 @@ from contact_archive.ledger.encoding import from_item, to_item
 from contact_archive.ledger.models import Contact
 from contact_archive.ledger.store.keys import (
     CONTACT_TYPE,
+    DUE_UPDATES,
     ERASED_CONTACT_TYPE,
     ERASED_EMAIL_TYPE,
     IDEMPOTENCY_POINTER_TYPE,
     contact_key,
     contact_pk,
     due_keys,
+    due_values,
     erased_email_key,
     idempotency_key,
 )
@@ -149,8 +154,12 @@ class ErasureStore:
         state: ErasedLinkState,
         at: str,
         error: str | None = None,
+        *,
+        reopened: int = 0,
     ) -> bool:
-        """Write what the link's vendor did, unless it was written already (False then)."""
+        """Write what the link's vendor did, unless it was written already (False then), or
+        the link was reopened since it was asked (`reopened`, as read then): that answer came
+        before the restore that landed late, and the vendor is to be asked again."""
         sets = ["links.#link.#state = :state", "links.#link.settled_at = :at"]
         values: dict[str, Any] = {
             ":state": {"S": state.value},
@@ -158,6 +167,10 @@ class ErasureStore:
             ":erasing": {"S": ErasedLinkState.ERASING.value},
             ":erased": {"S": ERASED_CONTACT_TYPE},
         }
+        values[":reopened"] = {"N": str(reopened)}
+        round_asked = (
+            "(attribute_not_exists(links.#link.reopened) OR links.#link.reopened = :reopened)"
+        )
         if error is not None:
             sets.append("links.#link.#error = :error")
             values[":error"] = {"S": error}
@@ -168,9 +181,68 @@ class ErasureStore:
             self._table.update(
                 Key=contact_key(tenant_id, contact_id),
                 UpdateExpression="SET " + ", ".join(sets),
-                ConditionExpression="#type = :erased AND links.#link.#state = :erasing",
+                ConditionExpression=(
+                    f"#type = :erased AND links.#link.#state = :erasing AND {round_asked}"
+                ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def reopen_link(
+        self, tenant_id: str, contact_id: str, link_key: str, vendor_id: str, due_at: str
+    ) -> bool:
+        """A restore sent before the erasure landed after it: the vendor shows the contact again
+        (as `vendor_id`: a re-created contact has a new one, its archived predecessor stays
+        archived). The link is `erasing` again, the tombstone due, so that its vendor is asked
+        once more; False when the item is no tombstone or has no such link."""
+        values: dict[str, Any] = {
+            ":erasing": {"S": ErasedLinkState.ERASING.value},
+            ":vendor_id": {"S": vendor_id},
+            ":erased": {"S": ERASED_CONTACT_TYPE},
+            ":zero": {"N": "0"},
+            ":one": {"N": "1"},
+            **{k: {"S": v} for k, v in due_values(tenant_id, contact_id, due_at).items()},
+        }
+        sets = [
+            "links.#link.#state = :erasing",
+            "links.#link.vendor_id = :vendor_id",
+            "links.#link.reopened = if_not_exists(links.#link.reopened, :zero) + :one",
+        ]
+        try:
+            self._table.update(
+                Key=contact_key(tenant_id, contact_id),
+                UpdateExpression="SET "
+                + ", ".join([*sets, *DUE_UPDATES])
+                + " REMOVE links.#link.settled_at, links.#link.#error",
+                ConditionExpression="#type = :erased AND attribute_exists(links.#link)",
+                ExpressionAttributeNames={
+                    "#link": link_key,
+                    "#state": "state",
+                    "#error": "error",
+                    "#type": "type",
+                },
+                ExpressionAttributeValues=values,
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def mark_announced(self, tenant_id: str, contact_id: str, at: str) -> bool:
+        """Note that the erasure's `ContactErased` went out; False when it had already (or the
+        item is no tombstone)."""
+        try:
+            self._table.update(
+                Key=contact_key(tenant_id, contact_id),
+                UpdateExpression="SET announced_at = :at",
+                ConditionExpression="#type = :erased AND attribute_not_exists(announced_at)",
+                ExpressionAttributeNames={"#type": "type"},
+                ExpressionAttributeValues={
+                    ":at": {"S": at},
+                    ":erased": {"S": ERASED_CONTACT_TYPE},
+                },
             )
         except ConditionFailed:
             return False

@@ -27,6 +27,7 @@ from contact_archive.ledger.store.contacts import contact_from_item
 from contact_archive.ledger.store.deliveries import delivery_put
 from contact_archive.ledger.store.history import HISTORY_INLINE_MAX, HistoryStore, encode_event
 from contact_archive.ledger.store.keys import (
+    CONTACT_TYPE,
     DUE_UPDATES,
     contact_key,
     due_values,
@@ -40,13 +41,17 @@ from contact_archive.ledger.store.table import ConditionFailed, Table, Transacti
 from contact_archive.ledger.store.vendor_refs import ref_put
 from contact_archive.ledger.store.vendor_state import vendor_state_update
 
-# The link still names the vendor id called, and no change newer than the one acted on applies.
+# The item is still a contact (an erased contact's tombstone keeps its links' vendor ids, so
+# without this a write for a change made before the erasure would land on it), the link still
+# names the vendor id called, and no change newer than the one acted on applies.
 CURRENT_LINK = (
-    "#links.#link.vendor_id = :vendor_id"
+    "#type = :contact AND #links.#link.vendor_id = :vendor_id"
     " AND (attribute_not_exists(pending_version) OR pending_version <= :change_version)"
     " AND (attribute_not_exists(#links.#link.change.version)"  # `change` may be null
     " OR #links.#link.change.version <= :change_version)"
 )
+CURRENT_LINK_NAMES = {"#type": "type", "#links": "links"}
+CURRENT_LINK_VALUES = {":contact": {"S": CONTACT_TYPE}}
 
 
 class LinkStore:
@@ -71,7 +76,7 @@ class LinkStore:
 
         The material goes to the base-only `snapshots` map, which no index projects
         (`snapshots.py`)."""
-        condition_values = {
+        condition_values = CURRENT_LINK_VALUES | {
             ":change_version": {"N": str(change_version)},
             ":vendor_id": {"S": vendor_id},
         }
@@ -108,9 +113,9 @@ class LinkStore:
         values: dict[str, dict[str, Any]],
     ) -> bool:
         """SET fields of one link, while no newer change applies and the link is `vendor_id`."""
-        names = {"#links": "links", "#link": link_key}
+        names = CURRENT_LINK_NAMES | {"#link": link_key}
         assignments = []
-        attribute_values: dict[str, dict[str, Any]] = {
+        attribute_values: dict[str, dict[str, Any]] = CURRENT_LINK_VALUES | {
             ":change_version": {"N": str(change_version)},
             ":vendor_id": {"S": vendor_id},
         }
@@ -209,8 +214,9 @@ class LinkStore:
                 Key=contact_key(deferral.tenant_id, deferral.contact_id),
                 UpdateExpression="SET " + ", ".join(sets),
                 ConditionExpression=CURRENT_LINK,
-                ExpressionAttributeNames={"#links": "links", "#link": deferral.link_key},
-                ExpressionAttributeValues={k: to_attribute(v) for k, v in values.items()},
+                ExpressionAttributeNames=CURRENT_LINK_NAMES | {"#link": deferral.link_key},
+                ExpressionAttributeValues=CURRENT_LINK_VALUES
+                | {k: to_attribute(v) for k, v in values.items()},
             )
         except ConditionFailed:
             return False
@@ -346,6 +352,7 @@ def _settlement(settlement: LinkSettlement) -> dict[str, Any]:
         "Key": contact_key(settlement.tenant_id, settlement.contact_id),
         "UpdateExpression": "SET " + ", ".join(sets),
         "ConditionExpression": CURRENT_LINK,
-        "ExpressionAttributeNames": {"#links": "links", "#link": settlement.link_key},
-        "ExpressionAttributeValues": {k: to_attribute(v) for k, v in values.items()},
+        "ExpressionAttributeNames": CURRENT_LINK_NAMES | {"#link": settlement.link_key},
+        "ExpressionAttributeValues": CURRENT_LINK_VALUES
+        | {k: to_attribute(v) for k, v in values.items()},
     }

@@ -41,6 +41,7 @@ def save_snapshot(table: Table, write: SnapshotWrite) -> bool:
     (DynamoDB refuses the path), and is given one holding this snapshot instead: a second.
     """
     names = {
+        "#type": "type",
         "#links": "links",
         "#link": write.link_key,
         "#snapshots": "snapshots",
