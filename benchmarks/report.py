@@ -134,7 +134,8 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
         "",
         "Each run is a new Python process that serves one sample event (without its Idempotency-Key, so "
         "that it makes one DynamoDB request, as the baseline does) against DynamoDB Local. Runs go "
-        "round-robin over the baseline and, per function, a plain and a restored process, so that the "
+        "round-robin over the baseline and, per function, a plain process (its code from source, then "
+        "compiled), a restored process and a bare handler making its own DynamoDB requests, so that the "
         "machine's drift hits all alike; all figures below come from one such run "
         f"({cold.get('measured', 'with the rest of this file')}). The baseline is a bare "
         "handler that imports boto3, creates a client and makes one `UpdateItem`: *cold* is from its first "
@@ -162,11 +163,30 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
+        "The same, with the functions' code compiled ahead: a copy of `shared/` and `functions/` with "
+        "their `.pyc` files, as a layer that ships them gives it (the rows above compile the layer's "
+        "code in every process: PYTHONDONTWRITEBYTECODE keeps the checkout's from being written, and "
+        "Lambda's `/opt` is read-only).",
+        "",
+        f"| function | init + first invoke | fastest to slowest | ratio to bare cold | CPU time "
+        f"| CPU ratio | target (≤ {PLAIN_TARGET}x) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for logical_id, result in cold["plain_compiled"]:
+        ratio = result["seconds"] / bare["seconds"]
+        lines.append(
+            f"| {logical_id}, compiled | {result['seconds'] * ms:.0f} ms | {_spread(result)} "
+            f"| {ratio:.2f}x | {result['cpu_seconds'] * ms:.0f} ms "
+            f"| {result['cpu_seconds'] / bare['cpu_seconds']:.2f}x | {_target(ratio, PLAIN_TARGET)} |"
+        )
+    lines += [
+        "",
         "**Restored first request** (SnapStart, on the published version behind the `live` alias): the "
         "process imports the handler and runs the before-snapshot hooks untimed, as Lambda runs them "
         "before it takes the snapshot (`shared/contact_archive/snapstart.py`: the store's client, the "
-        "layer's deferred pydantic models, one synthetic request per route through its ordinary path "
-        "with DynamoDB answered in-process, so that nothing is signed or sent; then init's objects "
+        "layer's deferred pydantic models, one synthetic request per route through its ordinary path, "
+        "signed with throwaway keys and answered in-process where it would be sent, so that nothing "
+        "is sent and no credentials are resolved; then init's objects "
         "collected and frozen); then the after-restore hooks (random reseeded, AWS credentials resolved afresh, "
         "connections closed, vendor clients and secrets dropped) and the first request are timed. "
         "Lambda's own restore of the snapshot's memory (its *Restore Duration*) happens outside the "
@@ -189,6 +209,25 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
             f"{_target(ratio, RESTORED_TARGET)} | {own['seconds'] * ms:.1f} ms "
             f"| {own['cpu_seconds'] * ms:.1f} ms "
             f"| {result['cpu_seconds'] / own['cpu_seconds']:.2f}x |"
+        )
+    lines += [
+        "",
+        "The same first requests against a second baseline: a bare boto3 handler making the very "
+        "DynamoDB requests the function's request makes (captured with botocore's "
+        "`provide-client-params` event from the same sample event, from the same state, and replayed "
+        "with their parameters; what they write put back, untimed, before each call), its warm call "
+        "the median of 5. The target above stays judged on the one-`UpdateItem` baseline.",
+        "",
+        "| function | its DynamoDB requests | bare, same requests: warm call | CPU time | first request "
+        "to it | CPU ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    calls = dict(cold["calls"])
+    for (logical_id, result), (_, same) in zip(cold["restored"], cold["bare_same"], strict=True):
+        lines.append(
+            f"| {logical_id} | {', '.join(calls[logical_id]) or '-'} | {same['seconds'] * ms:.1f} ms "
+            f"| {same['cpu_seconds'] * ms:.1f} ms | {result['seconds'] / same['seconds']:.2f}x "
+            f"| {result['cpu_seconds'] / same['cpu_seconds']:.2f}x |"
         )
     lines += [
         "",
