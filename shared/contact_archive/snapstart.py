@@ -57,7 +57,9 @@ def prepared() -> list[str]:
 
 
 def before_snapshot() -> None:
-    get_store()  # the DynamoDB client; its credentials are resolved on its first request
+    # The DynamoDB client (its credentials are resolved on its first request), and the stores
+    # the warm-ups may not reach (an Idempotency-Key's, say).
+    get_store().build_deferred()
     _build_models()
     # A new connection encodes its host name with the idna codec, imported on first use.
     "localhost".encode("idna")

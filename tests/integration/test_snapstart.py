@@ -82,6 +82,8 @@ def test_no_aws_request_and_no_credentials_before_the_snapshot(
     assert counter.total > 0
     assert sent == []
     assert set(signed) == {"snapshot-warm-up"}
+    # The stores built on first use are in the snapshot: no restored request imports one
+    assert {"links", "idempotency_keys", "api_keys"} <= vars(dependencies.get_store()).keys()
     assert resolved == []  # no credentials, to be copied into every container
     assert snapstart.metrics.metric_set == {}  # the warm-ups' metrics are no request's
     # ListFunction's secrets provider is made, over a client of the session: restorable

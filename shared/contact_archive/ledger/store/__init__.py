@@ -115,6 +115,13 @@ class LedgerStore:
 
         return DueStore(self.table)
 
+    def build_deferred(self) -> None:
+        """Build the stores above now (before a SnapStart snapshot: a restored container's
+        request then imports none of them, whatever its route and headers)."""
+        for name, attribute in vars(LedgerStore).items():
+            if isinstance(attribute, cached_property):
+                getattr(self, name)
+
     @property
     def vendor_accounts(self) -> VendorAccountStore:
         """Built on first use: only the functions that call vendors need it (cold starts). One
