@@ -139,6 +139,25 @@ class Bench:
             event = without_key("restore_contact" if wanted == "active" else "archive_contact")
             self.call("restore" if wanted == "active" else "archive", event)
 
+    def captured_calls(self, function_dir: str, event: dict[str, Any]) -> list[dict[str, Any]]:
+        """The DynamoDB requests (API name and parameters) a function's request makes, from where
+        a cold invoke starts; the contact is left changed, as after a cold invoke."""
+        if function_dir not in self.handlers:
+            self.handlers[function_dir] = load_handler(function_dir)
+        self.prepare_cold(function_dir)
+        calls: list[dict[str, Any]] = []
+
+        def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
+            calls.append({"operation": model.name, "params": json.loads(json.dumps(params))})
+
+        events = self.counter_client.meta.events
+        events.register("provide-client-params.dynamodb", capture, unique_id="bench-capture")
+        try:
+            self.call(function_dir, event)
+        finally:
+            events.unregister("provide-client-params.dynamodb", unique_id="bench-capture")
+        return calls
+
     # (c) -------------------------------------------------------------------------------------
 
     def warm(self) -> list[tuple[str, float, str, float]]:

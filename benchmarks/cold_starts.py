@@ -8,8 +8,10 @@ runs; `--render RESULTS.json` writes (b) again from a run's figures).
 
 from __future__ import annotations
 
+import compileall
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -49,9 +51,12 @@ IMPORT_GROUPS = {
 
 
 class Serving(Protocol):
-    """What (b) needs of the bench: the contact put where a cold invoke changes it."""
+    """What (b) needs of the bench: the contact put where a cold invoke changes it, and the
+    DynamoDB requests a function's request makes."""
 
     def prepare_cold(self, function_dir: str) -> None: ...
+
+    def captured_calls(self, function_dir: str, event: dict[str, Any]) -> list[dict[str, Any]]: ...
 
 
 def without_key(name: str) -> dict[str, Any]:
@@ -63,29 +68,51 @@ def without_key(name: str) -> dict[str, Any]:
 
 
 def measure(bench: Serving, workdir: Path) -> dict[str, Any]:
-    """Per round: the bare handler (cold, then warm), then per function a plain cold start and
-    a restored first request, each in its own process."""
+    """Per round: the bare handler (cold, then warm), then per function a plain cold start (its
+    code from source, and compiled), a restored first request, and a bare handler making the
+    function's own DynamoDB requests, each in its own process."""
     env = dict(os.environ)
-    subjects: list[tuple[str, str, list[str]]] = [("bare", "", ["--bare", "bare"])]
+    compiled_env = env | {"BENCH_CODE_ROOT": str(compiled_copy(workdir / "compiled"))}
+    subjects: list[tuple[str, str, list[str], dict[str, str]]] = [
+        ("bare", "", ["--bare", "bare"], env)
+    ]
+    calls: list[tuple[str, list[str]]] = []
     for logical_id, function_dir, event_name in COLD_FUNCTIONS:
         event_file = workdir / f"{event_name}.json"
         event_file.write_text(json.dumps(without_key(event_name)))
-        subjects.append((logical_id, function_dir, [function_dir, str(event_file)]))
-        subjects.append(
-            (f"{logical_id} restored", function_dir, ["--restored", function_dir, str(event_file)])
-        )
-    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _ in subjects}
+        captured = bench.captured_calls(function_dir, without_key(event_name))
+        calls.append((logical_id, [call["operation"] for call in captured]))
+        calls_file = workdir / f"{event_name}.calls.json"
+        calls_file.write_text(json.dumps(captured))
+        args = [function_dir, str(event_file)]
+        subjects += [
+            (logical_id, function_dir, args, env),
+            (f"{logical_id} compiled", function_dir, args, compiled_env),
+            (f"{logical_id} restored", function_dir, ["--restored", *args], env),
+            (f"{logical_id} bare same", function_dir, ["--bare-same", str(calls_file)], env),
+        ]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name, _, _, _ in subjects}
     for _ in range(COLD_RUNS):
-        for name, function_dir, args in subjects:
+        for name, function_dir, args, child_env in subjects:
             if function_dir:
                 bench.prepare_cold(function_dir)
-            runs[name].append(_child(args, env))
+            runs[name].append(_child(args, child_env))
     bare = runs.pop("bare")
+    warm_keys = ("warm_seconds", "warm_cpu_seconds")
     return {
         "measured": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "bare": _median(bare),
-        "bare_warm": _median(bare, keys=("warm_seconds", "warm_cpu_seconds")),
+        "bare_warm": _median(bare, keys=warm_keys),
         "plain": [(logical_id, _median(runs[logical_id])) for logical_id, _, _ in COLD_FUNCTIONS],
+        "plain_compiled": [
+            (logical_id, _median(runs[f"{logical_id} compiled"]))
+            for logical_id, _, _ in COLD_FUNCTIONS
+        ],
+        "calls": calls,
+        "bare_same": [
+            (logical_id, _median(runs[f"{logical_id} bare same"], keys=warm_keys))
+            for logical_id, _, _ in COLD_FUNCTIONS
+        ],
         "restored": [
             (logical_id, _median(runs[f"{logical_id} restored"]))
             for logical_id, _, _ in COLD_FUNCTIONS
@@ -93,12 +120,24 @@ def measure(bench: Serving, workdir: Path) -> dict[str, Any]:
         "warm": [
             (
                 logical_id,
-                _median(runs[f"{logical_id} restored"], keys=("warm_seconds", "warm_cpu_seconds")),
+                _median(runs[f"{logical_id} restored"], keys=warm_keys),
             )
             for logical_id, _, _ in COLD_FUNCTIONS
         ],
         "imports": import_breakdown("archive"),
     }
+
+
+def compiled_copy(destination: Path) -> Path:
+    """`shared/` and `functions/` copied with their bytecode compiled: the functions' code as a
+    layer that ships .pyc files gives it (the checkout's is compiled again by every process,
+    since PYTHONDONTWRITEBYTECODE keeps it from being written)."""
+    for folder in ("shared", "functions"):
+        shutil.copytree(
+            ROOT / folder, destination / folder, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        compileall.compile_dir(destination / folder, quiet=1)
+    return destination
 
 
 def _child(args: list[str], env: dict[str, str]) -> dict[str, Any]:

@@ -15,6 +15,18 @@ COLD_RUNS = int(os.environ.get("BENCH_COLD_RUNS", "11"))
 WARM_RUNS = int(os.environ.get("BENCH_WARM_RUNS", "200"))
 TARGET_RATIO = 1.5
 
+# What (b)'s two latest changes bought, each measured by an A/B run of fresh processes, the
+# code before and after the change interleaved (medians), on the same machine as (b).
+LAZY_STORES = (
+    "importing ArchiveFunction's handler takes 20 to 46 ms less CPU from source, in two A/B runs "
+    "of 21, and 13 ms less compiled"
+)
+WARM_UP_AB = (
+    "That bought 0.8 to 1.7 ms of CPU per first request (an A/B run against the earlier warm-up, "
+    "median of 15: ArchiveFunction 8.3 to 7.5 ms, RestoreFunction 8.9 to 7.5 ms, ListFunction 6.4 "
+    "to 4.7 ms)."
+)
+
 
 def _spread(result: dict[str, Any], digits: int = 0) -> str:
     fastest, slowest = result["spread"]
@@ -134,7 +146,8 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
         "",
         "Each run is a new Python process that serves one sample event (without its Idempotency-Key, so "
         "that it makes one DynamoDB request, as the baseline does) against DynamoDB Local. Runs go "
-        "round-robin over the baseline and, per function, a plain and a restored process, so that the "
+        "round-robin over the baseline and, per function, a plain process (its code from source, then "
+        "compiled), a restored process and a bare handler making its own DynamoDB requests, so that the "
         "machine's drift hits all alike; all figures below come from one such run "
         f"({cold.get('measured', 'with the rest of this file')}). The baseline is a bare "
         "handler that imports boto3, creates a client and makes one `UpdateItem`: *cold* is from its first "
@@ -162,11 +175,30 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
+        "The same, with the functions' code compiled ahead: a copy of `shared/` and `functions/` with "
+        "their `.pyc` files, as a layer that ships them gives it (the rows above compile the layer's "
+        "code in every process: PYTHONDONTWRITEBYTECODE keeps the checkout's from being written, and "
+        "Lambda's `/opt` is read-only).",
+        "",
+        f"| function | init + first invoke | fastest to slowest | ratio to bare cold | CPU time "
+        f"| CPU ratio | target (≤ {PLAIN_TARGET}x) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for logical_id, result in cold["plain_compiled"]:
+        ratio = result["seconds"] / bare["seconds"]
+        lines.append(
+            f"| {logical_id}, compiled | {result['seconds'] * ms:.0f} ms | {_spread(result)} "
+            f"| {ratio:.2f}x | {result['cpu_seconds'] * ms:.0f} ms "
+            f"| {result['cpu_seconds'] / bare['cpu_seconds']:.2f}x | {_target(ratio, PLAIN_TARGET)} |"
+        )
+    lines += [
+        "",
         "**Restored first request** (SnapStart, on the published version behind the `live` alias): the "
         "process imports the handler and runs the before-snapshot hooks untimed, as Lambda runs them "
         "before it takes the snapshot (`shared/contact_archive/snapstart.py`: the store's client, the "
-        "layer's deferred pydantic models, one synthetic request per route through its ordinary path "
-        "with DynamoDB answered in-process, so that nothing is signed or sent; then init's objects "
+        "layer's deferred pydantic models, one synthetic request per route through its ordinary path, "
+        "signed with throwaway keys and answered in-process where it would be sent, so that nothing "
+        "is sent and no credentials are resolved; then init's objects "
         "collected and frozen); then the after-restore hooks (random reseeded, AWS credentials resolved afresh, "
         "connections closed, vendor clients and secrets dropped) and the first request are timed. "
         "Lambda's own restore of the snapshot's memory (its *Restore Duration*) happens outside the "
@@ -192,6 +224,25 @@ def render_cold_starts(cold: dict[str, Any]) -> list[str]:
         )
     lines += [
         "",
+        "The same first requests against a second baseline: a bare boto3 handler making the very "
+        "DynamoDB requests the function's request makes (captured with botocore's "
+        "`provide-client-params` event from the same sample event, from the same state, and replayed "
+        "with their parameters; what they write put back, untimed, before each call), its warm call "
+        "the median of 5. The target above stays judged on the one-`UpdateItem` baseline.",
+        "",
+        "| function | its DynamoDB requests | bare, same requests: warm call | CPU time | first request "
+        "to it | CPU ratio |",
+        "| --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    calls = dict(cold["calls"])
+    for (logical_id, result), (_, same) in zip(cold["restored"], cold["bare_same"], strict=True):
+        lines.append(
+            f"| {logical_id} | {', '.join(calls[logical_id]) or '-'} | {same['seconds'] * ms:.1f} ms "
+            f"| {same['cpu_seconds'] * ms:.1f} ms | {result['seconds'] / same['seconds']:.2f}x "
+            f"| {result['cpu_seconds'] / same['cpu_seconds']:.2f}x |"
+        )
+    lines += [
+        "",
         "Where ArchiveFunction's import time goes (`python -X importtime`, self time summed by package; "
         f"a standard-library module counts for the package that imported it; median of {COLD_RUNS}):",
         "",
@@ -208,16 +259,25 @@ def _cold_start_notes(cold: dict[str, Any]) -> list[str]:
     bare, bare_warm = cold["bare"], cold["bare_warm"]
     plain = [result["seconds"] / bare["seconds"] for _, result in cold["plain"]]
     plain_cpu = [result["cpu_seconds"] / bare["cpu_seconds"] for _, result in cold["plain"]]
+    compiled = [result["seconds"] / bare["seconds"] for _, result in cold["plain_compiled"]]
+    compiled_cpu = [r["cpu_seconds"] / bare["cpu_seconds"] for _, r in cold["plain_compiled"]]
+    compile_cost = [
+        source["cpu_seconds"] - built["cpu_seconds"]
+        for (_, source), (_, built) in zip(cold["plain"], cold["plain_compiled"], strict=True)
+    ]
+    shed = [
+        r["seconds"] - 1.5 * bare["seconds"]
+        for _, r in cold["plain_compiled"]
+        if r["seconds"] > 1.5 * bare["seconds"]
+    ]
     restored = [result["seconds"] / bare_warm["seconds"] for _, result in cold["restored"]]
-    own = [
-        result["cpu_seconds"] / warm["cpu_seconds"]
-        for (_, result), (_, warm) in zip(cold["restored"], cold["warm"], strict=True)
-    ]
-    own_vs_bare = [warm["cpu_seconds"] / bare_warm["cpu_seconds"] for _, warm in cold["warm"]]
-    extra = [
-        result["cpu_seconds"] - warm["cpu_seconds"]
-        for (_, result), (_, warm) in zip(cold["restored"], cold["warm"], strict=True)
-    ]
+    pairs = list(zip(cold["restored"], cold["warm"], cold["bare_same"], strict=True))
+    own = [result["cpu_seconds"] / warm["cpu_seconds"] for (_, result), (_, warm), _ in pairs]
+    extra = [result["cpu_seconds"] - warm["cpu_seconds"] for (_, result), (_, warm), _ in pairs]
+    same = [result["seconds"] / same["seconds"] for (_, result), _, (_, same) in pairs]
+    same_cpu = [result["cpu_seconds"] / same["cpu_seconds"] for (_, result), _, (_, same) in pairs]
+    own_vs_same = [warm["cpu_seconds"] / same["cpu_seconds"] for _, (_, warm), (_, same) in pairs]
+    same_by_function = dict(cold["bare_same"])
 
     met = [
         logical_id
@@ -227,8 +287,23 @@ def _cold_start_notes(cold: dict[str, Any]) -> list[str]:
     verdict = (
         f"met by {', '.join(met)} only, missed by the others" if met else "missed by every function"
     )
-
     plain_verdict = "met" if max(plain) <= 1.5 else "missed"
+    compiled_met = [
+        logical_id
+        for (logical_id, _), ratio in zip(cold["plain_compiled"], compiled, strict=True)
+        if ratio <= 1.5
+    ]
+    compiled_verdict = (
+        "met"
+        if len(compiled_met) == len(compiled)
+        else f"met by {', '.join(compiled_met)} only compiled"
+        if compiled_met
+        else "missed compiled"
+    )
+    compile_costs = ", ".join(
+        f"{logical_id} {cost * 1000:.0f} ms"
+        for (logical_id, _), cost in zip(cold["plain"], compile_cost, strict=True)
+    )
 
     def span(values: list[float]) -> str:
         return f"{min(values):.2f}x to {max(values):.2f}x"
@@ -237,33 +312,65 @@ def _cold_start_notes(cold: dict[str, Any]) -> list[str]:
         return f"{min(values) * 1000:.1f} to {max(values) * 1000:.1f} ms"
 
     return [
-        "**Plain cold start.** The bare handler pays for botocore too (boto3 adds s3transfer on top, "
-        "which the layer avoids by creating its clients with botocore directly). What a function pays "
-        "beyond it is Powertools and pydantic: importing any Powertools resolver runs "
-        "`aws_lambda_powertools.event_handler/__init__`, which imports every resolver it ships (its "
-        "AppSync resolver brings in `asyncio`), and nothing but replacing modules in `sys.modules` "
-        "avoids that package's `__init__`; the first pydantic model built pays for pydantic's schema "
-        "machinery (about 25 ms of CPU on this machine, whichever model comes first), and "
-        "`APIGatewayRestResolver(enable_validation=True)` needs it. The layer's own models are built on "
-        "first use (`defer_build`), and its settings model costs about 7 ms of CPU beyond that first "
-        "model. No further import trimming paid here (deferring a model moves its cost into the first "
-        f"request, it does not remove it), so the plain cold start stays at {span(plain)} the bare "
-        f"handler's ({span(plain_cpu)} in CPU time): **the 1.5x target is {plain_verdict}**. Deployed, the API "
-        "functions no longer take this path: SnapStart restores every new container of the published "
-        "version from its snapshot, and only a direct call of `$LATEST` starts plain.",
+        "**Plain cold start.** The bare handler pays for botocore too (boto3 adds s3transfer, "
+        "`multiprocessing` and its docs modules on top, which the layer avoids by creating its clients "
+        "with botocore directly; nor does the layer load botocore more expensively: "
+        "`botocore.awsrequest`, urllib3 and the session's loaders are what `boto3.client` loads too, "
+        "and its one DynamoDB client is made as boto3 makes it). What a function pays beyond it: "
+        "pydantic (the first model built pays for its schema machinery, about 25 ms of CPU, and "
+        "`APIGatewayRestResolver(enable_validation=True)` needs it; the settings model costs about 7 ms "
+        "beyond that), Powertools (importing any resolver runs "
+        "`aws_lambda_powertools.event_handler/__init__`, which imports every resolver it ships, "
+        "AppSync's bringing in `asyncio`; the installed Powertools 3.37.0 has no lighter import path: "
+        "its lazy loading covers pydantic when validation is off and the parser's envelopes, not the "
+        "resolvers, and only replacing modules in `sys.modules` would avoid that `__init__`), and the "
+        "layer's own modules. `LedgerStore` now builds the stores an API function does not use on "
+        "first use (links, idempotency keys, deliveries, watermarks, tenant settings, API keys, due; "
+        "before a SnapStart snapshot, all of them): "
+        "ArchiveFunction, RestoreFunction and ListFunction no longer import 11 store and record "
+        f"modules at init ({LAZY_STORES}; `tests/unit/test_import_boundaries.py` keeps them off that "
+        "path). The first table compiles the layer's code in every process; with its `.pyc` files "
+        f"a plain cold start took less CPU by {compile_costs} in this run (the second table; "
+        "the run's noise is as wide as some of these differences: measured alone, with every module "
+        "imported in turn, compiling the layer's code cost ArchiveFunction about 140 ms of CPU). "
+        f"The plain cold start is {span(plain)} the bare handler's ({span(plain_cpu)} in CPU time), "
+        f"{span(compiled)} compiled ({span(compiled_cpu)}): **the 1.5x target is {plain_verdict} from "
+        f"source, and {compiled_verdict}.**"
+        + (
+            f" Compiled, the functions that miss it would need {span_ms(shed)} less, about what "
+            "Powertools' event handler (its other resolvers) or pydantic's model machinery costs: "
+            "validation without pydantic, or a resolver that does not import every other one."
+            if shed
+            else ""
+        )
+        + " Deployed, the API functions do not take this path: SnapStart "
+        "restores every new container of the published version from its snapshot, and only a direct "
+        "call of `$LATEST` starts plain.",
         "",
-        "**Restored first request.** A restored container's first request costs "
+        "**Restored first request.** Before the snapshot, each route's synthetic request is now "
+        "signed with throwaway keys and answered where it would be sent (botocore's `before-send`), "
+        "through botocore's own response parser, instead of being answered before it is signed: "
+        "signing, the send path and the parser are warmed, and still nothing is sent and no "
+        f"credentials resolved. {WARM_UP_AB} A restored container's first request costs "
         f"{span_ms(extra)} of CPU more than its own warm call ({span(own)}, the last column): the "
-        "after-restore hooks, a new connection to DynamoDB (a restored container must not reuse the "
-        "snapshot's sockets), resolving its own credentials, and botocore's per-request event lookups "
-        "once more. Against the bare handler's warm call it is "
-        f"{span(restored)} in wall time. Two things keep it above 1.2x: those extras, and the "
-        "function's warm call itself, which does more than one `UpdateItem` (Powertools' resolver and "
-        f"validation, Logger and Metrics: {span(own_vs_bare)} the bare warm call in CPU time; (c) "
-        f"compares them on a quiet machine). **The 1.2x target is {verdict}.** Init's objects are "
-        "collected and frozen (`gc.freeze()`) before the snapshot: without that, a restored "
-        "container's first request paid a full garbage collection of everything init made "
-        "(ArchiveFunction's first request took 11.1 ms of CPU in a run without it). Wall times here "
-        "come from a machine shared with other work, so their spread "
+        "after-restore hooks (about 0.2 ms), a new connection to DynamoDB (a restored container must "
+        "not reuse the snapshot's sockets), its own credentials, and the parser's first walk of a "
+        "real answer's shapes. Against the bare handler's warm call it is "
+        f"{span(restored)} in wall time. **The 1.2x target is {verdict}.** Against a bare handler "
+        f"making the same requests it is {span(same)} in wall time and {span(same_cpu)} in CPU time. "
+        "Each function makes one request, the same operation as its baseline's or a read, but "
+        "ArchiveFunction's and RestoreFunction's `UpdateItem` is a larger write than the baseline's: "
+        "15 attributes set under a condition, the history event appended to a list, the item returned "
+        "(`ALL_NEW`), and the keys of two indexes (`by_status`, `by_due`) and attributes projected "
+        "into the contact's others changed, so DynamoDB Local rewrites several index entries; replayed "
+        f"bare, it took {same_by_function['ArchiveFunction']['seconds'] * 1000:.1f} ms against the "
+        f"one-`UpdateItem` baseline's {bare_warm['seconds'] * 1000:.1f} ms. What keeps the functions "
+        "above 1.2x of the same requests is their own CPU per request (Powertools' resolver and "
+        "validation, Logger and Metrics with an EMF line per request, the request body parsed and "
+        f"the response's JSON written): their warm call takes {span(own_vs_same)} the CPU time of the "
+        "same requests' bare warm call. Init's objects are collected and frozen (`gc.freeze()`) "
+        "before the snapshot: without that, a restored container's first request paid a full garbage "
+        "collection of everything init made (ArchiveFunction's first request took 11.1 ms of CPU in a "
+        "run without it). Wall times here come from a machine shared with other work, so their spread "
         "is wide; the CPU columns are steadier.",
     ]

@@ -67,7 +67,8 @@ class RestorableCredentials(Credentials):
     @contextmanager
     def offline(self) -> Iterator[None]:
         """Nothing resolved meanwhile (a SnapStart warm-up): the account id reads as unknown,
-        so an endpoint is resolved without it, and signing a request fails."""
+        so an endpoint is resolved without it, and requests are signed with throwaway keys
+        that AWS would refuse (signing is warmed, nothing real is in the snapshot)."""
         self._offline = True
         try:
             yield
@@ -76,7 +77,7 @@ class RestorableCredentials(Credentials):
 
     def _current(self) -> Credentials:
         if self._offline:
-            raise NoCredentialsError()
+            return _THROWAWAY
         with self._lock:
             if self._resolved is None:
                 self._resolved = self._resolve()
@@ -104,6 +105,9 @@ class RestorableCredentials(Credentials):
     def get_frozen_credentials(self) -> ReadOnlyCredentials:
         # Refreshable credentials (the container's, under SnapStart) refresh themselves here.
         return self._current().get_frozen_credentials()
+
+
+_THROWAWAY = Credentials("snapshot-warm-up", "snapshot-warm-up", method="snapshot-warm-up")
 
 
 class _Provides:

@@ -9,8 +9,8 @@ connections, secrets read, and the vendor clients with their lease owner id
 (`dependencies.refresh_after_restore`).
 
 Nothing before the snapshot calls the network or resolves credentials: during the warm-ups the
-AWS clients answer from here (nothing found, every write refused) before anything is signed,
-and a request that got past that would be refused before it is sent.
+AWS clients sign with throwaway keys and are answered from here (nothing found, every write
+refused) at the moment they would send, so that signing and parsing a response are warmed too.
 """
 
 from __future__ import annotations
@@ -57,7 +57,9 @@ def prepared() -> list[str]:
 
 
 def before_snapshot() -> None:
-    get_store()  # the DynamoDB client; its credentials are resolved on its first request
+    # The DynamoDB client (its credentials are resolved on its first request), and the stores
+    # the warm-ups may not reach (an Idempotency-Key's, say).
+    get_store().build_deferred()
     _build_models()
     # A new connection encodes its host name with the idna codec, imported on first use.
     "localhost".encode("idna")
@@ -68,16 +70,14 @@ def before_snapshot() -> None:
     # On the session too: a client made during the warm-ups copies its handlers.
     emitters = [session, *(client.meta.events for client in clients())]
     for emitter in emitters:
-        emitter.register("before-call", _answer, unique_id="snapstart-answer")
-        emitter.register("before-send", _refuse, unique_id="snapstart-no-network")
+        emitter.register("before-send", _answer, unique_id="snapstart-answer")
     try:
         with credentials.offline(), _throwaway_secrets():
             for warm_up in _WARMUPS.values():
                 warm_up()
     finally:
         for emitter in [session, *(client.meta.events for client in clients())]:
-            emitter.unregister("before-call", unique_id="snapstart-answer")
-            emitter.unregister("before-send", unique_id="snapstart-no-network")
+            emitter.unregister("before-send", unique_id="snapstart-answer")
         # The warm-ups' metrics (a refusal counted, say) were no request's: never published.
         metrics.clear_metrics()
         refresh_after_restore()  # and what they cached (the throwaway keys) is not kept
@@ -127,25 +127,29 @@ _READS: dict[str, dict[str, Any]] = {
     "TransactWriteItems": {},
 }
 _REFUSED = {
-    "Error": {"Code": "ConditionalCheckFailedException", "Message": "snapshot warm-up"},
-    "ResponseMetadata": {"HTTPStatusCode": 400},
+    "__type": "com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException",
+    "message": "snapshot warm-up",
 }
 
 
-def _answer(model: Any, **_: Any) -> tuple[AWSResponse, dict[str, Any]]:
-    """botocore's `before-call`: an answer instead of the request, which is then never signed
-    nor sent. The operation's endpoint and serializer are warmed on the way."""
-    parsed = _READS.get(model.name)
-    if parsed is None:
-        return AWSResponse("", 400, HTTPHeaders(), None), dict(_REFUSED)
-    return AWSResponse("", 200, HTTPHeaders(), None), {
-        **parsed,
-        "ResponseMetadata": {"HTTPStatusCode": 200},
-    }
+class _Body:
+    """The raw body of an answer, as botocore reads a urllib3 response's."""
+
+    def __init__(self, content: bytes) -> None:
+        self._content = content
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._content
 
 
-def _refuse(**_: Any) -> None:
-    raise RuntimeError("no AWS request before the snapshot: it would need credentials")
+def _answer(event_name: str, **_: Any) -> AWSResponse:
+    """botocore's `before-send` (the request signed with the throwaway keys): an answer
+    instead of sending it. Signing, the response's parsing and the events on the way are
+    warmed as a real request warms them."""
+    operation = event_name.rsplit(".", 1)[-1]
+    parsed = _READS.get(operation)
+    status, body = (400, _REFUSED) if parsed is None else (200, parsed)
+    return AWSResponse("", status, HTTPHeaders(), _Body(json.dumps(body).encode()))
 
 
 def _build_models() -> None:

@@ -61,7 +61,15 @@ def test_no_aws_request_and_no_credentials_before_the_snapshot(
     client = dependencies.get_store().client
     counter = RequestCounter(client)
     sent: list[object] = []
-    client.meta.events.register("before-send", lambda request, **_: sent.append(request))
+    monkeypatch.setattr(
+        client._endpoint.http_session,  # noqa: SLF001 - where a request would leave the process
+        "send",
+        lambda request: sent.append(request),
+    )
+    signed: list[str] = []
+    client.meta.events.register(
+        "before-send.dynamodb", lambda request, **_: signed.append(_key_of(request))
+    )
     resolved: list[object] = []
     chain = dependencies.get_session().get_credentials()
     assert isinstance(chain, dependencies.RestorableCredentials)
@@ -69,9 +77,13 @@ def test_no_aws_request_and_no_credentials_before_the_snapshot(
 
     snapstart.before_snapshot()
 
-    # The routes made their DynamoDB calls, answered in-process: none was sent
+    # The routes made their DynamoDB calls, answered in-process: none was sent, each signed
+    # with the throwaway keys (signing warmed, nothing real in the snapshot)
     assert counter.total > 0
     assert sent == []
+    assert set(signed) == {"snapshot-warm-up"}
+    # The stores built on first use are in the snapshot: no restored request imports one
+    assert {"links", "idempotency_keys", "api_keys"} <= vars(dependencies.get_store()).keys()
     assert resolved == []  # no credentials, to be copied into every container
     assert snapstart.metrics.metric_set == {}  # the warm-ups' metrics are no request's
     # ListFunction's secrets provider is made, over a client of the session: restorable
