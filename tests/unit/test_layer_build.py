@@ -4,17 +4,12 @@ for the runtime. Read from `make -n` (what it would run), without building."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
-
-import pytest
 
 from tests.support import ROOT
 
 LAYER_MAKEFILE = ROOT / "shared" / "Makefile"
-
-pytestmark = pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 
 
 def _make(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess[str]:
