@@ -145,18 +145,7 @@ class Bench:
         if function_dir not in self.handlers:
             self.handlers[function_dir] = load_handler(function_dir)
         self.prepare_cold(function_dir)
-        calls: list[dict[str, Any]] = []
-
-        def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
-            calls.append({"operation": model.name, "params": json.loads(json.dumps(params))})
-
-        events = self.counter_client.meta.events
-        events.register("provide-client-params.dynamodb", capture, unique_id="bench-capture")
-        try:
-            self.call(function_dir, event)
-        finally:
-            events.unregister("provide-client-params.dynamodb", unique_id="bench-capture")
-        return calls
+        return self._captured_calls(lambda: self.call(function_dir, event))
 
     # (c) -------------------------------------------------------------------------------------
 
@@ -202,6 +191,13 @@ class Bench:
 
     def _captured_call(self, operation: Callable[[], object]) -> dict[str, Any]:
         """The API name and parameters of the DynamoDB call an operation makes."""
+        calls = self._captured_calls(operation)
+        # The first call is the operation's own; a history page-out may follow it.
+        assert calls and calls[0]["operation"] in ("UpdateItem", "GetItem", "Query"), calls
+        return calls[0]
+
+    def _captured_calls(self, operation: Callable[[], object]) -> list[dict[str, Any]]:
+        """The DynamoDB requests (API name and parameters) an operation makes, in order."""
         calls: list[dict[str, Any]] = []
 
         def capture(params: dict[str, Any], model: Any, **_: Any) -> None:
@@ -213,9 +209,7 @@ class Bench:
             operation()
         finally:
             events.unregister("provide-client-params.dynamodb", unique_id="bench-capture")
-        # The first call is the operation's own; a history page-out may follow it.
-        assert calls and calls[0]["operation"] in ("UpdateItem", "GetItem", "Query"), calls
-        return calls[0]
+        return calls
 
 
 # The bodies of the per-link rows of (a): Ada's Intercom link, named by the link or by her id.
